@@ -1,0 +1,206 @@
+"""Composition root: builds store, root key, caches and clock once, and hands them down (STYLE §1)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
+from qkms.crypto import CryptoError, RootKey, unwrap
+from qkms.domain.arns import Arns
+from qkms.domain.authorization import AccountScopedAuthorizer
+from qkms.domain.cache import FreshCache
+from qkms.operations.background import ChangeFollower
+from qkms.operations.context import CachedKey, Services
+from qkms.operations.credentials import Credential, CredentialResolver, NewAccessKey, create_access_key
+from qkms.storage.base import KeyStore, StoreError
+from qkms.storage.sqlite import SqliteKeyStore
+from qkms.wire.asgi import QkmsApp, WireSettings
+
+__all__ = [
+    "ADMIN_USER",
+    "Bootstrap",
+    "StartupError",
+    "bootstrap",
+    "build_app",
+    "create_app",
+    "open_store",
+]
+
+ADMIN_USER = "admin"
+_ROOT_KEY_FILE = "root.key"
+_CREDENTIALS_FILE = "credentials"
+_META_ROOT_KCV = "root_key_check_value"
+_META_BOOTSTRAPPED = "admin_bootstrapped"
+_log = logging.getLogger("qkms")
+
+
+class StartupError(Exception):
+    """The server must not start; the message tells the operator what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bootstrap:
+    root_key: RootKey
+    credentials_file: Path
+    new_admin_key: NewAccessKey | None  # set only when this start created it
+
+
+def open_store(settings: Settings) -> KeyStore:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return SqliteKeyStore(settings.sqlite_path, deadline_seconds=settings.store_timeout)
+
+
+def _write_private_file(path: Path, content: bytes) -> None:
+    """Write `content` to `path` with mode 0600 from the first byte, atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _load_root_key(settings: Settings, environ: Mapping[str, str], store: KeyStore) -> RootKey:
+    try:
+        if text := environ.get("QKMS_ROOT_KEY"):
+            return RootKey.from_base64(text.strip())
+        if settings.root_key_file is not None:
+            return RootKey.from_base64(settings.root_key_file.read_text().strip())
+        path = settings.data_dir / _ROOT_KEY_FILE
+        if path.exists():
+            return RootKey.from_base64(path.read_text().strip())
+    except (CryptoError, OSError) as exc:
+        raise StartupError(f"cannot read the root key: {exc}") from None
+    if store.get_meta(_META_ROOT_KCV) is not None:
+        raise StartupError(
+            f"{path} is missing but the store holds keys wrapped under a root key. "
+            "Restore the root key file, or give it with QKMS_ROOT_KEY / --root-key-file."
+        )
+    root_key = RootKey.generate()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return RootKey.from_base64(path.read_text().strip())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(root_key.to_base64() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    _log.info("created root wrapping key %s (check value %s)", path, root_key.key_check_value)
+    return root_key
+
+
+def _check_root_key(store: KeyStore, root_key: RootKey) -> None:
+    stored = store.get_meta(_META_ROOT_KCV)
+    if stored is not None and stored != root_key.key_check_value:
+        raise StartupError(
+            f"the root key given (check value {root_key.key_check_value}) is not the root key "
+            f"this store was created with (check value {stored}). Start with the original root "
+            "key (QKMS_ROOT_KEY or --root-key-file); nothing was written."
+        )
+    store.put_meta_if_absent(_META_ROOT_KCV, root_key.key_check_value)
+
+
+def _services(settings: Settings, store: KeyStore, root_key: RootKey, clock: Callable[[], float]) -> Services:
+    return Services(
+        store=store,
+        root_key=root_key,
+        arns=Arns(partition=settings.partition, arn_format=settings.arn_format, region=settings.region),
+        authorizer=AccountScopedAuthorizer(),
+        clock=clock,
+        key_cache=FreshCache[str, CachedKey](settings.key_cache_size),
+    )
+
+
+def _credentials_ini(key: NewAccessKey) -> bytes:
+    return (
+        "[qkms]\n"
+        f"aws_access_key_id = {key.access_key_id}\n"
+        f"aws_secret_access_key = {key.secret_access_key}\n"
+    ).encode()
+
+
+def _bootstrap_admin(services: Services, environ: Mapping[str, str], credentials_file: Path) -> NewAccessKey | None:
+    store, now = services.store, services.clock()
+    given_id = environ.get("QKMS_ADMIN_ACCESS_KEY_ID") or None
+    given_secret = environ.get("QKMS_ADMIN_SECRET_ACCESS_KEY") or None
+    if (given_id is None) != (given_secret is None):
+        raise StartupError("QKMS_ADMIN_ACCESS_KEY_ID and QKMS_ADMIN_SECRET_ACCESS_KEY go together.")
+    if given_id is not None and given_secret is not None:
+        existing = store.get_access_key(given_id)
+        if existing is not None:
+            try:
+                secret = unwrap(services.root_key, existing.wrapped_secret, f"qkms-access-key:{given_id}".encode())
+            except CryptoError:
+                secret = b""
+            if secret != given_secret.encode():
+                raise StartupError(
+                    f"access key {given_id} already exists with another secret; "
+                    "QKMS_ADMIN_SECRET_ACCESS_KEY does not match it."
+                )
+            return None
+    elif store.get_meta(_META_BOOTSTRAPPED) is not None:
+        return None
+    store.ensure_account(DEFAULT_ACCOUNT_ID, now)
+    store.ensure_user(DEFAULT_ACCOUNT_ID, ADMIN_USER, now)
+    key = create_access_key(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, given_id, given_secret)
+    _write_private_file(credentials_file, _credentials_ini(key))
+    store.put_meta_if_absent(_META_BOOTSTRAPPED, str(now))
+    return key
+
+
+def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bootstrap:
+    """First-start work, done once by `qkms serve` before any worker starts (DESIGN §6)."""
+    settings.validate()
+    store = open_store(settings)
+    try:
+        store.migrate()
+        root_key = _load_root_key(settings, environ, store)
+        _check_root_key(store, root_key)
+        services = _services(settings, store, root_key, time.time)
+        credentials_file = settings.data_dir / _CREDENTIALS_FILE
+        new_key = _bootstrap_admin(services, environ, credentials_file)
+    except StoreError as exc:
+        raise StartupError(f"the store is not usable: {exc}") from None
+    finally:
+        store.close()
+    return Bootstrap(root_key, credentials_file, new_key)
+
+
+def build_app(
+    settings: Settings,
+    environ: Mapping[str, str] = os.environ,
+    clock: Callable[[], float] = time.time,
+) -> QkmsApp:
+    """One worker's application. Expects `bootstrap` to have run for this data dir."""
+    settings.validate()
+    store = open_store(settings)
+    store.migrate()
+    root_key = _load_root_key(settings, environ, store)
+    _check_root_key(store, root_key)
+    services = _services(settings, store, root_key, clock)
+    credential_cache = FreshCache[str, Credential](10000)
+    return QkmsApp(
+        services=services,
+        credentials=CredentialResolver(services, credential_cache),
+        follower=ChangeFollower(services, credential_cache),
+        settings=WireSettings(store_deadline_seconds=settings.store_timeout),
+    )
+
+
+def create_app() -> QkmsApp:
+    """Uvicorn's factory in each worker process: settings come from the `QKMS_*` environment."""
+    from qkms.logs import configure_logging
+
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    configure_logging(settings.log_level)
+    return build_app(settings)

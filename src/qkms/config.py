@@ -1,0 +1,102 @@
+"""Settings of `qkms serve`: every option has a `QKMS_*` environment variable (DESIGN §6)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from qkms.domain.arns import ArnFormat
+
+__all__ = ["ConfigError", "Settings", "DEFAULT_ACCOUNT_ID", "DEFAULT_PORT"]
+
+DEFAULT_ACCOUNT_ID = "111122223333"
+DEFAULT_PORT = 4580
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path("qkms-data")
+    workers: int = 0  # 0: one per core
+    database_url: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    arn_format: ArnFormat = ArnFormat.SEED
+    partition: str = "verenc"
+    region: str = "us-east-1"
+    root_key_file: Path | None = None
+    store_timeout: float = 2.0
+    key_cache_size: int = 10000
+    log_level: str = "info"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "qkms.db"
+
+    def validate(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("--tls-cert and --tls-key go together: give both or neither.")
+        if self.database_url is not None:
+            raise ConfigError(
+                "--database-url (PostgreSQL) is not available in this version; "
+                "omit it to use the embedded SQLite store in --data-dir."
+            )
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"--port must be 1-65535, not {self.port}.")
+        if self.store_timeout <= 0:
+            raise ConfigError("--store-timeout must be positive.")
+        if self.key_cache_size < 0:
+            raise ConfigError("--key-cache-size must be 0 or more.")
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a worker process."""
+        env: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is None:
+                continue
+            text = value.value if isinstance(value, ArnFormat) else str(value)
+            env[f"QKMS_{field.name.upper()}"] = text
+        return env
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = environ.get(f"QKMS_{name.upper()}")
+            return value if value not in (None, "") else None
+
+        defaults = cls()
+        try:
+            return cls(
+                host=get("host") or defaults.host,
+                port=int(get("port") or defaults.port),
+                data_dir=Path(get("data_dir") or defaults.data_dir),
+                workers=int(get("workers") or defaults.workers),
+                database_url=get("database_url"),
+                tls_cert=Path(v) if (v := get("tls_cert")) else None,
+                tls_key=Path(v) if (v := get("tls_key")) else None,
+                arn_format=ArnFormat(get("arn_format") or defaults.arn_format.value),
+                partition=get("partition") or defaults.partition,
+                region=get("region") or defaults.region,
+                root_key_file=Path(v) if (v := get("root_key_file")) else None,
+                store_timeout=float(get("store_timeout") or defaults.store_timeout),
+                key_cache_size=int(get("key_cache_size") or defaults.key_cache_size),
+                log_level=get("log_level") or defaults.log_level,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"invalid QKMS_* setting: {exc}") from None

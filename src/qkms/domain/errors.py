@@ -1,0 +1,150 @@
+"""Every error QKMS can answer with: one class per AWS KMS error code (DESIGN §1, §3, §5).
+
+Hierarchy::
+
+    KmsError                              base; `code` is the wire `__type`
+    ├── NotFoundException                 key reference resolves to nothing the caller may see
+    ├── DisabledException                 key state Disabled
+    ├── KMSInvalidStateException          key state does not permit the operation
+    ├── InvalidKeyUsageException          key usage does not permit the operation
+    ├── InvalidPublicKeyException         peer public key unusable (any reason, one message)
+    ├── UnsupportedOperationException     parameter or value QKMS (or this key) cannot serve
+    ├── ValidationException               missing member, out of range, not in an enum
+    ├── SerializationException            body not JSON, or a member of the wrong type
+    ├── UnknownOperationException         X-Amz-Target names no operation
+    ├── InvalidMarkerException            ListKeys Marker we did not issue
+    ├── InvalidGrantTokenException        a grant token that names no grant
+    ├── DryRunOperationException          DryRun=true and the call would have succeeded
+    ├── AccessDeniedException             authenticated, but not allowed
+    ├── MissingAuthenticationTokenException  no SigV4 credentials at all
+    ├── IncompleteSignatureException      Authorization header present but malformed
+    ├── UnrecognizedClientException       unknown or inactive access key id
+    ├── InvalidSignatureException         signature mismatch or outside the clock window
+    ├── RequestEntityTooLargeException    body over the 64 KiB limit (HTTP 413)
+    ├── DependencyTimeoutException        the store did not answer within its deadline
+    └── KMSInternalException              anything unexpected (no detail reaches the caller)
+
+Errors carry only a human message. The HTTP status of each code lives in the wire layer's
+one table (`qkms.wire.errors`), never here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDeniedException",
+    "DependencyTimeoutException",
+    "DisabledException",
+    "DryRunOperationException",
+    "IncompleteSignatureException",
+    "InvalidGrantTokenException",
+    "InvalidKeyUsageException",
+    "InvalidMarkerException",
+    "InvalidPublicKeyException",
+    "InvalidSignatureException",
+    "KMSInternalException",
+    "KMSInvalidStateException",
+    "KmsError",
+    "MissingAuthenticationTokenException",
+    "NotFoundException",
+    "RequestEntityTooLargeException",
+    "SerializationException",
+    "UnknownOperationException",
+    "UnrecognizedClientException",
+    "UnsupportedOperationException",
+    "ValidationException",
+]
+
+
+class KmsError(Exception):
+    """Base of every error that is answered on the wire with its class name as `__type`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"{self.code}({self.message!r})"
+
+
+class NotFoundException(KmsError):
+    pass
+
+
+class DisabledException(KmsError):
+    pass
+
+
+class KMSInvalidStateException(KmsError):
+    pass
+
+
+class InvalidKeyUsageException(KmsError):
+    pass
+
+
+class InvalidPublicKeyException(KmsError):
+    pass
+
+
+class UnsupportedOperationException(KmsError):
+    pass
+
+
+class ValidationException(KmsError):
+    pass
+
+
+class SerializationException(KmsError):
+    pass
+
+
+class UnknownOperationException(KmsError):
+    pass
+
+
+class InvalidMarkerException(KmsError):
+    pass
+
+
+class InvalidGrantTokenException(KmsError):
+    pass
+
+
+class DryRunOperationException(KmsError):
+    pass
+
+
+class AccessDeniedException(KmsError):
+    pass
+
+
+class MissingAuthenticationTokenException(KmsError):
+    pass
+
+
+class IncompleteSignatureException(KmsError):
+    pass
+
+
+class UnrecognizedClientException(KmsError):
+    pass
+
+
+class InvalidSignatureException(KmsError):
+    pass
+
+
+class RequestEntityTooLargeException(KmsError):
+    pass
+
+
+class DependencyTimeoutException(KmsError):
+    pass
+
+
+class KMSInternalException(KmsError):
+    pass

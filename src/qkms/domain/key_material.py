@@ -1,0 +1,57 @@
+"""Creating, wrapping and unwrapping key material under the root key (DESIGN §6).
+
+Material is wrapped with AES-256-GCM and the key's canonical ARN as associated data, so a
+wrapped blob copied onto another key's row does not unwrap. The blob records which root key
+wrapped it (its check value), ready for root-key rotation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qkms.crypto import (
+    PrivateKey,
+    RootKey,
+    generate_key_pair,
+    load_private_key,
+    random_bytes,
+    unwrap,
+    wrap,
+)
+from qkms.domain.arns import canonical_key_arn
+from qkms.domain.keys import Key, KeySpec, curve_of
+
+__all__ = ["NewMaterial", "create_material", "unwrap_private_key"]
+
+_SYMMETRIC_KEY_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class NewMaterial:
+    public_key_der: bytes | None
+    wrapped_material: bytes
+
+    def __repr__(self) -> str:
+        return "NewMaterial(<wrapped>)"
+
+
+def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: str) -> NewMaterial:
+    """Generate material for a supported spec and return it already wrapped."""
+    aad = canonical_key_arn(account_id, key_id).encode()
+    curve = curve_of(spec)
+    if curve is not None:
+        pair = generate_key_pair(curve)
+        return NewMaterial(pair.public_spki_der, wrap(root_key, pair.private_pkcs8_der, aad))
+    if spec is KeySpec.SYMMETRIC_DEFAULT:
+        return NewMaterial(None, wrap(root_key, random_bytes(_SYMMETRIC_KEY_BYTES), aad))
+    # Callers check is_supported_pair first; reaching here is a programming error.
+    raise ValueError(f"no material generator for {spec.value}")
+
+
+def unwrap_private_key(root_key: RootKey, key: Key) -> PrivateKey:
+    """Unwrap and parse an ECC key's private key (raises crypto errors, mapped by the caller)."""
+    curve = key.curve
+    if curve is None or key.wrapped_material is None:
+        raise ValueError(f"{key!r} has no private key")
+    aad = canonical_key_arn(key.account_id, key.key_id).encode()
+    return load_private_key(unwrap(root_key, key.wrapped_material, aad), curve)

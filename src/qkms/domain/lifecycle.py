@@ -1,0 +1,99 @@
+"""Which key states each operation accepts, the error for the rest, and the state transitions (DESIGN §4)."""
+
+from __future__ import annotations
+
+import enum
+
+from qkms.domain.errors import DisabledException, KMSInvalidStateException
+from qkms.domain.keys import Key, KeyState
+
+__all__ = [
+    "MAX_PENDING_WINDOW_DAYS",
+    "MIN_PENDING_WINDOW_DAYS",
+    "KeyOperation",
+    "cancel_deletion",
+    "check_state",
+    "disable",
+    "enable",
+    "schedule_deletion",
+]
+
+MIN_PENDING_WINDOW_DAYS = 7
+MAX_PENDING_WINDOW_DAYS = 30
+_DAY = 86400.0
+
+
+class KeyOperation(enum.Enum):
+    """Operations that act on one key; the value is the IAM action name's suffix."""
+
+    DERIVE_SHARED_SECRET = "DeriveSharedSecret"
+    GET_PUBLIC_KEY = "GetPublicKey"
+    DESCRIBE_KEY = "DescribeKey"
+    ENABLE_KEY = "EnableKey"
+    DISABLE_KEY = "DisableKey"
+    SCHEDULE_KEY_DELETION = "ScheduleKeyDeletion"
+    CANCEL_KEY_DELETION = "CancelKeyDeletion"
+    UPDATE_KEY_DESCRIPTION = "UpdateKeyDescription"
+
+    @property
+    def action(self) -> str:
+        return f"kms:{self.value}"
+
+
+_ALL = frozenset(KeyState)
+_ENABLED = frozenset({KeyState.ENABLED})
+_ENABLED_OR_DISABLED = frozenset({KeyState.ENABLED, KeyState.DISABLED})
+
+# AWS "Key states of AWS KMS keys": the one table of what each operation accepts.
+_ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
+    KeyOperation.DERIVE_SHARED_SECRET: _ENABLED,
+    KeyOperation.GET_PUBLIC_KEY: _ENABLED,
+    KeyOperation.DESCRIBE_KEY: _ALL,
+    KeyOperation.ENABLE_KEY: _ENABLED_OR_DISABLED,
+    KeyOperation.DISABLE_KEY: _ENABLED_OR_DISABLED,
+    KeyOperation.SCHEDULE_KEY_DELETION: frozenset(
+        {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT, KeyState.UNAVAILABLE}
+    ),
+    KeyOperation.CANCEL_KEY_DELETION: frozenset({KeyState.PENDING_DELETION}),
+    KeyOperation.UPDATE_KEY_DESCRIPTION: frozenset(
+        {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT}
+    ),
+}
+
+_STATE_PHRASE = {
+    KeyState.ENABLED: "is enabled",
+    KeyState.DISABLED: "is disabled",
+    KeyState.PENDING_DELETION: "is pending deletion",
+    KeyState.PENDING_IMPORT: "is pending import",
+    KeyState.UNAVAILABLE: "is unavailable",
+}
+
+
+def check_state(key: Key, operation: KeyOperation, key_arn: str) -> None:
+    """Raise the error AWS gives when `operation` meets `key` in a state it does not accept."""
+    if key.state in _ACCEPTED_STATES[operation]:
+        return
+    if operation is KeyOperation.CANCEL_KEY_DELETION:
+        raise KMSInvalidStateException(f"{key_arn} is not pending deletion.")
+    if key.state is KeyState.DISABLED:
+        raise DisabledException(f"{key_arn} is disabled.")
+    raise KMSInvalidStateException(f"{key_arn} {_STATE_PHRASE[key.state]}.")
+
+
+def enable(key: Key) -> Key:
+    return key.with_state(KeyState.ENABLED)
+
+
+def disable(key: Key) -> Key:
+    return key.with_state(KeyState.DISABLED)
+
+
+def schedule_deletion(key: Key, now: float, pending_window_days: int) -> Key:
+    return key.with_state(
+        KeyState.PENDING_DELETION, deletion_date=now + pending_window_days * _DAY
+    )
+
+
+def cancel_deletion(key: Key) -> Key:
+    # AWS: a key whose deletion is cancelled comes back Disabled, never straight to Enabled.
+    return key.with_state(KeyState.DISABLED)

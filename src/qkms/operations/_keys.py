@@ -1,0 +1,103 @@
+"""The one way operations reach a key: resolve the reference, load (cached), authorize, check state.
+
+Every key operation goes through `load_key` or `change_key`, so resolution rules (DESIGN §2),
+the authorization hook (DESIGN §5), the state table (DESIGN §4) and the cache bound
+(DESIGN §7) are applied the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qkms.domain.errors import NotFoundException, ValidationException
+from qkms.domain.keys import Key, key_from_row, key_to_row
+from qkms.domain.lifecycle import KeyOperation, check_state
+from qkms.operations.context import CachedKey, OperationContext
+from qkms.storage.base import KeyRow
+
+__all__ = ["change_key", "key_arn", "load_key", "load_cached_key"]
+
+
+def key_arn(ctx: OperationContext, key: Key) -> str:
+    return ctx.services.arns.key_arn(key.account_id, key.key_id)
+
+
+def _not_found(key_ref: str | None) -> NotFoundException:
+    # AWS's wording; the same for a malformed id, a missing key and a key the caller may not see.
+    return NotFoundException(f"Key '{key_ref}' does not exist")
+
+
+def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> str:
+    if key_ref is None:  # the codec refuses this first; kept so no path can skip the check
+        raise ValidationException(
+            "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    ref = ctx.services.arns.parse_key_ref(key_ref)
+    if ref is None:
+        raise NotFoundException(f"Invalid keyId '{key_ref}'")
+    if ref.key_id is None:
+        # Aliases arrive with their own issue; until then no alias names a key.
+        raise NotFoundException(f"Alias '{ref.alias_name}' does not exist")
+    # A bare id resolves in the caller's account only; another account's key needs its ARN,
+    # and the authorization hook then decides whether the caller may see it (DESIGN §2).
+    if ref.account_id is not None and ref.account_id != ctx.caller.account_id:
+        raise _not_found(key_ref)
+    return ref.key_id
+
+
+def load_cached_key(ctx: OperationContext, key_ref: str | None, operation: KeyOperation) -> CachedKey:
+    """Resolve, load (from the fresh cache or the store), authorize and state-check a key."""
+    services = ctx.services
+    key_id = _resolve_key_id(ctx, key_ref)
+    cached = services.key_cache.get(key_id)
+    if cached is None:
+        generation = services.key_cache.generation
+        row = services.store.get_key(key_id)
+        if row is None:
+            raise _not_found(key_ref)
+        cached = CachedKey(key_from_row(row))
+        services.key_cache.put(key_id, cached, generation)
+    key = cached.key
+    if key.is_gone(services.clock()):
+        raise _not_found(key_ref)
+    arn = key_arn(ctx, key)
+    services.authorizer.authorize_key_action(ctx.caller, operation.action, key, arn)
+    check_state(key, operation, arn)
+    return cached
+
+
+def load_key(ctx: OperationContext, key_ref: str | None, operation: KeyOperation) -> Key:
+    return load_cached_key(ctx, key_ref, operation).key
+
+
+def change_key(
+    ctx: OperationContext,
+    key_ref: str | None,
+    operation: KeyOperation,
+    transition: Callable[[Key], Key],
+) -> Key:
+    """Apply a state transition inside one write transaction, checking against the stored row.
+
+    The check runs again on the row read under the write lock (not the cached copy), so two
+    racing callers cannot both pass a state check that only one of them should.
+    """
+    services = ctx.services
+    key_id = _resolve_key_id(ctx, key_ref)
+
+    def apply(row: KeyRow) -> KeyRow:
+        key = key_from_row(row)
+        if key.is_gone(services.clock()):
+            raise _not_found(key_ref)
+        arn = key_arn(ctx, key)
+        services.authorizer.authorize_key_action(ctx.caller, operation.action, key, arn)
+        check_state(key, operation, arn)
+        return key_to_row(transition(key))
+
+    new_row = services.store.update_key(key_id, apply)
+    # Effective in this worker before the call returns (DESIGN §7); other workers see the
+    # change feed within the staleness bound.
+    services.key_cache.evict(key_id)
+    if new_row is None:
+        raise _not_found(key_ref)
+    return key_from_row(new_row)

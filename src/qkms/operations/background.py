@@ -1,0 +1,62 @@
+"""Work done beside requests: following the change feed, and destroying keys whose time is up."""
+
+from __future__ import annotations
+
+import time
+
+from qkms.domain.cache import FreshCache
+from qkms.operations.context import Services
+from qkms.operations.credentials import Credential
+
+__all__ = ["ChangeFollower", "sweep_deleted_keys"]
+
+_BATCH = 10000
+
+
+class ChangeFollower:
+    """Applies other workers' and nodes' changes to this process's caches (DESIGN §7).
+
+    Each successful poll evicts what changed and then confirms the caches fresh as of the
+    moment the poll *started*, so nothing that changed before that moment can be served stale.
+    """
+
+    def __init__(self, services: Services, credential_cache: FreshCache[str, Credential]) -> None:
+        self._services = services
+        self._credential_cache = credential_cache
+        self._seq: int | None = None
+
+    def poll(self) -> int:
+        """Apply every change since the last poll; return how many were applied."""
+        started = time.monotonic()
+        store = self._services.store
+        if self._seq is None:
+            # First poll: nothing is cached yet, so only the position in the feed matters.
+            self._seq = store.latest_change()
+            applied = 0
+        else:
+            applied = 0
+            while True:
+                changes = store.changes_since(self._seq, _BATCH)
+                for change in changes:
+                    if change.entity == "key":
+                        self._services.key_cache.evict(change.entity_id)
+                    elif change.entity == "access_key":
+                        self._credential_cache.evict(change.entity_id)
+                    else:  # an entity this version does not know: drop everything, stay safe
+                        self._services.key_cache.clear()
+                        self._credential_cache.clear()
+                    self._seq = change.seq
+                applied += len(changes)
+                if len(changes) < _BATCH:
+                    break
+        self._services.key_cache.confirm_fresh(started)
+        self._credential_cache.confirm_fresh(started)
+        return applied
+
+
+def sweep_deleted_keys(services: Services) -> list[str]:
+    """Destroy the material of keys whose deletion window has passed (DESIGN §4)."""
+    deleted = services.store.delete_keys_due(services.clock())
+    for key_id in deleted:
+        services.key_cache.evict(key_id)
+    return deleted

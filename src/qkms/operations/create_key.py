@@ -1,0 +1,86 @@
+"""CreateKey (DESIGN §4): a new key with fresh material, wrapped under the root key."""
+
+from __future__ import annotations
+
+import uuid
+
+from qkms.domain.errors import UnsupportedOperationException, ValidationException
+from qkms.domain.key_material import create_material
+from qkms.domain.keys import (
+    Key,
+    KeyOrigin,
+    KeySpec,
+    KeyState,
+    KeyUsage,
+    is_supported_pair,
+    is_valid_aws_pair,
+    key_to_row,
+)
+from qkms.operations._metadata import key_metadata
+from qkms.operations.context import OperationContext
+from qkms.operations.shapes import CreateKeyRequest, CreateKeyResponse
+
+__all__ = ["create_key"]
+
+
+def _refuse_unserved(request: CreateKeyRequest) -> None:
+    """Parameters QKMS cannot honour yet are refused by name, never silently ignored."""
+    if request.policy is not None:
+        raise UnsupportedOperationException(
+            "Policy is not supported yet: every principal of the account may use its keys."
+        )
+    if request.tags:
+        raise UnsupportedOperationException("Tags are not supported yet.")
+    if request.bypass_policy_lockout_safety_check:
+        raise UnsupportedOperationException("BypassPolicyLockoutSafetyCheck is not supported yet.")
+    if request.custom_key_store_id is not None or request.xks_key_id is not None:
+        raise UnsupportedOperationException("Custom key stores are not supported by QKMS.")
+    if request.multi_region:
+        raise UnsupportedOperationException("Multi-Region keys are not supported by QKMS.")
+    origin = KeyOrigin(request.origin or KeyOrigin.AWS_KMS.value)
+    if origin is not KeyOrigin.AWS_KMS:
+        raise UnsupportedOperationException(f"Origin {origin.value} is not supported yet.")
+
+
+def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
+    if request.key_spec is not None and request.customer_master_key_spec is not None:
+        raise ValidationException(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. "
+            "CustomerMasterKeySpec is deprecated."
+        )
+    spec = KeySpec(request.key_spec or request.customer_master_key_spec or "SYMMETRIC_DEFAULT")
+    # AWS's default usage is ENCRYPT_DECRYPT whatever the spec, so an ECC key without a usage
+    # is refused as incompatible, exactly as AWS does.
+    usage = KeyUsage(request.key_usage or "ENCRYPT_DECRYPT")
+    if not is_valid_aws_pair(spec, usage):
+        raise ValidationException(f"KeyUsage {usage.value} is not compatible with KeySpec {spec.value}")
+    if not is_supported_pair(spec, usage):
+        raise UnsupportedOperationException(
+            f"KeySpec {spec.value} with KeyUsage {usage.value} is not supported by QKMS."
+        )
+    return spec, usage
+
+
+def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyResponse:
+    _refuse_unserved(request)
+    spec, usage = _spec_and_usage(request)
+    services = ctx.services
+    services.authorizer.authorize_account_action(ctx.caller, "kms:CreateKey")
+    account_id = ctx.caller.account_id
+    key_id = str(uuid.uuid4())
+    material = create_material(services.root_key, spec, account_id, key_id)
+    key = Key(
+        key_id=key_id,
+        account_id=account_id,
+        description=request.description or "",
+        key_usage=usage,
+        key_spec=spec,
+        origin=KeyOrigin.AWS_KMS,
+        state=KeyState.ENABLED,
+        creation_date=services.clock(),
+        deletion_date=None,
+        public_key_der=material.public_key_der,
+        wrapped_material=material.wrapped_material,
+    )
+    services.store.insert_key(key_to_row(key))
+    return CreateKeyResponse(key_metadata=key_metadata(ctx, key))

@@ -1,0 +1,64 @@
+"""The one explicit table of operations: wire name -> (request shape, handler) (STYLE §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qkms.operations.cancel_key_deletion import cancel_key_deletion
+from qkms.operations.context import OperationContext
+from qkms.operations.create_key import create_key
+from qkms.operations.derive_shared_secret import derive_shared_secret
+from qkms.operations.describe_key import describe_key
+from qkms.operations.disable_key import disable_key
+from qkms.operations.enable_key import enable_key
+from qkms.operations.get_public_key import get_public_key
+from qkms.operations.list_keys import list_keys
+from qkms.operations.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.shapes import (
+    CancelKeyDeletionRequest,
+    CreateKeyRequest,
+    DeriveSharedSecretRequest,
+    DescribeKeyRequest,
+    DisableKeyRequest,
+    EnableKeyRequest,
+    GetPublicKeyRequest,
+    ListKeysRequest,
+    Request,
+    Response,
+    ScheduleKeyDeletionRequest,
+    UpdateKeyDescriptionRequest,
+)
+from qkms.operations.update_key_description import update_key_description
+
+__all__ = ["OPERATIONS", "Operation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    request_type: type[Request]
+    # Handlers share one calling convention (STYLE §3); `Any` stays inside this table because
+    # each handler takes its own request subtype.
+    handler: Callable[[OperationContext, Any], Response]
+    # Run on the event loop instead of a worker thread: the hot path, whose common case is
+    # served from memory (cached key, cached credentials) and costs less than a thread hop.
+    inline: bool = False
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("CreateKey", CreateKeyRequest, create_key),
+        Operation("DescribeKey", DescribeKeyRequest, describe_key),
+        Operation("ListKeys", ListKeysRequest, list_keys),
+        Operation("GetPublicKey", GetPublicKeyRequest, get_public_key),
+        Operation("EnableKey", EnableKeyRequest, enable_key),
+        Operation("DisableKey", DisableKeyRequest, disable_key),
+        Operation("ScheduleKeyDeletion", ScheduleKeyDeletionRequest, schedule_key_deletion),
+        Operation("CancelKeyDeletion", CancelKeyDeletionRequest, cancel_key_deletion),
+        Operation("UpdateKeyDescription", UpdateKeyDescriptionRequest, update_key_description),
+        Operation("DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True),
+    )
+}

@@ -1,0 +1,125 @@
+"""The storage contract: rows, the KeyStore protocol every backend implements, and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "AccessKeyRow",
+    "Change",
+    "DuplicateError",
+    "KeyRow",
+    "KeyStore",
+    "StoreError",
+    "StoreTimeoutError",
+    "StoreUnavailableError",
+]
+
+
+class StoreError(Exception):
+    """Base of storage failures; messages name the store, never a value that was stored."""
+
+
+class StoreTimeoutError(StoreError):
+    """The store did not answer within its deadline (locked, hanging or unreachable)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store refused or failed the call."""
+
+
+class DuplicateError(StoreError):
+    """An insert collided with an existing primary key."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """A key as stored. Enums are their wire strings (STYLE §4), material is already wrapped."""
+
+    key_id: str
+    account_id: str
+    description: str
+    key_usage: str
+    key_spec: str
+    origin: str
+    key_state: str
+    creation_date: float
+    deletion_date: float | None
+    public_key: bytes | None
+    wrapped_material: bytes | None
+
+    def __repr__(self) -> str:
+        return f"KeyRow({self.key_id}, {self.key_state})"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKeyRow:
+    access_key_id: str
+    account_id: str
+    user_name: str
+    wrapped_secret: bytes
+    status: str  # "Active" | "Inactive"
+    created_at: float
+
+    def __repr__(self) -> str:
+        return f"AccessKeyRow({self.access_key_id}, {self.account_id}, {self.user_name})"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change feed other workers and nodes poll to invalidate their caches."""
+
+    seq: int
+    entity: str  # "key" | "access_key"
+    entity_id: str
+
+
+class KeyStore(Protocol):
+    """What operations may ask of a store. Every call honours the store's deadline."""
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema; return the schema version now in force."""
+
+    def close(self) -> None: ...
+
+    def ping(self) -> None:
+        """Raise StoreError when the store cannot answer a trivial query in time."""
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, name: str) -> str | None: ...
+
+    def put_meta_if_absent(self, name: str, value: str) -> str:
+        """Store `value` unless `name` is set; return the value in force."""
+
+    # --- keys -------------------------------------------------------------------------------
+    def insert_key(self, row: KeyRow) -> None: ...
+
+    def get_key(self, key_id: str) -> KeyRow | None: ...
+
+    def update_key(self, key_id: str, change: Callable[[KeyRow], KeyRow]) -> KeyRow | None:
+        """Load the key in a write transaction, apply `change`, persist, record a change.
+
+        `change` may raise to abort; nothing is written then. Returns None if no such key.
+        """
+
+    def list_keys(self, account_id: str, after_key_id: str | None, limit: int) -> list[KeyRow]:
+        """Keys of the account ordered by key id, strictly after `after_key_id`."""
+
+    def delete_keys_due(self, now: float) -> list[str]:
+        """Destroy keys whose deletion date has passed; return their ids."""
+
+    # --- principals -------------------------------------------------------------------------
+    def ensure_account(self, account_id: str, now: float) -> None: ...
+
+    def ensure_user(self, account_id: str, user_name: str, now: float) -> None: ...
+
+    def insert_access_key(self, row: AccessKeyRow) -> None: ...
+
+    def get_access_key(self, access_key_id: str) -> AccessKeyRow | None: ...
+
+    # --- change feed ------------------------------------------------------------------------
+    def latest_change(self) -> int: ...
+
+    def changes_since(self, seq: int, limit: int = 10000) -> list[Change]: ...

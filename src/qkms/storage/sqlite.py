@@ -1,0 +1,270 @@
+"""The embedded default store: SQLite in the data directory, WAL with synchronous=FULL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from qkms.storage.base import (
+    AccessKeyRow,
+    Change,
+    DuplicateError,
+    KeyRow,
+    StoreTimeoutError,
+    StoreUnavailableError,
+)
+from qkms.storage.schema import MIGRATIONS
+
+__all__ = ["SqliteKeyStore"]
+
+_KEY_COLUMNS = (
+    "key_id, account_id, description, key_usage, key_spec, origin, key_state, "
+    "creation_date, deletion_date, public_key, wrapped_material"
+)
+# Change-feed rows only need to outlive the slowest poller; an hour is generous.
+_CHANGE_RETENTION_SECONDS = 3600.0
+
+
+def _key_row(values: tuple[Any, ...]) -> KeyRow:
+    return KeyRow(*values)
+
+
+class SqliteKeyStore:
+    """One connection per thread; writes take the write lock up front (BEGIN IMMEDIATE).
+
+    A commit returns only after SQLite has fsynced the WAL (synchronous=FULL), so an
+    acknowledged change survives a crash or power loss. Lock waits are bounded by the
+    store deadline and surface as StoreTimeoutError, never as a hang.
+    """
+
+    def __init__(self, path: Path, deadline_seconds: float = 2.0) -> None:
+        self._path = path
+        self._deadline = deadline_seconds
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # --- connection and transactions --------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self._path, timeout=self._deadline, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._deadline * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateError("sqlite store: row already exists") from exc
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text:
+                raise StoreTimeoutError(
+                    f"sqlite store did not answer within {self._deadline:g}s (database is locked)"
+                ) from exc
+            raise StoreUnavailableError(f"sqlite store failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"sqlite store failed: {type(exc).__name__}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._errors():
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._errors():
+            return self._conn().execute(sql, params).fetchall()
+
+    @staticmethod
+    def _record_change(conn: sqlite3.Connection, entity: str, entity_id: str) -> None:
+        conn.execute(
+            "INSERT INTO changes (entity, entity_id, changed_at) VALUES (?, ?, ?)",
+            (entity, entity_id, time.time()),
+        )
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def migrate(self) -> int:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = int(row[0]) if row and row[0] is not None else 0
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                current = version
+        return current
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, name: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def put_meta_if_absent(self, name: str, value: str) -> str:
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", (name, value))
+            row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return str(row[0])
+
+    # --- keys -------------------------------------------------------------------------------
+    def insert_key(self, row: KeyRow) -> None:
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.key_id,
+                    row.account_id,
+                    row.description,
+                    row.key_usage,
+                    row.key_spec,
+                    row.origin,
+                    row.key_state,
+                    row.creation_date,
+                    row.deletion_date,
+                    row.public_key,
+                    row.wrapped_material,
+                ),
+            )
+            self._record_change(conn, "key", row.key_id)
+
+    def get_key(self, key_id: str) -> KeyRow | None:
+        rows = self._read(f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = ?", (key_id,))
+        return _key_row(rows[0]) if rows else None
+
+    def update_key(self, key_id: str, change: Callable[[KeyRow], KeyRow]) -> KeyRow | None:
+        with self._write() as conn:
+            found = conn.execute(
+                f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = ?", (key_id,)
+            ).fetchone()
+            if found is None:
+                return None
+            new = change(_key_row(found))
+            conn.execute(
+                "UPDATE keys SET description = ?, key_state = ?, deletion_date = ?, "
+                "public_key = ?, wrapped_material = ? WHERE key_id = ?",
+                (
+                    new.description,
+                    new.key_state,
+                    new.deletion_date,
+                    new.public_key,
+                    new.wrapped_material,
+                    key_id,
+                ),
+            )
+            self._record_change(conn, "key", key_id)
+        return new
+
+    def list_keys(self, account_id: str, after_key_id: str | None, limit: int) -> list[KeyRow]:
+        rows = self._read(
+            f"SELECT {_KEY_COLUMNS} FROM keys WHERE account_id = ? AND key_id > ? "
+            "ORDER BY key_id LIMIT ?",
+            (account_id, after_key_id or "", limit),
+        )
+        return [_key_row(r) for r in rows]
+
+    def delete_keys_due(self, now: float) -> list[str]:
+        with self._write() as conn:
+            due = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT key_id FROM keys WHERE key_state = 'PendingDeletion' "
+                    "AND deletion_date IS NOT NULL AND deletion_date <= ?",
+                    (now,),
+                ).fetchall()
+            ]
+            for key_id in due:
+                conn.execute("DELETE FROM keys WHERE key_id = ?", (key_id,))
+                self._record_change(conn, "key", key_id)
+            conn.execute(
+                "DELETE FROM changes WHERE changed_at < ?", (time.time() - _CHANGE_RETENTION_SECONDS,)
+            )
+        return due
+
+    # --- principals -------------------------------------------------------------------------
+    def ensure_account(self, account_id: str, now: float) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO accounts (account_id, created_at) VALUES (?, ?)",
+                (account_id, now),
+            )
+
+    def ensure_user(self, account_id: str, user_name: str, now: float) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO users (account_id, user_name, created_at) VALUES (?, ?, ?)",
+                (account_id, user_name, now),
+            )
+
+    def insert_access_key(self, row: AccessKeyRow) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO access_keys (access_key_id, account_id, user_name, wrapped_secret, "
+                "status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    row.access_key_id,
+                    row.account_id,
+                    row.user_name,
+                    row.wrapped_secret,
+                    row.status,
+                    row.created_at,
+                ),
+            )
+            self._record_change(conn, "access_key", row.access_key_id)
+
+    def get_access_key(self, access_key_id: str) -> AccessKeyRow | None:
+        rows = self._read(
+            "SELECT access_key_id, account_id, user_name, wrapped_secret, status, created_at "
+            "FROM access_keys WHERE access_key_id = ?",
+            (access_key_id,),
+        )
+        return AccessKeyRow(*rows[0]) if rows else None
+
+    # --- change feed ------------------------------------------------------------------------
+    def latest_change(self) -> int:
+        rows = self._read("SELECT COALESCE(MAX(seq), 0) FROM changes")
+        return int(rows[0][0])
+
+    def changes_since(self, seq: int, limit: int = 10000) -> list[Change]:
+        rows = self._read(
+            "SELECT seq, entity, entity_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [Change(int(r[0]), str(r[1]), str(r[2])) for r in rows]

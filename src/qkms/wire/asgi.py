@@ -1,0 +1,301 @@
+"""The ASGI application: body cap, SigV4, target routing, codec, error rendering, health (DESIGN §1).
+
+It knows requests and responses only; keys are the operations' business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from qkms.domain.errors import (
+    DependencyTimeoutException,
+    KMSInternalException,
+    KmsError,
+    RequestEntityTooLargeException,
+    UnknownOperationException,
+    UnrecognizedClientException,
+)
+from qkms.operations.background import ChangeFollower, sweep_deleted_keys
+from qkms.operations.context import OperationContext, Services
+from qkms.operations.credentials import CredentialResolver
+from qkms.operations.dispatch import execute
+from qkms.operations.registry import OPERATIONS, Operation
+from qkms.wire.codec import decode_request, encode_response
+from qkms.wire.errors import render_error
+from qkms.wire.sigv4 import SignedRequest, SigV4Verifier
+
+__all__ = ["QkmsApp", "WireSettings"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_log = logging.getLogger("qkms.request")
+_TARGET_PREFIX = "TrentService."
+_JSON_TYPE = b"application/x-amz-json-1.1"
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class WireSettings:
+    max_body_bytes: int = 64 * 1024
+    store_deadline_seconds: float = 2.0
+    poll_interval_seconds: float = 0.2
+    sweep_interval_seconds: float = 60.0
+    worker_threads: int = 8
+
+
+class _Reply(Exception):
+    """Internal: carries a finished error out of the request pipeline."""
+
+    def __init__(self, error: KmsError) -> None:
+        self.error = error
+
+
+class QkmsApp:
+    def __init__(
+        self,
+        services: Services,
+        credentials: CredentialResolver,
+        follower: ChangeFollower,
+        settings: WireSettings,
+    ) -> None:
+        self._services = services
+        self._credentials = credentials
+        self._follower = follower
+        self._settings = settings
+        self._verifier = SigV4Verifier(self._secret_for, clock=services.clock)
+        self._executor = ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="qkms-op")
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="qkms-bg")
+        self._tasks: list[asyncio.Task[None]] = []
+        self._store_ok = True
+
+    def _secret_for(self, access_key_id: str) -> str | None:
+        return self._credentials.secret_for(access_key_id)
+
+    # --- ASGI entry -------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._start()
+                except Exception as exc:  # noqa: BLE001 - reported to the server, which exits
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._background, self._follower.poll)
+        self._tasks = [
+            asyncio.create_task(self._every(self._settings.poll_interval_seconds, self._poll)),
+            asyncio.create_task(self._every(self._settings.sweep_interval_seconds, self._sweep)),
+        ]
+
+    async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._executor.shutdown(wait=True)
+        self._background.shutdown(wait=True)
+        self._services.store.close()
+
+    async def _every(self, seconds: float, job: Callable[[], None]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await asyncio.wait_for(
+                    loop.run_in_executor(self._background, job),
+                    self._settings.store_deadline_seconds + 1.0,
+                )
+            except Exception:  # noqa: BLE001 - a failed round is retried; the caches go stale
+                _log.warning("background job %s failed", job.__name__, exc_info=True)
+
+    def _poll(self) -> None:
+        try:
+            self._follower.poll()
+            self._store_ok = True
+        except Exception:
+            self._store_ok = False
+            raise
+
+    def _sweep(self) -> None:
+        deleted = sweep_deleted_keys(self._services)
+        if deleted:
+            _log.info("destroyed %d key(s) whose deletion window ended: %s", len(deleted), deleted)
+
+    # --- HTTP -------------------------------------------------------------------------------
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope["path"], scope["method"]
+        if path == "/healthz":
+            await _send(send, 200, _encoder.encode({"status": "ok", "pid": os.getpid()}), b"application/json")
+            return
+        if path == "/readyz":
+            await self._readyz(send)
+            return
+        if path != "/" or method != "POST":
+            await _send(send, 404, b'{"message":"Not Found"}', b"application/json")
+            return
+        await self._api(scope, receive, send)
+
+    async def _readyz(self, send: Send) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(
+                loop.run_in_executor(self._background, self._services.store.ping),
+                self._settings.store_deadline_seconds,
+            )
+            ready = self._services.key_cache.is_fresh
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            ready = False
+        body = _encoder.encode({"status": "ready" if ready else "unavailable", "store": "ok" if ready else "failing"})
+        await _send(send, 200 if ready else 503, body, b"application/json")
+
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        operation_name = "-"
+        access_key_id = "-"
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        try:
+            body = await self._read_body(headers, receive)
+            signed = SignedRequest(
+                method="POST",
+                # The verifier canonicalises UTF-8 paths; surrogateescape keeps any byte intact.
+                path=(scope.get("raw_path") or b"/").decode("utf-8", "surrogateescape").split("?", 1)[0],
+                query_string=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
+                body=body,
+            )
+            verified = self._verifier.verify(signed)
+            access_key_id = verified.access_key_id
+            operation = self._operation(headers)
+            operation_name = operation.name
+            request = decode_request(body, operation.request_type)
+            ctx = self._context(scope, headers, access_key_id, request_id)
+            response = await self._run(operation, ctx, request)
+            status, payload, error_code = 200, encode_response(response), None
+        except KmsError as error:
+            status, payload = render_error(error)
+            error_code = error.code
+        except Exception:
+            _log.exception("request %s (%s) failed unexpectedly", request_id, operation_name)
+            internal = KMSInternalException("An internal error occurred.")
+            status, payload = render_error(internal)
+            error_code = internal.code
+        extra = [(b"x-amzn-errortype", error_code.encode())] if error_code else []
+        await _send(send, status, payload, _JSON_TYPE, request_id, extra)
+        _log.info(
+            "%s",
+            _encoder.encode(
+                {
+                    "request_id": request_id,
+                    "operation": operation_name,
+                    "status": status,
+                    "error": error_code,
+                    "access_key_id": access_key_id,
+                    "ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+            ).decode(),
+        )
+
+    async def _read_body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
+        limit = self._settings.max_body_bytes
+        too_large = RequestEntityTooLargeException(f"Request body exceeds {limit} bytes.")
+        for name, value in headers:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    def _operation(headers: list[tuple[bytes, bytes]]) -> Operation:
+        target = next((v for k, v in headers if k == b"x-amz-target"), b"").decode("latin-1")
+        operation = None
+        if target.startswith(_TARGET_PREFIX):
+            operation = OPERATIONS.get(target[len(_TARGET_PREFIX) :])
+        if operation is None:
+            raise UnknownOperationException(f"Unknown operation {target!r}.")
+        return operation
+
+    def _context(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], access_key_id: str, request_id: str
+    ) -> OperationContext:
+        client = scope.get("client") or ("", 0)
+        user_agent = next((v for k, v in headers if k == b"user-agent"), b"").decode("latin-1")
+        caller = self._credentials.caller(
+            access_key_id,
+            source_ip=str(client[0]),
+            user_agent=user_agent,
+            secure_transport=scope.get("scheme") == "https",
+        )
+        if caller is None:  # revoked between signature check and here
+            raise UnrecognizedClientException("The security token included in the request is invalid.")
+        return OperationContext(services=self._services, caller=caller, request_id=request_id)
+
+    async def _run(self, operation: Operation, ctx: OperationContext, request: Any) -> Any:
+        if operation.inline:
+            return execute(operation, ctx, request)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, execute, operation, ctx, request)
+        try:
+            # The store bounds its own waits; this outer bound catches anything that does not,
+            # so a caller always gets an answer (DESIGN §1: never a hang).
+            return await asyncio.wait_for(future, self._settings.store_deadline_seconds * 2 + 1.0)
+        except TimeoutError:
+            raise DependencyTimeoutException("The key store did not answer in time.") from None
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    request_id: str | None = None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        # Every API response may carry key facts or a shared secret: never cache any.
+        (b"cache-control", b"no-store"),
+    ]
+    if request_id is not None:
+        headers.append((b"x-amzn-requestid", request_id.encode()))
+    if extra:
+        headers.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+

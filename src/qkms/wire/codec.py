@@ -1,0 +1,98 @@
+"""Decodes a request body once into its typed shape and checks AWS's member constraints (STYLE §2).
+
+Type errors are SerializationException; constraint errors are ValidationException in AWS's
+wording ("1 validation error detected: Value 'X' at 'keySpec' failed to satisfy constraint:
+Member must satisfy enum value set: [...]").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TypeVar, cast
+
+import msgspec
+
+from qkms.domain.errors import SerializationException, ValidationException
+from qkms.operations.shapes import Member, Request, Response
+
+__all__ = ["decode_request", "encode_response"]
+
+R = TypeVar("R", bound=Request)
+
+_PATH = re.compile(r" - at `\$\.([A-Za-z]+)")
+_encoder = msgspec.json.Encoder()
+
+
+@cache
+def _decoder(request_type: type[Request]) -> msgspec.json.Decoder[Request]:
+    return msgspec.json.Decoder(request_type)
+
+
+@cache
+def _attribute_names(request_type: type[Request]) -> dict[str, str]:
+    """Wire member name -> Python attribute name, from msgspec's own renaming."""
+    return dict(zip(request_type.__struct_encode_fields__, request_type.__struct_fields__, strict=True))
+
+
+def decode_request(body: bytes, request_type: type[R]) -> R:
+    try:
+        request = cast(R, _decoder(request_type).decode(body or b"{}"))
+    except msgspec.ValidationError as exc:
+        raise _type_error(str(exc), request_type) from None
+    except msgspec.DecodeError:
+        raise SerializationException("The request body is not valid JSON.") from None
+    _check_constraints(request)
+    return request
+
+
+def _type_error(message: str, request_type: type[Request]) -> Exception:
+    match = _PATH.search(message)
+    if match and "base64" in message:
+        member = next((m for m in request_type.constraints if m.name == match.group(1)), None)
+        if member is not None and member.bad_base64 is not None:
+            return member.bad_base64(f"{member.name} is not valid base64.")
+    return SerializationException(message)
+
+
+def _describe(value: object) -> str:
+    # Blobs and lists are not echoed: they may hold key material or be long.
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return f"Value '{value}'"
+    return "Value"
+
+
+def _violation(member: Member, value: object) -> str | None:
+    at = f"at '{member.name[0].lower()}{member.name[1:]}' failed to satisfy constraint: Member must"
+    if value is None:
+        return f"Value null {at} not be null" if member.required else None
+    if member.enum is not None and isinstance(value, str) and value not in member.enum:
+        return f"{_describe(value)} {at} satisfy enum value set: [{', '.join(member.enum)}]"
+    if isinstance(value, str | bytes | list):
+        if member.min_length is not None and len(value) < member.min_length:
+            return f"{_describe(value)} {at} have length greater than or equal to {member.min_length}"
+        if member.max_length is not None and len(value) > member.max_length:
+            return f"{_describe(value)} {at} have length less than or equal to {member.max_length}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if member.min_value is not None and value < member.min_value:
+            return f"{_describe(value)} {at} have value greater than or equal to {member.min_value}"
+        if member.max_value is not None and value > member.max_value:
+            return f"{_describe(value)} {at} have value less than or equal to {member.max_value}"
+    return None
+
+
+def _check_constraints(request: Request) -> None:
+    names = _attribute_names(type(request))
+    violations = [
+        violation
+        for member in type(request).constraints
+        if (violation := _violation(member, getattr(request, names[member.name]))) is not None
+    ]
+    if violations:
+        count = len(violations)
+        noun = "error" if count == 1 else "errors"
+        raise ValidationException(f"{count} validation {noun} detected: {'; '.join(violations)}")
+
+
+def encode_response(response: Response) -> bytes:
+    return _encoder.encode(response)

@@ -1,0 +1,28 @@
+"""Fixtures: a real `qkms serve` per test module, and a boto3 KMS client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server import QkmsServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
+    qkms = QkmsServer(tmp_path_factory.mktemp("qkms") / "data").start()
+    yield qkms
+    qkms.stop()
+
+
+@pytest.fixture(scope="module")
+def kms(server: QkmsServer) -> Any:
+    return server.client()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"

@@ -1,0 +1,121 @@
+"""Starts and stops real `qkms serve` processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ADMIN_ACCESS_KEY_ID = "QKMSTESTADMIN0000001"
+ADMIN_SECRET = "test-secret-access-key-0123456789abcdefgh"
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class QkmsServer:
+    """One `qkms serve` process on loopback; its stderr goes to `log_path`."""
+
+    data_dir: Path
+    workers: int = 1
+    extra_args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}-server.log"
+
+    def start(self, wait: bool = True) -> QkmsServer:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
+        env.update(
+            {
+                "QKMS_ADMIN_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID,
+                "QKMS_ADMIN_SECRET_ACCESS_KEY": ADMIN_SECRET,
+                **self.env,
+            }
+        )
+        command = [
+            sys.executable, "-m", "qkms", "serve",
+            "--port", str(self.port),
+            "--data-dir", str(self.data_dir),
+            "--workers", str(self.workers),
+            *self.extra_args,
+        ]  # fmt: skip
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"qkms serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"qkms serve did not become ready:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def client(self, **config: Any) -> Any:
+        return kms_client(self.endpoint, **config)
+
+
+def kms_client(
+    endpoint: str,
+    access_key_id: str = ADMIN_ACCESS_KEY_ID,
+    secret: str = ADMIN_SECRET,
+    **config: Any,
+) -> Any:
+    # No retries: a test must see the first answer, not a retried one.
+    return boto3.client(
+        "kms",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"total_max_attempts": 1}, **config),
+    )

@@ -1,0 +1,122 @@
+"""The one loader for Wycheproof ECDH test vectors (schema ecdh_test_schema_v1, "asn" encoding)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal, cast
+
+from qkms.crypto import Curve
+
+__all__ = [
+    "ECDH_FILES",
+    "EcdhVector",
+    "Result",
+    "load_ecdh_vectors",
+    "shared_dir",
+    "wycheproof_dir",
+]
+
+Result = Literal["valid", "invalid", "acceptable"]
+
+# Wycheproof's curve name -> our curve and the file holding its vectors.
+ECDH_FILES: Final[dict[str, tuple[Curve, str]]] = {
+    "secp256r1": (Curve.P256, "ecdh_secp256r1_test.json"),
+    "secp384r1": (Curve.P384, "ecdh_secp384r1_test.json"),
+    "secp521r1": (Curve.P521, "ecdh_secp521r1_test.json"),
+    "secp256k1": (Curve.SECP256K1, "ecdh_secp256k1_test.json"),
+}
+_SCHEMA: Final = "ecdh_test_schema_v1.json"
+_RESULTS: Final = ("valid", "invalid", "acceptable")
+
+
+@dataclass(frozen=True)
+class EcdhVector:
+    """One Wycheproof ECDH test case."""
+
+    curve: Curve
+    curve_name: str  # Wycheproof's spelling, used in test ids
+    tc_id: int
+    comment: str
+    flags: tuple[str, ...]
+    public_der: bytes  # the peer key exactly as the test gives it (meant to be DER SPKI)
+    private_scalar: int
+    shared: bytes
+    result: Result
+
+    @property
+    def id(self) -> str:
+        return f"{self.curve_name}-tc{self.tc_id}"
+
+
+def shared_dir() -> Path:
+    """The shared/ folder: $QKMS_SHARED_DIR, else the sibling of the repository."""
+    override = os.environ.get("QKMS_SHARED_DIR")
+    if override:
+        return Path(override)
+    # tests/vectors/wycheproof.py -> parents[2] is the repository; shared/ sits beside it.
+    return Path(__file__).resolve().parents[2].parent / "shared"
+
+
+def wycheproof_dir() -> Path:
+    return shared_dir() / "testdata" / "wycheproof"
+
+
+def load_ecdh_vectors(curve_name: str, directory: Path | None = None) -> list[EcdhVector]:
+    """Every case of one curve's file; ValueError on anything unexpected, never a silent skip."""
+    curve, file_name = ECDH_FILES[curve_name]
+    path = (directory or wycheproof_dir()) / file_name
+    document = _object(json.loads(path.read_text(encoding="utf-8")), path.name)
+    if document.get("schema") != _SCHEMA or document.get("algorithm") != "ECDH":
+        raise ValueError(f"{path.name}: not an ECDH file of schema {_SCHEMA}")
+    vectors: list[EcdhVector] = []
+    for raw_group in _list(document["testGroups"], "testGroups"):
+        group = _object(raw_group, "test group")
+        if group.get("type") != "EcdhTest" or group.get("encoding") != "asn":
+            raise ValueError(f"{path.name}: unexpected group {group.get('type')!r}")
+        if group.get("curve") != curve_name:
+            raise ValueError(f"{path.name}: group for curve {group.get('curve')!r}")
+        vectors.extend(
+            _vector(curve, curve_name, _object(t, "test")) for t in _list(group["tests"], "tests")
+        )
+    if len(vectors) != document.get("numberOfTests"):
+        raise ValueError(f"{path.name}: read {len(vectors)} tests, file says otherwise")
+    return vectors
+
+
+def _vector(curve: Curve, curve_name: str, test: dict[str, object]) -> EcdhVector:
+    result = test["result"]
+    if result not in _RESULTS:
+        raise ValueError(f"{curve_name}: unknown result {result!r}")
+    return EcdhVector(
+        curve=curve,
+        curve_name=curve_name,
+        tc_id=_int(test["tcId"]),
+        comment=str(test["comment"]),
+        flags=tuple(str(flag) for flag in _list(test["flags"], "flags")),
+        public_der=bytes.fromhex(str(test["public"])),
+        # Big-endian, sometimes with a leading 00 so that it reads as a positive ASN.1 integer.
+        private_scalar=int(str(test["private"]), 16),
+        shared=bytes.fromhex(str(test["shared"])),
+        result=result,
+    )
+
+
+def _object(value: object, what: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{what}: expected a JSON object")
+    return cast(dict[str, object], value)
+
+
+def _list(value: object, what: str) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what}: expected a JSON array")
+    return cast(list[object], value)
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
