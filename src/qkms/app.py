@@ -16,7 +16,12 @@ from qkms.domain.authorization import AccountScopedAuthorizer
 from qkms.domain.cache import FreshCache
 from qkms.operations.background import ChangeFollower
 from qkms.operations.context import CachedKey, Services
-from qkms.operations.credentials import Credential, CredentialResolver, NewAccessKey, create_access_key
+from qkms.operations.credentials import (
+    Credential,
+    CredentialResolver,
+    NewAccessKey,
+    create_access_key,
+)
 from qkms.storage.base import KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.wire.asgi import QkmsApp, WireSettings
@@ -107,11 +112,15 @@ def _check_root_key(store: KeyStore, root_key: RootKey) -> None:
     store.put_meta_if_absent(_META_ROOT_KCV, root_key.key_check_value)
 
 
-def _services(settings: Settings, store: KeyStore, root_key: RootKey, clock: Callable[[], float]) -> Services:
+def _services(
+    settings: Settings, store: KeyStore, root_key: RootKey, clock: Callable[[], float]
+) -> Services:
     return Services(
         store=store,
         root_key=root_key,
-        arns=Arns(partition=settings.partition, arn_format=settings.arn_format, region=settings.region),
+        arns=Arns(
+            partition=settings.partition, arn_format=settings.arn_format, region=settings.region
+        ),
         authorizer=AccountScopedAuthorizer(),
         clock=clock,
         key_cache=FreshCache[str, CachedKey](settings.key_cache_size),
@@ -126,7 +135,9 @@ def _credentials_ini(key: NewAccessKey) -> bytes:
     ).encode()
 
 
-def _bootstrap_admin(services: Services, environ: Mapping[str, str], credentials_file: Path) -> NewAccessKey | None:
+def _bootstrap_admin(
+    services: Services, environ: Mapping[str, str], credentials_file: Path
+) -> NewAccessKey | None:
     store, now = services.store, services.clock()
     given_id = environ.get("QKMS_ADMIN_ACCESS_KEY_ID") or None
     given_secret = environ.get("QKMS_ADMIN_SECRET_ACCESS_KEY") or None
@@ -136,7 +147,11 @@ def _bootstrap_admin(services: Services, environ: Mapping[str, str], credentials
         existing = store.get_access_key(given_id)
         if existing is not None:
             try:
-                secret = unwrap(services.root_key, existing.wrapped_secret, f"qkms-access-key:{given_id}".encode())
+                secret = unwrap(
+                    services.root_key,
+                    existing.wrapped_secret,
+                    f"qkms-access-key:{given_id}".encode(),
+                )
             except CryptoError:
                 secret = b""
             if secret != given_secret.encode():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -18,7 +17,9 @@ __all__ = ["main"]
 
 
 def _parser(defaults: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qkms", description="QKMS: a self-hostable KMS for DeriveSharedSecret.")
+    parser = argparse.ArgumentParser(
+        prog="qkms", description="QKMS: a self-hostable KMS for DeriveSharedSecret."
+    )
     parser.add_argument("--version", action="version", version=f"qkms {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
@@ -27,24 +28,66 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         description="Run the QKMS server. Every option can also be set as QKMS_<OPTION> "
         "(e.g. QKMS_PORT, QKMS_DATA_DIR); options on the command line win.",
     )
-    serve.add_argument("--host", default=defaults.host, help="address to listen on (default %(default)s)")
+    serve.add_argument(
+        "--host", default=defaults.host, help="address to listen on (default %(default)s)"
+    )
     serve.add_argument("--port", type=int, default=defaults.port, help="port (default %(default)s)")
-    serve.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="where the store, root key and credentials live (default %(default)s)")
-    serve.add_argument("--workers", type=int, default=defaults.workers, help="worker processes (default: one per core)")
-    serve.add_argument("--database-url", default=defaults.database_url, help="PostgreSQL URL (not available in this version)")
-    serve.add_argument("--tls-cert", type=Path, default=defaults.tls_cert, help="PEM certificate: serve HTTPS")
-    serve.add_argument("--tls-key", type=Path, default=defaults.tls_key, help="PEM private key for --tls-cert")
-    serve.add_argument("--arn-format", choices=[f.value for f in ArnFormat], default=defaults.arn_format.value,
-                       help="seed: arn:verenc:<account>:key/<id>; aws: arn:verenc:kms:<region>:<account>:key/<id> (default %(default)s)")
-    serve.add_argument("--partition", default=defaults.partition, help="ARN partition (default %(default)s)")
-    serve.add_argument("--region", default=defaults.region, help="region in aws-format ARNs (default %(default)s)")
-    serve.add_argument("--root-key-file", type=Path, default=defaults.root_key_file,
-                       help="file holding the base64 root wrapping key (default: <data-dir>/root.key, or QKMS_ROOT_KEY)")
-    serve.add_argument("--store-timeout", type=float, default=defaults.store_timeout,
-                       help="seconds a store call may take before DependencyTimeoutException (default %(default)s)")
-    serve.add_argument("--key-cache-size", type=int, default=defaults.key_cache_size,
-                       help="parsed keys kept in memory per worker (default %(default)s)")
-    serve.add_argument("--log-level", default=defaults.log_level, choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=defaults.data_dir,
+        help="where the store, root key and credentials live (default %(default)s)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="worker processes (default: one per core)",
+    )
+    serve.add_argument(
+        "--database-url",
+        default=defaults.database_url,
+        help="PostgreSQL URL (not available in this version)",
+    )
+    serve.add_argument(
+        "--tls-cert", type=Path, default=defaults.tls_cert, help="PEM certificate: serve HTTPS"
+    )
+    serve.add_argument(
+        "--tls-key", type=Path, default=defaults.tls_key, help="PEM private key for --tls-cert"
+    )
+    serve.add_argument(
+        "--arn-format",
+        choices=[f.value for f in ArnFormat],
+        default=defaults.arn_format.value,
+        help="seed: arn:verenc:<account>:key/<id>; aws: arn:verenc:kms:<region>:<account>:key/<id> (default %(default)s)",
+    )
+    serve.add_argument(
+        "--partition", default=defaults.partition, help="ARN partition (default %(default)s)"
+    )
+    serve.add_argument(
+        "--region", default=defaults.region, help="region in aws-format ARNs (default %(default)s)"
+    )
+    serve.add_argument(
+        "--root-key-file",
+        type=Path,
+        default=defaults.root_key_file,
+        help="file holding the base64 root wrapping key (default: <data-dir>/root.key, or QKMS_ROOT_KEY)",
+    )
+    serve.add_argument(
+        "--store-timeout",
+        type=float,
+        default=defaults.store_timeout,
+        help="seconds a store call may take before DependencyTimeoutException (default %(default)s)",
+    )
+    serve.add_argument(
+        "--key-cache-size",
+        type=int,
+        default=defaults.key_cache_size,
+        help="parsed keys kept in memory per worker (default %(default)s)",
+    )
+    serve.add_argument(
+        "--log-level", default=defaults.log_level, choices=["debug", "info", "warning", "error"]
+    )
     return parser
 
 
@@ -92,7 +135,11 @@ def _serve(settings: Settings) -> int:
         return 2
     # Workers rebuild the same settings from the environment (uvicorn spawns them).
     os.environ.update(settings.to_env())
-    print(_banner(settings, result.credentials_file, result.new_admin_key is not None), file=sys.stderr, flush=True)
+    print(
+        _banner(settings, result.credentials_file, result.new_admin_key is not None),
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         "qkms.app:create_app",
         factory=True,

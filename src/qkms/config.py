@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qkms.domain.arns import ArnFormat
 
-__all__ = ["ConfigError", "Settings", "DEFAULT_ACCOUNT_ID", "DEFAULT_PORT"]
+__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_PORT", "ConfigError", "Settings"]
 
 DEFAULT_ACCOUNT_ID = "111122223333"
 DEFAULT_PORT = 4580

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
+import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
+import botocore.auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 ADMIN_ACCESS_KEY_ID = "QKMSTESTADMIN0000001"
 ADMIN_SECRET = "test-secret-access-key-0123456789abcdefgh"
@@ -36,6 +44,8 @@ class QkmsServer:
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    # False: start without QKMS_ADMIN_* so the server bootstraps its own admin access key.
+    preset_admin: bool = True
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,13 +58,14 @@ class QkmsServer:
 
     def start(self, wait: bool = True) -> QkmsServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
-        env.update(
-            {
-                "QKMS_ADMIN_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID,
-                "QKMS_ADMIN_SECRET_ACCESS_KEY": ADMIN_SECRET,
-                **self.env,
-            }
-        )
+        if self.preset_admin:
+            env.update(
+                {
+                    "QKMS_ADMIN_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID,
+                    "QKMS_ADMIN_SECRET_ACCESS_KEY": ADMIN_SECRET,
+                }
+            )
+        env.update(self.env)
         command = [
             sys.executable, "-m", "qkms", "serve",
             "--port", str(self.port),
@@ -119,3 +130,73 @@ def kms_client(
         aws_secret_access_key=secret,
         config=Config(retries={"total_max_attempts": 1}, **config),
     )
+
+
+# --- Raw signed requests (for shapes boto3 will not send) -------------------------------------
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def signed_request(
+    endpoint: str,
+    target: str,
+    body: bytes | dict[str, Any],
+    *,
+    access_key_id: str = ADMIN_ACCESS_KEY_ID,
+    secret: str = ADMIN_SECRET,
+    region: str = REGION,
+    service: str = "kms",
+    timestamp: datetime.datetime | None = None,
+) -> AWSRequest:
+    """A POST to `endpoint` signed by botocore's own SigV4 signer, ready to mutate and `send`.
+
+    `target` is the operation name (`DeriveSharedSecret`) or a full X-Amz-Target value.
+    `timestamp` (UTC) signs as if the clock showed that time.
+    """
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = AWSRequest(
+        method="POST",
+        url=f"{endpoint}/",
+        data=data,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": target if "." in target else f"TrentService.{target}",
+        },
+    )
+    signer = botocore.auth.SigV4Auth(Credentials(access_key_id, secret), service, region)
+    if timestamp is None:
+        signer.add_auth(request)
+    else:
+        fixed = timestamp.astimezone(datetime.UTC).replace(tzinfo=None)
+        with mock.patch.object(botocore.auth, "get_current_datetime", lambda *_a, **_k: fixed):
+            signer.add_auth(request)
+    return request
+
+
+def send(request: AWSRequest, timeout: float = 15.0) -> RawResponse:
+    """Send exactly the request's headers and body on a fresh connection."""
+    url = urllib.parse.urlsplit(request.url)
+    body = request.body if isinstance(request.body, bytes) else (request.body or b"")
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    try:
+        connection.request(
+            request.method, url.path or "/", body=body, headers=dict(request.headers.items())
+        )
+        response = connection.getresponse()
+        return RawResponse(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        )
+    finally:
+        connection.close()
+
+
+def raw_call(endpoint: str, target: str, body: bytes | dict[str, Any], **signing: Any) -> RawResponse:
+    return send(signed_request(endpoint, target, body, **signing))

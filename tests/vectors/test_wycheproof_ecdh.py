@@ -8,7 +8,6 @@ from collections import Counter
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from wycheproof import ECDH_FILES, EcdhVector, load_ecdh_vectors, wycheproof_dir
 
 from qkms.crypto import (
     PeerKeyError,
@@ -19,6 +18,7 @@ from qkms.crypto import (
     load_private_key,
 )
 from qkms.crypto.curves import CURVE_PARAMETERS
+from tests.vectors.wycheproof import ECDH_FILES, EcdhVector, load_ecdh_vectors, wycheproof_dir
 
 
 def _load_all() -> list[EcdhVector]:

@@ -33,4 +33,6 @@ class AccountScopedAuthorizer:
 
     def authorize_account_action(self, caller: Caller, action: str) -> None:
         if not caller.account_id:
-            raise AccessDeniedException(f"User: {caller.principal_arn} is not authorized to perform: {action}")
+            raise AccessDeniedException(
+                f"User: {caller.principal_arn} is not authorized to perform: {action}"
+            )

@@ -39,7 +39,7 @@ class KeyUsage(enum.Enum):
     # Two spellings of one usage (DESIGN §2): the seed page's and AWS's. A key reports the
     # spelling it was created with, because AWS clients check for the exact string.
     KEY_AGREEMENT = "KEY_AGREEMENT"
-    DERIVE_SHARED_SECRET = "DERIVE_SHARED_SECRET"
+    DERIVE_SHARED_SECRET = "DERIVE_SHARED_SECRET"  # noqa: S105 - a usage name, not a secret
 
     @property
     def is_key_agreement(self) -> bool:
@@ -150,7 +150,9 @@ class Key:
     wrapped_material: bytes | None
 
     def __repr__(self) -> str:
-        return f"Key({self.key_id}, {self.key_spec.value}, {self.key_usage.value}, {self.state.value})"
+        return (
+            f"Key({self.key_id}, {self.key_spec.value}, {self.key_usage.value}, {self.state.value})"
+        )
 
     @property
     def is_enabled(self) -> bool:

@@ -26,7 +26,7 @@ _DAY = 86400.0
 class KeyOperation(enum.Enum):
     """Operations that act on one key; the value is the IAM action name's suffix."""
 
-    DERIVE_SHARED_SECRET = "DeriveSharedSecret"
+    DERIVE_SHARED_SECRET = "DeriveSharedSecret"  # noqa: S105 - an operation name
     GET_PUBLIC_KEY = "GetPublicKey"
     DESCRIBE_KEY = "DescribeKey"
     ENABLE_KEY = "EnableKey"
@@ -89,9 +89,7 @@ def disable(key: Key) -> Key:
 
 
 def schedule_deletion(key: Key, now: float, pending_window_days: int) -> Key:
-    return key.with_state(
-        KeyState.PENDING_DELETION, deletion_date=now + pending_window_days * _DAY
-    )
+    return key.with_state(KeyState.PENDING_DELETION, deletion_date=now + pending_window_days * _DAY)
 
 
 def cancel_deletion(key: Key) -> Key:

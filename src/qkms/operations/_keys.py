@@ -15,7 +15,7 @@ from qkms.domain.lifecycle import KeyOperation, check_state
 from qkms.operations.context import CachedKey, OperationContext
 from qkms.storage.base import KeyRow
 
-__all__ = ["change_key", "key_arn", "load_key", "load_cached_key"]
+__all__ = ["change_key", "key_arn", "load_cached_key", "load_key"]
 
 
 def key_arn(ctx: OperationContext, key: Key) -> str:
@@ -46,7 +46,9 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> str:
     return ref.key_id
 
 
-def load_cached_key(ctx: OperationContext, key_ref: str | None, operation: KeyOperation) -> CachedKey:
+def load_cached_key(
+    ctx: OperationContext, key_ref: str | None, operation: KeyOperation
+) -> CachedKey:
     """Resolve, load (from the fresh cache or the store), authorize and state-check a key."""
     services = ctx.services
     key_id = _resolve_key_id(ctx, key_ref)

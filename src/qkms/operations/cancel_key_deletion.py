@@ -14,5 +14,7 @@ __all__ = ["cancel_key_deletion"]
 def cancel_key_deletion(
     ctx: OperationContext, request: CancelKeyDeletionRequest
 ) -> CancelKeyDeletionResponse:
-    key = change_key(ctx, request.key_id, KeyOperation.CANCEL_KEY_DELETION, lifecycle.cancel_deletion)
+    key = change_key(
+        ctx, request.key_id, KeyOperation.CANCEL_KEY_DELETION, lifecycle.cancel_deletion
+    )
     return CancelKeyDeletionResponse(key_id=key_arn(ctx, key))

@@ -53,7 +53,9 @@ def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
     # is refused as incompatible, exactly as AWS does.
     usage = KeyUsage(request.key_usage or "ENCRYPT_DECRYPT")
     if not is_valid_aws_pair(spec, usage):
-        raise ValidationException(f"KeyUsage {usage.value} is not compatible with KeySpec {spec.value}")
+        raise ValidationException(
+            f"KeyUsage {usage.value} is not compatible with KeySpec {spec.value}"
+        )
     if not is_supported_pair(spec, usage):
         raise UnsupportedOperationException(
             f"KeySpec {spec.value} with KeyUsage {usage.value} is not supported by QKMS."

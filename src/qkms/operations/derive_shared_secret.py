@@ -11,8 +11,10 @@ from qkms.crypto import (
     PeerKeyError,
     PeerKeyProblem,
     PrivateKey,
-    derive_shared_secret as ecdh,
     load_peer_public_key,
+)
+from qkms.crypto import (
+    derive_shared_secret as ecdh,
 )
 from qkms.domain.errors import (
     DryRunOperationException,

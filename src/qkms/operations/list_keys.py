@@ -47,5 +47,7 @@ def list_keys(ctx: OperationContext, request: ListKeysRequest) -> ListKeysRespon
         for k in page
     ]
     if truncated and page:
-        return ListKeysResponse(keys=entries, truncated=True, next_marker=_encode_marker(page[-1].key_id))
+        return ListKeysResponse(
+            keys=entries, truncated=True, next_marker=_encode_marker(page[-1].key_id)
+        )
     return ListKeysResponse(keys=entries, truncated=False)

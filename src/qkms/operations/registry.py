@@ -59,6 +59,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("ScheduleKeyDeletion", ScheduleKeyDeletionRequest, schedule_key_deletion),
         Operation("CancelKeyDeletion", CancelKeyDeletionRequest, cancel_key_deletion),
         Operation("UpdateKeyDescription", UpdateKeyDescriptionRequest, update_key_description),
-        Operation("DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True),
+        Operation(
+            "DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True
+        ),
     )
 }

@@ -214,7 +214,8 @@ class SqliteKeyStore:
                 conn.execute("DELETE FROM keys WHERE key_id = ?", (key_id,))
                 self._record_change(conn, "key", key_id)
             conn.execute(
-                "DELETE FROM changes WHERE changed_at < ?", (time.time() - _CHANGE_RETENTION_SECONDS,)
+                "DELETE FROM changes WHERE changed_at < ?",
+                (time.time() - _CHANGE_RETENTION_SECONDS,),
             )
         return due
 

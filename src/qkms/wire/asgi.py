@@ -19,8 +19,8 @@ import msgspec
 
 from qkms.domain.errors import (
     DependencyTimeoutException,
-    KMSInternalException,
     KmsError,
+    KMSInternalException,
     RequestEntityTooLargeException,
     UnknownOperationException,
     UnrecognizedClientException,
@@ -97,7 +97,7 @@ class QkmsApp:
             if message["type"] == "lifespan.startup":
                 try:
                     await self._start()
-                except Exception as exc:  # noqa: BLE001 - reported to the server, which exits
+                except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
@@ -131,7 +131,7 @@ class QkmsApp:
                     loop.run_in_executor(self._background, job),
                     self._settings.store_deadline_seconds + 1.0,
                 )
-            except Exception:  # noqa: BLE001 - a failed round is retried; the caches go stale
+            except Exception:
                 _log.warning("background job %s failed", job.__name__, exc_info=True)
 
     def _poll(self) -> None:
@@ -151,7 +151,12 @@ class QkmsApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
         if path == "/healthz":
-            await _send(send, 200, _encoder.encode({"status": "ok", "pid": os.getpid()}), b"application/json")
+            await _send(
+                send,
+                200,
+                _encoder.encode({"status": "ok", "pid": os.getpid()}),
+                b"application/json",
+            )
             return
         if path == "/readyz":
             await self._readyz(send)
@@ -169,9 +174,11 @@ class QkmsApp:
                 self._settings.store_deadline_seconds,
             )
             ready = self._services.key_cache.is_fresh
-        except Exception:  # noqa: BLE001 - any failure means "not ready"
+        except Exception:
             ready = False
-        body = _encoder.encode({"status": "ready" if ready else "unavailable", "store": "ok" if ready else "failing"})
+        body = _encoder.encode(
+            {"status": "ready" if ready else "unavailable", "store": "ok" if ready else "failing"}
+        )
         await _send(send, 200 if ready else 503, body, b"application/json")
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -185,7 +192,9 @@ class QkmsApp:
             signed = SignedRequest(
                 method="POST",
                 # The verifier canonicalises UTF-8 paths; surrogateescape keeps any byte intact.
-                path=(scope.get("raw_path") or b"/").decode("utf-8", "surrogateescape").split("?", 1)[0],
+                path=(scope.get("raw_path") or b"/")
+                .decode("utf-8", "surrogateescape")
+                .split("?", 1)[0],
                 query_string=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
                 headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
                 body=body,
@@ -262,7 +271,9 @@ class QkmsApp:
             secure_transport=scope.get("scheme") == "https",
         )
         if caller is None:  # revoked between signature check and here
-            raise UnrecognizedClientException("The security token included in the request is invalid.")
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
         return OperationContext(services=self._services, caller=caller, request_id=request_id)
 
     async def _run(self, operation: Operation, ctx: OperationContext, request: Any) -> Any:
@@ -298,4 +309,3 @@ async def _send(
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-

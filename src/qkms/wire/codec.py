@@ -32,7 +32,9 @@ def _decoder(request_type: type[Request]) -> msgspec.json.Decoder[Request]:
 @cache
 def _attribute_names(request_type: type[Request]) -> dict[str, str]:
     """Wire member name -> Python attribute name, from msgspec's own renaming."""
-    return dict(zip(request_type.__struct_encode_fields__, request_type.__struct_fields__, strict=True))
+    return dict(
+        zip(request_type.__struct_encode_fields__, request_type.__struct_fields__, strict=True)
+    )
 
 
 def decode_request(body: bytes, request_type: type[R]) -> R:
@@ -70,7 +72,9 @@ def _violation(member: Member, value: object) -> str | None:
         return f"{_describe(value)} {at} satisfy enum value set: [{', '.join(member.enum)}]"
     if isinstance(value, str | bytes | list):
         if member.min_length is not None and len(value) < member.min_length:
-            return f"{_describe(value)} {at} have length greater than or equal to {member.min_length}"
+            return (
+                f"{_describe(value)} {at} have length greater than or equal to {member.min_length}"
+            )
         if member.max_length is not None and len(value) > member.max_length:
             return f"{_describe(value)} {at} have length less than or equal to {member.max_length}"
     if isinstance(value, int) and not isinstance(value, bool):

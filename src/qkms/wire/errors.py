@@ -6,8 +6,8 @@ import msgspec
 
 from qkms.domain.errors import (
     DependencyTimeoutException,
-    KMSInternalException,
     KmsError,
+    KMSInternalException,
     RequestEntityTooLargeException,
 )
 

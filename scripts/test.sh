@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install QKMS with its test dependencies into .venv (first run only), then run every check:
+# lint, types, the import-layer rule, and the whole pytest suite (unit, vectors, storage, e2e).
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/unit -x.
+source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
+ensure_venv "test"
+export PYTHONDONTWRITEBYTECODE=1
+echo ">> ruff" >&2
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+echo ">> mypy --strict" >&2
+.venv/bin/mypy src
+echo ">> pytest" >&2
+exec .venv/bin/pytest -n 2 -p no:cacheprovider "$@"

@@ -1,0 +1,213 @@
+"""The KeyStore contract (STYLE §8): what every backend must do, checked on a real backend."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from qkms.storage import (
+    AccessKeyRow,
+    DuplicateError,
+    KeyRow,
+    KeyStore,
+    SqliteKeyStore,
+    StoreTimeoutError,
+)
+from qkms.storage.schema import SCHEMA_VERSION
+
+ACCOUNT = "111122223333"
+
+
+def key_row(account: str = ACCOUNT, key_id: str | None = None, state: str = "Enabled") -> KeyRow:
+    return KeyRow(
+        key_id=key_id or str(uuid.uuid4()),
+        account_id=account,
+        description="d",
+        key_usage="KEY_AGREEMENT",
+        key_spec="ECC_NIST_P256",
+        origin="AWS_KMS",
+        key_state=state,
+        creation_date=time.time(),
+        deletion_date=None,
+        public_key=b"\x30public",
+        wrapped_material=b"\x01wrapped",
+    )
+
+
+@pytest.fixture
+def account(store: KeyStore) -> str:
+    store.ensure_account(ACCOUNT, 0.0)
+    store.ensure_account("444455556666", 0.0)
+    return ACCOUNT
+
+
+def test_migrate_is_idempotent(store: KeyStore) -> None:
+    assert store.migrate() == SCHEMA_VERSION
+    assert store.migrate() == SCHEMA_VERSION
+
+
+def test_insert_get_roundtrip(store: KeyStore, account: str) -> None:
+    row = key_row()
+    store.insert_key(row)
+    assert store.get_key(row.key_id) == row
+    assert store.get_key(str(uuid.uuid4())) is None
+
+
+def test_duplicate_key_id(store: KeyStore, account: str) -> None:
+    row = key_row()
+    store.insert_key(row)
+    with pytest.raises(DuplicateError):
+        store.insert_key(row)
+
+
+def test_update_key_applies_and_records_a_change(store: KeyStore, account: str) -> None:
+    row = key_row()
+    store.insert_key(row)
+    before = store.latest_change()
+    updated = store.update_key(row.key_id, lambda r: replace(r, key_state="Disabled"))
+    assert updated is not None and updated.key_state == "Disabled"
+    assert store.get_key(row.key_id) == updated
+    changes = store.changes_since(before)
+    assert [(c.entity, c.entity_id) for c in changes] == [("key", row.key_id)]
+    assert store.latest_change() == changes[-1].seq
+
+
+def test_update_key_aborts_when_the_change_raises(store: KeyStore, account: str) -> None:
+    row = key_row()
+    store.insert_key(row)
+    before = store.latest_change()
+
+    def refuse(_: KeyRow) -> KeyRow:
+        raise RuntimeError("state check failed")
+
+    with pytest.raises(RuntimeError):
+        store.update_key(row.key_id, refuse)
+    assert store.get_key(row.key_id) == row
+    assert store.changes_since(before) == []
+
+
+def test_update_missing_key(store: KeyStore, account: str) -> None:
+    assert store.update_key(str(uuid.uuid4()), lambda r: r) is None
+
+
+def test_list_keys_pages_in_key_id_order_per_account(store: KeyStore, account: str) -> None:
+    mine = sorted(key_row().key_id for _ in range(5))
+    for key_id in mine:
+        store.insert_key(key_row(key_id=key_id))
+    store.insert_key(key_row(account="444455556666"))
+    assert [r.key_id for r in store.list_keys(ACCOUNT, None, 100)] == mine
+    first = store.list_keys(ACCOUNT, None, 2)
+    assert [r.key_id for r in first] == mine[:2]
+    rest = store.list_keys(ACCOUNT, first[-1].key_id, 100)
+    assert [r.key_id for r in rest] == mine[2:]
+
+
+def test_delete_keys_due(store: KeyStore, account: str) -> None:
+    due = replace(key_row(state="PendingDeletion"), deletion_date=100.0)
+    later = replace(key_row(state="PendingDeletion"), deletion_date=200.0)
+    enabled = key_row()
+    for row in (due, later, enabled):
+        store.insert_key(row)
+    before = store.latest_change()
+    assert store.delete_keys_due(150.0) == [due.key_id]
+    assert store.get_key(due.key_id) is None
+    assert store.get_key(later.key_id) is not None
+    assert store.get_key(enabled.key_id) is not None
+    assert [c.entity_id for c in store.changes_since(before)] == [due.key_id]
+
+
+def test_meta_put_if_absent(store: KeyStore) -> None:
+    assert store.get_meta("x") is None
+    assert store.put_meta_if_absent("x", "first") == "first"
+    assert store.put_meta_if_absent("x", "second") == "first"
+    assert store.get_meta("x") == "first"
+
+
+def test_access_keys(store: KeyStore, account: str) -> None:
+    store.ensure_user(ACCOUNT, "alice", 0.0)
+    store.ensure_user(ACCOUNT, "alice", 0.0)  # idempotent
+    row = AccessKeyRow("QKMSAAAAAAAAAAAAAAAA", ACCOUNT, "alice", b"wrapped", "Active", 1.0)
+    before = store.latest_change()
+    store.insert_access_key(row)
+    assert store.get_access_key(row.access_key_id) == row
+    assert store.get_access_key("QKMSNOPE") is None
+    assert [c.entity for c in store.changes_since(before)] == ["access_key"]
+    with pytest.raises(DuplicateError):
+        store.insert_access_key(row)
+
+
+def test_reprs_hide_material(store: KeyStore, account: str) -> None:
+    row = key_row()
+    assert "wrapped" not in repr(row)
+    access = AccessKeyRow("QKMSAAAAAAAAAAAAAAAA", ACCOUNT, "alice", b"secretbytes", "Active", 1.0)
+    assert "secretbytes" not in repr(access)
+
+
+# --- SQLite specifics ---------------------------------------------------------------------------
+def test_sqlite_is_durable_on_commit(tmp_path: Path) -> None:
+    store = SqliteKeyStore(tmp_path / "q.db")
+    store.migrate()
+    conn = sqlite3.connect(tmp_path / "q.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    # synchronous is per connection: check the store's own connection.
+    assert store._conn().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    store.close()
+
+
+def test_sqlite_locked_store_times_out_within_its_deadline(tmp_path: Path) -> None:
+    store = SqliteKeyStore(tmp_path / "q.db", deadline_seconds=0.3)
+    store.migrate()
+    store.ensure_account(ACCOUNT, 0.0)
+    holder = sqlite3.connect(tmp_path / "q.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreTimeoutError, match="did not answer within"):
+            store.insert_key(key_row())
+        elapsed = time.monotonic() - started
+        assert 0.25 <= elapsed < 2.0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store.insert_key(key_row())  # recovers once the lock is gone
+    store.close()
+
+
+def test_sqlite_concurrent_writers_serialise(tmp_path: Path) -> None:
+    store = SqliteKeyStore(tmp_path / "q.db", deadline_seconds=5.0)
+    store.migrate()
+    store.ensure_account(ACCOUNT, 0.0)
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(20):
+                store.insert_key(key_row())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(store.list_keys(ACCOUNT, None, 1000)) == 80
+    store.close()
+
+
+def test_sqlite_schema_version_recorded(tmp_path: Path) -> None:
+    store = SqliteKeyStore(tmp_path / "q.db")
+    store.migrate()
+    conn = sqlite3.connect(tmp_path / "q.db")
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
+    conn.close()
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    store.close()

@@ -1,0 +1,62 @@
+"""ARN shapes of DESIGN §2: written in the configured shape, both shapes read."""
+
+from __future__ import annotations
+
+import pytest
+
+from qkms.domain.arns import ArnFormat, Arns, KeyRef, canonical_key_arn
+
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+ACCOUNT = "111122223333"
+
+
+def test_seed_shape_is_the_default() -> None:
+    assert Arns().key_arn(ACCOUNT, KEY_ID) == f"arn:verenc:{ACCOUNT}:key/{KEY_ID}"
+    assert Arns().user_arn(ACCOUNT, "admin") == f"arn:verenc:{ACCOUNT}:user/admin"
+    assert Arns().account_root_arn(ACCOUNT) == f"arn:verenc:{ACCOUNT}:root"
+
+
+def test_aws_shape() -> None:
+    arns = Arns(arn_format=ArnFormat.AWS, region="eu-west-1")
+    assert arns.key_arn(ACCOUNT, KEY_ID) == f"arn:verenc:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}"
+    assert arns.alias_arn(ACCOUNT, "alias/x") == f"arn:verenc:kms:eu-west-1:{ACCOUNT}:alias/x"
+    assert arns.user_arn(ACCOUNT, "bob") == f"arn:verenc:iam::{ACCOUNT}:user/bob"
+    assert arns.account_root_arn(ACCOUNT) == f"arn:verenc:iam::{ACCOUNT}:root"
+
+
+@pytest.mark.parametrize("arn_format", list(ArnFormat))
+def test_both_shapes_are_read_whatever_is_written(arn_format: ArnFormat) -> None:
+    arns = Arns(arn_format=arn_format)
+    expected = KeyRef(account_id=ACCOUNT, key_id=KEY_ID)
+    assert arns.parse_key_ref(f"arn:verenc:{ACCOUNT}:key/{KEY_ID}") == expected
+    assert arns.parse_key_ref(f"arn:verenc:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}") == expected
+    assert arns.parse_key_ref(KEY_ID) == KeyRef(account_id=None, key_id=KEY_ID)
+    assert arns.parse_key_ref("alias/app") == KeyRef(account_id=None, alias_name="alias/app")
+    assert arns.parse_key_ref(f"arn:verenc:{ACCOUNT}:alias/app") == KeyRef(
+        account_id=ACCOUNT, alias_name="alias/app"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "nope",
+        KEY_ID.upper(),
+        KEY_ID + "0",
+        f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}",  # another partition
+        f"arn:verenc:kms:eu-west-1:{ACCOUNT}:key/{KEY_ID}",  # another region
+        f"arn:verenc:s3:us-east-1:{ACCOUNT}:key/{KEY_ID}",  # another service
+        f"arn:verenc:1111:key/{KEY_ID}",  # not a 12-digit account
+        f"arn:verenc:{ACCOUNT}:key/not-a-uuid",
+        f"arn:verenc:{ACCOUNT}:alias/",
+        f"arn:verenc:{ACCOUNT}",
+    ],
+)
+def test_what_is_no_key_reference(text: str) -> None:
+    assert Arns().parse_key_ref(text) is None
+
+
+def test_canonical_arn_ignores_display_settings() -> None:
+    # Wrapped material binds this ARN: changing --arn-format must not orphan stored keys.
+    assert canonical_key_arn(ACCOUNT, KEY_ID) == f"arn:verenc:{ACCOUNT}:key/{KEY_ID}"

@@ -1,0 +1,69 @@
+"""CreateKey: parameters QKMS cannot honour are refused by name, never silently ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from qkms.crypto import unwrap
+from qkms.domain.arns import canonical_key_arn
+from qkms.domain.errors import UnsupportedOperationException, ValidationException
+from qkms.operations.context import OperationContext, Services
+from qkms.operations.create_key import create_key
+from qkms.operations.shapes import CreateKeyRequest, Tag
+
+AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_AGREEMENT"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"policy": "{}"}, "Policy"),
+        ({"tags": [Tag(tag_key="a", tag_value="b")]}, "Tags"),
+        ({"origin": "EXTERNAL"}, "EXTERNAL"),
+        ({"origin": "AWS_CLOUDHSM"}, "AWS_CLOUDHSM"),
+        ({"multi_region": True}, "Multi-Region"),
+        ({"custom_key_store_id": "cks-1"}, "Custom key stores"),
+        ({"bypass_policy_lockout_safety_check": True}, "BypassPolicyLockoutSafetyCheck"),
+    ],
+)
+def test_unserved_parameters_are_refused(
+    ctx: OperationContext, extra: dict[str, object], named: str
+) -> None:
+    with pytest.raises(UnsupportedOperationException, match=named):
+        create_key(ctx, CreateKeyRequest(**AGREEMENT, **extra))  # type: ignore[arg-type]
+
+
+def test_spec_and_legacy_spec_together(ctx: OperationContext) -> None:
+    with pytest.raises(ValidationException, match="CustomerMasterKeySpec"):
+        request = CreateKeyRequest(
+            key_spec="ECC_NIST_P256",
+            key_usage="KEY_AGREEMENT",
+            customer_master_key_spec="ECC_NIST_P256",
+        )
+        create_key(ctx, request)
+
+
+def test_legacy_spec_alone_works(ctx: OperationContext) -> None:
+    created = create_key(
+        ctx, CreateKeyRequest(customer_master_key_spec="ECC_NIST_P384", key_usage="KEY_AGREEMENT")
+    )
+    assert created.key_metadata.key_spec == "ECC_NIST_P384"
+
+
+def test_aws_valid_but_unsupported_pair(ctx: OperationContext) -> None:
+    with pytest.raises(UnsupportedOperationException, match="RSA_2048"):
+        create_key(ctx, CreateKeyRequest(key_spec="RSA_2048", key_usage="ENCRYPT_DECRYPT"))
+
+
+def test_private_key_is_stored_only_wrapped_under_the_root_key(
+    ctx: OperationContext, services: Services
+) -> None:
+    key_id = create_key(
+        ctx, CreateKeyRequest(key_spec="ECC_NIST_P256", key_usage="KEY_AGREEMENT")
+    ).key_metadata.key_id
+    row = services.store.get_key(key_id)
+    assert row is not None and row.wrapped_material is not None
+    aad = canonical_key_arn(row.account_id, key_id).encode()
+    pkcs8 = unwrap(services.root_key, row.wrapped_material, aad)
+    assert pkcs8 not in row.wrapped_material
+    assert pkcs8.startswith(b"\x30")  # a DER PKCS#8 structure once unwrapped

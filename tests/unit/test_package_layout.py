@@ -1,0 +1,83 @@
+"""STYLE §1 and §3 as tests: imports point down only, and every package lists its public names."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import qkms
+
+SRC = Path(qkms.__file__).parent
+# Which qkms packages each layer may import (its own included). app/cli/config/logs are the
+# composition root and may import anything.
+ALLOWED = {
+    "wire": {"wire", "operations", "domain", "crypto", "storage"},
+    "operations": {"operations", "domain", "crypto", "storage"},
+    "domain": {"domain", "crypto", "storage"},
+    "crypto": {"crypto"},
+    "storage": {"storage"},
+}
+
+
+def qkms_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "qkms" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_imports_point_down_only(layer: str) -> None:
+    violations = {
+        str(path.relative_to(SRC)): sorted(qkms_imports(path) - ALLOWED[layer])
+        for path in (SRC / layer).rglob("*.py")
+        if qkms_imports(path) - ALLOWED[layer]
+    }
+    assert violations == {}
+
+
+def test_only_crypto_imports_cryptography() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if path.is_relative_to(SRC / "crypto"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cryptography"):
+                offenders.append(str(path))
+            if isinstance(node, ast.Import) and any(
+                a.name.startswith("cryptography") for a in node.names
+            ):
+                offenders.append(str(path))
+    assert offenders == []
+
+
+def all_modules() -> list[str]:
+    return [
+        m.name
+        for m in pkgutil.walk_packages([str(SRC)], prefix="qkms.")
+        if m.name != "qkms.__main__"
+    ]
+
+
+@pytest.mark.parametrize("name", all_modules())
+def test_every_module_declares_its_public_names_and_job(name: str) -> None:
+    module = importlib.import_module(name)
+    assert module.__doc__ and module.__doc__.strip(), f"{name} has no docstring saying its job"
+    exported = getattr(module, "__all__", None)
+    assert isinstance(exported, list), f"{name} has no __all__"
+    for public in exported:
+        assert hasattr(module, public), f"{name}.__all__ names {public}, which does not exist"
