@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from qkms import __version__
 from qkms.app import StartupError, bootstrap
@@ -124,6 +126,10 @@ def _banner(settings: Settings, credentials_file: Path, created: bool) -> str:
     return "\n".join(lines)
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
@@ -140,6 +146,10 @@ def _serve(settings: Settings) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # uvicorn drains in-flight requests on SIGTERM/SIGINT, then re-raises the signal under the
+    # handler that was installed before it: make that a clean exit, as process managers expect.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
     uvicorn.run(
         "qkms.app:create_app",
         factory=True,

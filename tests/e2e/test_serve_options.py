@@ -1,0 +1,210 @@
+"""`qkms serve` options of DESIGN §6: TLS, root key sources, health endpoints, refused settings."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import ipaddress
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
+
+
+def peer_der() -> bytes:
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_tls(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    server = QkmsServer(
+        tmp_path / "data", extra_args=["--tls-cert", str(cert), "--tls-key", str(key)]
+    )
+    server.start(wait=False)
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        url = f"https://127.0.0.1:{server.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", context=context, timeout=1) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        kms = boto3.client(
+            "kms",
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id=ADMIN_ACCESS_KEY_ID,
+            aws_secret_access_key=ADMIN_SECRET,
+            verify=str(cert),
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
+            "KeyId"
+        ]
+        assert len(derive(kms, key_id, peer_der())) == 32
+        # Plain HTTP on the TLS port is not served.
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=2)
+    finally:
+        server.stop()
+
+
+def test_root_key_from_environment(tmp_path: Path) -> None:
+    root = base64.b64encode(os.urandom(32)).decode()
+    data = tmp_path / "data"
+    peer = ec_der(ec.SECP384R1())
+    server = QkmsServer(data, env={"QKMS_ROOT_KEY": root}).start()
+    try:
+        kms = server.client()
+        key_id = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
+            "KeyId"
+        ]
+        secret = derive(kms, key_id, peer)
+    finally:
+        assert server.stop() == 0
+    assert not (data / "root.key").exists()  # the environment's key is not copied to disk
+    again = QkmsServer(data, env={"QKMS_ROOT_KEY": root}).start()
+    try:
+        assert derive(again.client(), key_id, peer) == secret
+    finally:
+        again.stop()
+    # Without the key the server refuses to start rather than make a new one.
+    refused = subprocess.run(
+        [sys.executable, "-m", "qkms", "serve", "--data-dir", str(data), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("QKMS_")},
+    )
+    assert refused.returncode != 0
+    assert "root key" in refused.stderr
+
+
+def derive(kms: Any, key_id: str, peer: bytes) -> bytes:
+    response = kms.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=peer)
+    return bytes(response["SharedSecret"])
+
+
+def ec_der(curve: ec.EllipticCurve) -> bytes:
+    return (
+        ec.generate_private_key(curve)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def test_root_key_file_option(tmp_path: Path) -> None:
+    key_file = tmp_path / "root.b64"
+    key_file.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    data = tmp_path / "data"
+    server = QkmsServer(data, extra_args=["--root-key-file", str(key_file)]).start()
+    try:
+        kms = server.client()
+        key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
+            "KeyId"
+        ]
+        assert len(derive(kms, key_id, peer_der())) == 32
+    finally:
+        server.stop()
+    assert not (data / "root.key").exists()
+
+
+def test_health_endpoints(tmp_path: Path) -> None:
+    server = QkmsServer(tmp_path / "data").start()
+    try:
+        with urllib.request.urlopen(f"{server.endpoint}/healthz", timeout=5) as r:
+            assert r.status == 200
+            assert json.loads(r.read())["status"] == "ok"
+        with urllib.request.urlopen(f"{server.endpoint}/readyz", timeout=5) as r:
+            assert r.status == 200
+            assert json.loads(r.read()) == {"status": "ready", "store": "ok"}
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--database-url", "postgresql://127.0.0.1/test"], "--database-url"),
+        (["--tls-cert", "/nonexistent.pem"], "--tls-key"),
+        (["--store-timeout", "0"], "--store-timeout"),
+    ],
+)
+def test_refused_settings_exit_with_a_message(tmp_path: Path, args: list[str], phrase: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "qkms", "serve", "--data-dir", str(tmp_path / "d"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("QKMS_")},
+    )
+    assert result.returncode == 2
+    assert phrase in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_environment_variables_configure_serve(tmp_path: Path) -> None:
+    server = QkmsServer(
+        tmp_path / "data", env={"QKMS_ARN_FORMAT": "aws", "QKMS_REGION": "eu-west-1"}
+    )
+    server.start()
+    try:
+        arn = server.client().create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")[
+            "KeyMetadata"
+        ]["Arn"]
+        assert arn.startswith("arn:verenc:kms:eu-west-1:111122223333:key/")
+    finally:
+        server.stop()
