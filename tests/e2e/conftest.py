@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server import QkmsServer
+from tests.e2e.server import QkmsServer
 
 
 @pytest.fixture(scope="module")

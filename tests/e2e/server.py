@@ -44,9 +44,9 @@ class QkmsServer:
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
     # False: start without QKMS_ADMIN_* so the server bootstraps its own admin access key.
     preset_admin: bool = True
-    process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -73,7 +73,7 @@ class QkmsServer:
             "--workers", str(self.workers),
             *self.extra_args,
         ]  # fmt: skip
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
         if wait:
@@ -84,7 +84,9 @@ class QkmsServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"qkms serve exited with {self.process.returncode}:\n{self.log()}")
+                raise RuntimeError(
+                    f"qkms serve exited with {self.process.returncode}:\n{self.log()}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/readyz", timeout=1) as response:
                     if response.status == 200:
@@ -198,5 +200,7 @@ def send(request: AWSRequest, timeout: float = 15.0) -> RawResponse:
         connection.close()
 
 
-def raw_call(endpoint: str, target: str, body: bytes | dict[str, Any], **signing: Any) -> RawResponse:
+def raw_call(
+    endpoint: str, target: str, body: bytes | dict[str, Any], **signing: Any
+) -> RawResponse:
     return send(signed_request(endpoint, target, body, **signing))

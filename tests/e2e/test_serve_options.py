@@ -22,7 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
+
+from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
 
 
 def peer_der() -> bytes:

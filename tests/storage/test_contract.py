@@ -14,10 +14,13 @@ import pytest
 from qkms.storage import (
     AccessKeyRow,
     DuplicateError,
+    GrantRow,
     KeyRow,
     KeyStore,
     SqliteKeyStore,
     StoreTimeoutError,
+    UserPolicyRow,
+    UserRow,
 )
 from qkms.storage.schema import SCHEMA_VERSION
 
@@ -211,3 +214,95 @@ def test_sqlite_schema_version_recorded(tmp_path: Path) -> None:
     conn.close()
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     store.close()
+
+
+# --- access control (users, identity policies, grants) ------------------------------------------
+def grant_row(key_id: str, grant_id: str | None = None, retiring: str | None = None) -> GrantRow:
+    return GrantRow(
+        grant_id=grant_id or uuid.uuid4().hex,
+        key_id=key_id,
+        key_account_id=ACCOUNT,
+        name=None,
+        grantee_principal=f"arn:verenc:{ACCOUNT}:user/bob",
+        retiring_principal=retiring,
+        operations=("DeriveSharedSecret", "DescribeKey"),
+        issuing_account=ACCOUNT,
+        creation_date=time.time(),
+    )
+
+
+def test_key_policy_is_stored_with_the_key(store: KeyStore, account: str) -> None:
+    row = replace(key_row(), policy='{"Statement": []}')
+    store.insert_key(row)
+    assert store.get_key(row.key_id) == row
+    updated = store.update_key(row.key_id, lambda r: replace(r, policy='{"Version": "x"}'))
+    assert updated is not None
+    stored = store.get_key(row.key_id)
+    assert stored is not None and stored.policy == '{"Version": "x"}'
+
+
+def test_users_and_their_access_keys(store: KeyStore, account: str) -> None:
+    store.ensure_user(ACCOUNT, "bob", 1.0)
+    store.ensure_user(ACCOUNT, "alice", 2.0)
+    assert [u.user_name for u in store.list_users(ACCOUNT)] == ["alice", "bob"]
+    assert store.get_user(ACCOUNT, "bob") == UserRow(ACCOUNT, "bob", 1.0)
+    assert store.get_user(ACCOUNT, "carol") is None
+    row = AccessKeyRow("QKMSBBBBBBBBBBBBBBBB", ACCOUNT, "bob", b"w", "Active", 1.0)
+    store.insert_access_key(row)
+    assert store.list_access_keys(ACCOUNT, "bob") == [row]
+    before = store.latest_change()
+    assert store.set_access_key_status(row.access_key_id, "Inactive")
+    stored = store.get_access_key(row.access_key_id)
+    assert stored is not None and stored.status == "Inactive"
+    assert store.delete_access_key(row.access_key_id)
+    assert not store.delete_access_key(row.access_key_id)
+    assert not store.set_access_key_status(row.access_key_id, "Active")
+    assert store.get_access_key(row.access_key_id) is None
+    assert [c.entity for c in store.changes_since(before)] == ["access_key", "access_key"]
+
+
+def test_user_policies(store: KeyStore, account: str) -> None:
+    store.ensure_user(ACCOUNT, "bob", 1.0)
+    before = store.latest_change()
+    store.put_user_policy(UserPolicyRow(ACCOUNT, "bob", "b", '{"v": 1}'), 1.0)
+    store.put_user_policy(UserPolicyRow(ACCOUNT, "bob", "a", '{"v": 2}'), 1.0)
+    store.put_user_policy(UserPolicyRow(ACCOUNT, "bob", "b", '{"v": 3}'), 2.0)  # replaces
+    assert store.list_user_policies(ACCOUNT, "bob") == [
+        UserPolicyRow(ACCOUNT, "bob", "a", '{"v": 2}'),
+        UserPolicyRow(ACCOUNT, "bob", "b", '{"v": 3}'),
+    ]
+    assert store.delete_user_policy(ACCOUNT, "bob", "a")
+    assert not store.delete_user_policy(ACCOUNT, "bob", "a")
+    assert [p.policy_name for p in store.list_user_policies(ACCOUNT, "bob")] == ["b"]
+    changes = store.changes_since(before)
+    assert {(c.entity, c.entity_id) for c in changes} == {("user", f"{ACCOUNT}:bob")}
+    assert len(changes) == 4
+
+
+def test_grants(store: KeyStore, account: str) -> None:
+    key = key_row()
+    store.insert_key(key)
+    before = store.latest_change()
+    first = grant_row(key.key_id, "g1", retiring=f"arn:verenc:{ACCOUNT}:user/ops")
+    second = grant_row(key.key_id, "g2")
+    store.insert_grant(first)
+    store.insert_grant(second)
+    assert store.get_grant("g1") == first
+    assert store.list_grants(key.key_id) == [first, second]
+    assert store.list_grants_by_retiring_principal(f"arn:verenc:{ACCOUNT}:user/ops") == [first]
+    assert store.delete_grant("g1") == first
+    assert store.delete_grant("g1") is None
+    assert store.list_grants(key.key_id) == [second]
+    assert [(c.entity, c.entity_id) for c in store.changes_since(before)] == [
+        ("grant", key.key_id)
+    ] * 3
+    with pytest.raises(DuplicateError):
+        store.insert_grant(second)
+
+
+def test_destroying_a_key_destroys_its_grants(store: KeyStore, account: str) -> None:
+    key = replace(key_row(state="PendingDeletion"), deletion_date=1.0)
+    store.insert_key(key)
+    store.insert_grant(grant_row(key.key_id, "g9"))
+    assert store.delete_keys_due(2.0) == [key.key_id]
+    assert store.get_grant("g9") is None

@@ -148,6 +148,7 @@ class Key:
     deletion_date: float | None
     public_key_der: bytes | None
     wrapped_material: bytes | None
+    policy: str | None = None  # key policy JSON; None only for keys stored before policies existed
 
     def __repr__(self) -> str:
         return (
@@ -184,6 +185,9 @@ class Key:
     def with_description(self, description: str) -> Key:
         return replace(self, description=description)
 
+    def with_policy(self, policy: str) -> Key:
+        return replace(self, policy=policy)
+
 
 def key_from_row(row: KeyRow) -> Key:
     return Key(
@@ -198,6 +202,7 @@ def key_from_row(row: KeyRow) -> Key:
         deletion_date=row.deletion_date,
         public_key_der=row.public_key,
         wrapped_material=row.wrapped_material,
+        policy=row.policy,
     )
 
 
@@ -214,4 +219,5 @@ def key_to_row(key: Key) -> KeyRow:
         deletion_date=key.deletion_date,
         public_key=key.public_key_der,
         wrapped_material=key.wrapped_material,
+        policy=key.policy,
     )

@@ -4,11 +4,14 @@ from qkms.storage.base import (
     AccessKeyRow,
     Change,
     DuplicateError,
+    GrantRow,
     KeyRow,
     KeyStore,
     StoreError,
     StoreTimeoutError,
     StoreUnavailableError,
+    UserPolicyRow,
+    UserRow,
 )
 from qkms.storage.sqlite import SqliteKeyStore
 
@@ -16,10 +19,13 @@ __all__ = [
     "AccessKeyRow",
     "Change",
     "DuplicateError",
+    "GrantRow",
     "KeyRow",
     "KeyStore",
     "SqliteKeyStore",
     "StoreError",
     "StoreTimeoutError",
     "StoreUnavailableError",
+    "UserPolicyRow",
+    "UserRow",
 ]

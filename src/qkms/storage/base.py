@@ -10,11 +10,14 @@ __all__ = [
     "AccessKeyRow",
     "Change",
     "DuplicateError",
+    "GrantRow",
     "KeyRow",
     "KeyStore",
     "StoreError",
     "StoreTimeoutError",
     "StoreUnavailableError",
+    "UserPolicyRow",
+    "UserRow",
 ]
 
 
@@ -49,6 +52,7 @@ class KeyRow:
     deletion_date: float | None
     public_key: bytes | None
     wrapped_material: bytes | None
+    policy: str | None = None  # the key policy document (JSON text)
 
     def __repr__(self) -> str:
         return f"KeyRow({self.key_id}, {self.key_state})"
@@ -68,11 +72,39 @@ class AccessKeyRow:
 
 
 @dataclass(frozen=True, slots=True)
+class UserRow:
+    account_id: str
+    user_name: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserPolicyRow:
+    account_id: str
+    user_name: str
+    policy_name: str
+    document: str
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    grant_id: str
+    key_id: str
+    key_account_id: str
+    name: str | None
+    grantee_principal: str
+    retiring_principal: str | None
+    operations: tuple[str, ...]
+    issuing_account: str
+    creation_date: float
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """One entry of the change feed other workers and nodes poll to invalidate their caches."""
 
     seq: int
-    entity: str  # "key" | "access_key"
+    entity: str  # "key" | "access_key" | "user" (its policies) | "grant" (entity_id: the key id)
     entity_id: str
 
 
@@ -118,6 +150,37 @@ class KeyStore(Protocol):
     def insert_access_key(self, row: AccessKeyRow) -> None: ...
 
     def get_access_key(self, access_key_id: str) -> AccessKeyRow | None: ...
+
+    def get_user(self, account_id: str, user_name: str) -> UserRow | None: ...
+
+    def list_users(self, account_id: str) -> list[UserRow]: ...
+
+    def list_access_keys(self, account_id: str, user_name: str) -> list[AccessKeyRow]: ...
+
+    def set_access_key_status(self, access_key_id: str, status: str) -> bool:
+        """Return False if there is no such access key."""
+
+    def delete_access_key(self, access_key_id: str) -> bool: ...
+
+    # --- identity policies ------------------------------------------------------------------
+    def put_user_policy(self, row: UserPolicyRow, now: float) -> None: ...
+
+    def delete_user_policy(self, account_id: str, user_name: str, policy_name: str) -> bool: ...
+
+    def list_user_policies(self, account_id: str, user_name: str) -> list[UserPolicyRow]: ...
+
+    # --- grants -----------------------------------------------------------------------------
+    def insert_grant(self, row: GrantRow) -> None: ...
+
+    def get_grant(self, grant_id: str) -> GrantRow | None: ...
+
+    def list_grants(self, key_id: str) -> list[GrantRow]:
+        """Grants of one key, oldest first."""
+
+    def list_grants_by_retiring_principal(self, principal: str) -> list[GrantRow]: ...
+
+    def delete_grant(self, grant_id: str) -> GrantRow | None:
+        """Delete and return the grant, or None if there was none."""
 
     # --- change feed ------------------------------------------------------------------------
     def latest_change(self) -> int: ...

@@ -46,6 +46,33 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 changed_at DOUBLE PRECISION NOT NULL)""",
         ],
     ),
+    (
+        2,
+        [
+            # Access control: key policies, identity policies attached to users, grants.
+            "ALTER TABLE keys ADD COLUMN policy TEXT",
+            """CREATE TABLE user_policies (
+                account_id TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                policy_name TEXT NOT NULL,
+                document TEXT NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account_id, user_name, policy_name),
+                FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, user_name))""",
+            """CREATE TABLE grants (
+                grant_id TEXT PRIMARY KEY,
+                key_id TEXT NOT NULL,
+                key_account_id TEXT NOT NULL,
+                name TEXT,
+                grantee_principal TEXT NOT NULL,
+                retiring_principal TEXT,
+                operations TEXT NOT NULL,
+                issuing_account TEXT NOT NULL,
+                creation_date DOUBLE PRECISION NOT NULL)""",
+            "CREATE INDEX grants_by_key ON grants (key_id)",
+            "CREATE INDEX grants_by_retiring_principal ON grants (retiring_principal)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -14,9 +15,12 @@ from qkms.storage.base import (
     AccessKeyRow,
     Change,
     DuplicateError,
+    GrantRow,
     KeyRow,
     StoreTimeoutError,
     StoreUnavailableError,
+    UserPolicyRow,
+    UserRow,
 )
 from qkms.storage.schema import MIGRATIONS
 
@@ -24,7 +28,11 @@ __all__ = ["SqliteKeyStore"]
 
 _KEY_COLUMNS = (
     "key_id, account_id, description, key_usage, key_spec, origin, key_state, "
-    "creation_date, deletion_date, public_key, wrapped_material"
+    "creation_date, deletion_date, public_key, wrapped_material, policy"
+)
+_GRANT_COLUMNS = (
+    "grant_id, key_id, key_account_id, name, grantee_principal, retiring_principal, "
+    "operations, issuing_account, creation_date"
 )
 # Change-feed rows only need to outlive the slowest poller; an hour is generous.
 _CHANGE_RETENTION_SECONDS = 3600.0
@@ -32,6 +40,21 @@ _CHANGE_RETENTION_SECONDS = 3600.0
 
 def _key_row(values: tuple[Any, ...]) -> KeyRow:
     return KeyRow(*values)
+
+
+def _grant_row(values: tuple[Any, ...]) -> GrantRow:
+    (grant_id, key_id, key_account, name, grantee, retiring, operations, issuing, created) = values
+    return GrantRow(
+        grant_id=grant_id,
+        key_id=key_id,
+        key_account_id=key_account,
+        name=name,
+        grantee_principal=grantee,
+        retiring_principal=retiring,
+        operations=tuple(json.loads(operations)),
+        issuing_account=issuing,
+        creation_date=created,
+    )
 
 
 class SqliteKeyStore:
@@ -148,7 +171,7 @@ class SqliteKeyStore:
     def insert_key(self, row: KeyRow) -> None:
         with self._write() as conn:
             conn.execute(
-                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.key_id,
                     row.account_id,
@@ -161,6 +184,7 @@ class SqliteKeyStore:
                     row.deletion_date,
                     row.public_key,
                     row.wrapped_material,
+                    row.policy,
                 ),
             )
             self._record_change(conn, "key", row.key_id)
@@ -179,13 +203,14 @@ class SqliteKeyStore:
             new = change(_key_row(found))
             conn.execute(
                 "UPDATE keys SET description = ?, key_state = ?, deletion_date = ?, "
-                "public_key = ?, wrapped_material = ? WHERE key_id = ?",
+                "public_key = ?, wrapped_material = ?, policy = ? WHERE key_id = ?",
                 (
                     new.description,
                     new.key_state,
                     new.deletion_date,
                     new.public_key,
                     new.wrapped_material,
+                    new.policy,
                     key_id,
                 ),
             )
@@ -211,6 +236,7 @@ class SqliteKeyStore:
                 ).fetchall()
             ]
             for key_id in due:
+                conn.execute("DELETE FROM grants WHERE key_id = ?", (key_id,))
                 conn.execute("DELETE FROM keys WHERE key_id = ?", (key_id,))
                 self._record_change(conn, "key", key_id)
             conn.execute(
@@ -257,6 +283,125 @@ class SqliteKeyStore:
             (access_key_id,),
         )
         return AccessKeyRow(*rows[0]) if rows else None
+
+    def get_user(self, account_id: str, user_name: str) -> UserRow | None:
+        rows = self._read(
+            "SELECT account_id, user_name, created_at FROM users WHERE account_id = ? AND user_name = ?",
+            (account_id, user_name),
+        )
+        return UserRow(*rows[0]) if rows else None
+
+    def list_users(self, account_id: str) -> list[UserRow]:
+        rows = self._read(
+            "SELECT account_id, user_name, created_at FROM users WHERE account_id = ? ORDER BY user_name",
+            (account_id,),
+        )
+        return [UserRow(*r) for r in rows]
+
+    def list_access_keys(self, account_id: str, user_name: str) -> list[AccessKeyRow]:
+        rows = self._read(
+            "SELECT access_key_id, account_id, user_name, wrapped_secret, status, created_at "
+            "FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at",
+            (account_id, user_name),
+        )
+        return [AccessKeyRow(*r) for r in rows]
+
+    def set_access_key_status(self, access_key_id: str, status: str) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE access_keys SET status = ? WHERE access_key_id = ?", (status, access_key_id)
+            ).rowcount
+            if changed:
+                self._record_change(conn, "access_key", access_key_id)
+        return bool(changed)
+
+    def delete_access_key(self, access_key_id: str) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "DELETE FROM access_keys WHERE access_key_id = ?", (access_key_id,)
+            ).rowcount
+            if changed:
+                self._record_change(conn, "access_key", access_key_id)
+        return bool(changed)
+
+    # --- identity policies ------------------------------------------------------------------
+    def put_user_policy(self, row: UserPolicyRow, now: float) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO user_policies (account_id, user_name, policy_name, document, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, user_name, policy_name) "
+                "DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+                (row.account_id, row.user_name, row.policy_name, row.document, now),
+            )
+            self._record_change(conn, "user", f"{row.account_id}:{row.user_name}")
+
+    def delete_user_policy(self, account_id: str, user_name: str, policy_name: str) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?",
+                (account_id, user_name, policy_name),
+            ).rowcount
+            if changed:
+                self._record_change(conn, "user", f"{account_id}:{user_name}")
+        return bool(changed)
+
+    def list_user_policies(self, account_id: str, user_name: str) -> list[UserPolicyRow]:
+        rows = self._read(
+            "SELECT account_id, user_name, policy_name, document FROM user_policies "
+            "WHERE account_id = ? AND user_name = ? ORDER BY policy_name",
+            (account_id, user_name),
+        )
+        return [UserPolicyRow(*r) for r in rows]
+
+    # --- grants -----------------------------------------------------------------------------
+    def insert_grant(self, row: GrantRow) -> None:
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.grant_id,
+                    row.key_id,
+                    row.key_account_id,
+                    row.name,
+                    row.grantee_principal,
+                    row.retiring_principal,
+                    json.dumps(list(row.operations)),
+                    row.issuing_account,
+                    row.creation_date,
+                ),
+            )
+            self._record_change(conn, "grant", row.key_id)
+
+    def get_grant(self, grant_id: str) -> GrantRow | None:
+        rows = self._read(f"SELECT {_GRANT_COLUMNS} FROM grants WHERE grant_id = ?", (grant_id,))
+        return _grant_row(rows[0]) if rows else None
+
+    def list_grants(self, key_id: str) -> list[GrantRow]:
+        rows = self._read(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE key_id = ? ORDER BY creation_date, grant_id",
+            (key_id,),
+        )
+        return [_grant_row(r) for r in rows]
+
+    def list_grants_by_retiring_principal(self, principal: str) -> list[GrantRow]:
+        rows = self._read(
+            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE retiring_principal = ? "
+            "ORDER BY creation_date, grant_id",
+            (principal,),
+        )
+        return [_grant_row(r) for r in rows]
+
+    def delete_grant(self, grant_id: str) -> GrantRow | None:
+        with self._write() as conn:
+            found = conn.execute(
+                f"SELECT {_GRANT_COLUMNS} FROM grants WHERE grant_id = ?", (grant_id,)
+            ).fetchone()
+            if found is None:
+                return None
+            conn.execute("DELETE FROM grants WHERE grant_id = ?", (grant_id,))
+            row = _grant_row(found)
+            self._record_change(conn, "grant", row.key_id)
+        return row
 
     # --- change feed ------------------------------------------------------------------------
     def latest_change(self) -> int:
