@@ -12,8 +12,9 @@ from pathlib import Path
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
-from qkms.domain.authorization import AccountScopedAuthorizer
 from qkms.domain.cache import FreshCache
+from qkms.domain.policy import PolicyDocument
+from qkms.operations.admin import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.operations.background import ChangeFollower
 from qkms.operations.context import CachedKey, Services
 from qkms.operations.credentials import (
@@ -22,7 +23,7 @@ from qkms.operations.credentials import (
     NewAccessKey,
     create_access_key,
 )
-from qkms.storage.base import KeyStore, StoreError
+from qkms.storage.base import GrantRow, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.wire.asgi import QkmsApp, WireSettings
 
@@ -33,6 +34,7 @@ __all__ = [
     "bootstrap",
     "build_app",
     "create_app",
+    "open_services",
     "open_store",
 ]
 
@@ -121,9 +123,10 @@ def _services(
         arns=Arns(
             partition=settings.partition, arn_format=settings.arn_format, region=settings.region
         ),
-        authorizer=AccountScopedAuthorizer(),
         clock=clock,
         key_cache=FreshCache[str, CachedKey](settings.key_cache_size),
+        identity_policies=FreshCache[str, tuple[PolicyDocument, ...]](10000),
+        grants=FreshCache[str, tuple[GrantRow, ...]](settings.key_cache_size),
     )
 
 
@@ -164,6 +167,8 @@ def _bootstrap_admin(
         return None
     store.ensure_account(DEFAULT_ACCOUNT_ID, now)
     store.ensure_user(DEFAULT_ACCOUNT_ID, ADMIN_USER, now)
+    # The bootstrap admin may do everything in its account (issue #3), like an account root.
+    put_user_policy(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, ADMIN_POLICY_NAME, ADMIN_POLICY)
     key = create_access_key(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, given_id, given_secret)
     _write_private_file(credentials_file, _credentials_ini(key))
     store.put_meta_if_absent(_META_BOOTSTRAPPED, str(now))
@@ -186,6 +191,23 @@ def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bo
     finally:
         store.close()
     return Bootstrap(root_key, credentials_file, new_key)
+
+
+def open_services(settings: Settings, environ: Mapping[str, str] = os.environ) -> Services:
+    """Services over the configured store, for `qkms admin`: same root key rules as the server."""
+    settings.validate()
+    store = open_store(settings)
+    try:
+        store.migrate()
+        root_key = _load_root_key(settings, environ, store)
+        _check_root_key(store, root_key)
+    except StoreError as exc:
+        store.close()
+        raise StartupError(f"the store is not usable: {exc}") from None
+    except StartupError:
+        store.close()
+        raise
+    return _services(settings, store, root_key, time.time)
 
 
 def build_app(

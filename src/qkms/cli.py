@@ -10,6 +10,7 @@ from pathlib import Path
 from types import FrameType
 
 from qkms import __version__
+from qkms.admin_cli import add_admin_commands, run_admin
 from qkms.app import StartupError, bootstrap
 from qkms.config import ConfigError, Settings
 from qkms.domain.arns import ArnFormat
@@ -90,6 +91,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default=defaults.log_level, choices=["debug", "info", "warning", "error"]
     )
+    add_admin_commands(commands, defaults)
     return parser
 
 
@@ -179,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level if args.command == "serve" else "info")
     if args.command == "serve":
         return _serve(_settings(args))
+    if args.command == "admin":
+        return run_admin(args, defaults)
     return 2
 
 

@@ -59,6 +59,23 @@ class Arns:
             return f"arn:{self.partition}:iam::{account_id}:user/{user_name}"
         return f"arn:{self.partition}:{account_id}:user/{user_name}"
 
+    def key_arn_spellings(self, account_id: str, key_id: str) -> frozenset[str]:
+        """Both shapes of a key ARN: a policy may be written in either (DESIGN §2)."""
+        return frozenset(
+            {
+                f"arn:{self.partition}:{account_id}:key/{key_id}",
+                f"arn:{self.partition}:kms:{self.region}:{account_id}:key/{key_id}",
+            }
+        )
+
+    def user_arn_spellings(self, account_id: str, user_name: str) -> frozenset[str]:
+        return frozenset(
+            {
+                f"arn:{self.partition}:{account_id}:user/{user_name}",
+                f"arn:{self.partition}:iam::{account_id}:user/{user_name}",
+            }
+        )
+
     def _arn(self, account_id: str, resource: str) -> str:
         if self.arn_format is ArnFormat.AWS:
             return f"arn:{self.partition}:kms:{self.region}:{account_id}:{resource}"

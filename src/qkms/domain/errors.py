@@ -14,6 +14,8 @@ Hierarchy::
     ├── UnknownOperationException         X-Amz-Target names no operation
     ├── InvalidMarkerException            ListKeys Marker we did not issue
     ├── InvalidGrantTokenException        a grant token that names no grant
+    ├── InvalidGrantIdException           a grant id that names no grant of the key
+    ├── MalformedPolicyDocumentException  a key or identity policy that does not parse or validate
     ├── DryRunOperationException          DryRun=true and the call would have succeeded
     ├── AccessDeniedException             authenticated, but not allowed
     ├── MissingAuthenticationTokenException  no SigV4 credentials at all
@@ -36,6 +38,7 @@ __all__ = [
     "DisabledException",
     "DryRunOperationException",
     "IncompleteSignatureException",
+    "InvalidGrantIdException",
     "InvalidGrantTokenException",
     "InvalidKeyUsageException",
     "InvalidMarkerException",
@@ -44,6 +47,7 @@ __all__ = [
     "KMSInternalException",
     "KMSInvalidStateException",
     "KmsError",
+    "MalformedPolicyDocumentException",
     "MissingAuthenticationTokenException",
     "NotFoundException",
     "RequestEntityTooLargeException",
@@ -111,6 +115,14 @@ class InvalidMarkerException(KmsError):
 
 
 class InvalidGrantTokenException(KmsError):
+    pass
+
+
+class InvalidGrantIdException(KmsError):
+    pass
+
+
+class MalformedPolicyDocumentException(KmsError):
     pass
 
 

@@ -34,6 +34,13 @@ class KeyOperation(enum.Enum):
     SCHEDULE_KEY_DELETION = "ScheduleKeyDeletion"
     CANCEL_KEY_DELETION = "CancelKeyDeletion"
     UPDATE_KEY_DESCRIPTION = "UpdateKeyDescription"
+    GET_KEY_POLICY = "GetKeyPolicy"
+    PUT_KEY_POLICY = "PutKeyPolicy"
+    LIST_KEY_POLICIES = "ListKeyPolicies"
+    CREATE_GRANT = "CreateGrant"
+    LIST_GRANTS = "ListGrants"
+    RETIRE_GRANT = "RetireGrant"
+    REVOKE_GRANT = "RevokeGrant"
 
     @property
     def action(self) -> str:
@@ -43,6 +50,9 @@ class KeyOperation(enum.Enum):
 _ALL = frozenset(KeyState)
 _ENABLED = frozenset({KeyState.ENABLED})
 _ENABLED_OR_DISABLED = frozenset({KeyState.ENABLED, KeyState.DISABLED})
+_ENABLED_DISABLED_OR_PENDING_IMPORT = frozenset(
+    {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT}
+)
 
 # AWS "Key states of AWS KMS keys": the one table of what each operation accepts.
 _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
@@ -55,9 +65,14 @@ _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
         {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT, KeyState.UNAVAILABLE}
     ),
     KeyOperation.CANCEL_KEY_DELETION: frozenset({KeyState.PENDING_DELETION}),
-    KeyOperation.UPDATE_KEY_DESCRIPTION: frozenset(
-        {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT}
-    ),
+    KeyOperation.UPDATE_KEY_DESCRIPTION: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.GET_KEY_POLICY: _ALL,
+    KeyOperation.PUT_KEY_POLICY: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.LIST_KEY_POLICIES: _ALL,
+    KeyOperation.CREATE_GRANT: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.LIST_GRANTS: _ALL,
+    KeyOperation.RETIRE_GRANT: _ALL,
+    KeyOperation.REVOKE_GRANT: _ALL,
 }
 
 _STATE_PHRASE = {

@@ -1,17 +1,19 @@
 """The one way operations reach a key: resolve the reference, load (cached), authorize, check state.
 
-Every key operation goes through `load_key` or `change_key`, so resolution rules (DESIGN §2),
-the authorization hook (DESIGN §5), the state table (DESIGN §4) and the cache bound
+Every key operation goes through `load_cached_key` or `change_key`, so resolution rules
+(DESIGN §2), the authorization hook (DESIGN §5), the state table (DESIGN §4) and the cache bound
 (DESIGN §7) are applied the same way everywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from qkms.domain.errors import NotFoundException, ValidationException
 from qkms.domain.keys import Key, key_from_row, key_to_row
 from qkms.domain.lifecycle import KeyOperation, check_state
+from qkms.domain.policy import ContextValue
+from qkms.operations._access import authorize_key_action
 from qkms.operations.context import CachedKey, OperationContext
 from qkms.storage.base import KeyRow
 
@@ -27,7 +29,8 @@ def _not_found(key_ref: str | None) -> NotFoundException:
     return NotFoundException(f"Key '{key_ref}' does not exist")
 
 
-def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> str:
+def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, str | None]:
+    """(key id, the account an ARN named, or None for a bare id)."""
     if key_ref is None:  # the codec refuses this first; kept so no path can skip the check
         raise ValidationException(
             "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: "
@@ -39,19 +42,29 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> str:
     if ref.key_id is None:
         # Aliases arrive with their own issue; until then no alias names a key.
         raise NotFoundException(f"Alias '{ref.alias_name}' does not exist")
-    # A bare id resolves in the caller's account only; another account's key needs its ARN,
-    # and the authorization hook then decides whether the caller may see it (DESIGN §2).
-    if ref.account_id is not None and ref.account_id != ctx.caller.account_id:
+    return ref.key_id, ref.account_id
+
+
+def _check_visible(
+    ctx: OperationContext, key: Key, key_ref: str | None, named_account: str | None
+) -> None:
+    """A bare id resolves in the caller's account only; another account's key only by its ARN
+    (DESIGN §2), and an ARN must name the key's real account."""
+    expected_account = named_account if named_account is not None else ctx.caller.account_id
+    if key.account_id != expected_account or key.is_gone(ctx.services.clock()):
         raise _not_found(key_ref)
-    return ref.key_id
 
 
 def load_cached_key(
-    ctx: OperationContext, key_ref: str | None, operation: KeyOperation
+    ctx: OperationContext,
+    key_ref: str | None,
+    operation: KeyOperation,
+    grant_tokens: Sequence[str] | None = None,
+    extra_context: Mapping[str, ContextValue] | None = None,
 ) -> CachedKey:
     """Resolve, load (from the fresh cache or the store), authorize and state-check a key."""
     services = ctx.services
-    key_id = _resolve_key_id(ctx, key_ref)
+    key_id, named_account = _resolve_key_id(ctx, key_ref)
     cached = services.key_cache.get(key_id)
     if cached is None:
         generation = services.key_cache.generation
@@ -60,17 +73,19 @@ def load_cached_key(
             raise _not_found(key_ref)
         cached = CachedKey(key_from_row(row))
         services.key_cache.put(key_id, cached, generation)
-    key = cached.key
-    if key.is_gone(services.clock()):
-        raise _not_found(key_ref)
-    arn = key_arn(ctx, key)
-    services.authorizer.authorize_key_action(ctx.caller, operation.action, key, arn)
-    check_state(key, operation, arn)
+    _check_visible(ctx, cached.key, key_ref, named_account)
+    authorize_key_action(ctx, cached, operation.value, grant_tokens or (), extra_context)
+    check_state(cached.key, operation, key_arn(ctx, cached.key))
     return cached
 
 
-def load_key(ctx: OperationContext, key_ref: str | None, operation: KeyOperation) -> Key:
-    return load_cached_key(ctx, key_ref, operation).key
+def load_key(
+    ctx: OperationContext,
+    key_ref: str | None,
+    operation: KeyOperation,
+    grant_tokens: Sequence[str] | None = None,
+) -> Key:
+    return load_cached_key(ctx, key_ref, operation, grant_tokens).key
 
 
 def change_key(
@@ -78,22 +93,21 @@ def change_key(
     key_ref: str | None,
     operation: KeyOperation,
     transition: Callable[[Key], Key],
+    grant_tokens: Sequence[str] | None = None,
 ) -> Key:
     """Apply a state transition inside one write transaction, checking against the stored row.
 
-    The check runs again on the row read under the write lock (not the cached copy), so two
-    racing callers cannot both pass a state check that only one of them should.
+    Authorization and the state check run again on the row read under the write lock (not
+    the cached copy), so two racing callers cannot both pass a check only one should.
     """
     services = ctx.services
-    key_id = _resolve_key_id(ctx, key_ref)
+    key_id, named_account = _resolve_key_id(ctx, key_ref)
 
     def apply(row: KeyRow) -> KeyRow:
         key = key_from_row(row)
-        if key.is_gone(services.clock()):
-            raise _not_found(key_ref)
-        arn = key_arn(ctx, key)
-        services.authorizer.authorize_key_action(ctx.caller, operation.action, key, arn)
-        check_state(key, operation, arn)
+        _check_visible(ctx, key, key_ref, named_account)
+        authorize_key_action(ctx, CachedKey(key), operation.value, grant_tokens or ())
+        check_state(key, operation, key_arn(ctx, key))
         return key_to_row(transition(key))
 
     new_row = services.store.update_key(key_id, apply)

@@ -42,15 +42,26 @@ class ChangeFollower:
                         self._services.key_cache.evict(change.entity_id)
                     elif change.entity == "access_key":
                         self._credential_cache.evict(change.entity_id)
+                    elif change.entity == "user":
+                        self._services.identity_policies.evict(change.entity_id)
+                    elif change.entity == "grant":
+                        self._services.grants.evict(change.entity_id)
                     else:  # an entity this version does not know: drop everything, stay safe
                         self._services.key_cache.clear()
+                        self._services.identity_policies.clear()
+                        self._services.grants.clear()
                         self._credential_cache.clear()
                     self._seq = change.seq
                 applied += len(changes)
                 if len(changes) < _BATCH:
                     break
-        self._services.key_cache.confirm_fresh(started)
-        self._credential_cache.confirm_fresh(started)
+        for cache in (
+            self._services.key_cache,
+            self._services.identity_policies,
+            self._services.grants,
+            self._credential_cache,
+        ):
+            cache.confirm_fresh(started)
         return applied
 
 

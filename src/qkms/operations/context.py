@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from qkms.crypto import PrivateKey, RootKey
 from qkms.domain.arns import Arns
-from qkms.domain.authorization import Authorizer
 from qkms.domain.cache import FreshCache
 from qkms.domain.keys import Key
+from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
-from qkms.storage.base import KeyStore
+from qkms.storage.base import GrantRow, KeyStore
 
 __all__ = ["CachedKey", "OperationContext", "Services"]
 
@@ -22,6 +22,7 @@ class CachedKey:
 
     key: Key
     private_key: PrivateKey | None = None
+    policy_document: PolicyDocument | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,12 @@ class Services:
     store: KeyStore
     root_key: RootKey
     arns: Arns
-    authorizer: Authorizer
     clock: Callable[[], float]  # wall-clock epoch seconds; injectable so tests can move time
     key_cache: FreshCache[str, CachedKey]
-    account_id_default: str = "111122223333"
+    # Keyed "<account>:<user>"; evicted by the change feed's "user" entries.
+    identity_policies: FreshCache[str, tuple[PolicyDocument, ...]]
+    # Keyed by key id; evicted by the change feed's "grant" entries.
+    grants: FreshCache[str, tuple[GrantRow, ...]]
 
 
 @dataclass(frozen=True, slots=True)

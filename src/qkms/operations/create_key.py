@@ -16,6 +16,9 @@ from qkms.domain.keys import (
     is_valid_aws_pair,
     key_to_row,
 )
+from qkms.domain.policy import default_key_policy
+from qkms.operations._access import authorize_account_action
+from qkms.operations._key_policy import accept_key_policy
 from qkms.operations._metadata import key_metadata
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import CreateKeyRequest, CreateKeyResponse
@@ -25,14 +28,8 @@ __all__ = ["create_key"]
 
 def _refuse_unserved(request: CreateKeyRequest) -> None:
     """Parameters QKMS cannot honour yet are refused by name, never silently ignored."""
-    if request.policy is not None:
-        raise UnsupportedOperationException(
-            "Policy is not supported yet: every principal of the account may use its keys."
-        )
     if request.tags:
         raise UnsupportedOperationException("Tags are not supported yet.")
-    if request.bypass_policy_lockout_safety_check:
-        raise UnsupportedOperationException("BypassPolicyLockoutSafetyCheck is not supported yet.")
     if request.custom_key_store_id is not None or request.xks_key_id is not None:
         raise UnsupportedOperationException("Custom key stores are not supported by QKMS.")
     if request.multi_region:
@@ -67,10 +64,11 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
     _refuse_unserved(request)
     spec, usage = _spec_and_usage(request)
     services = ctx.services
-    services.authorizer.authorize_account_action(ctx.caller, "kms:CreateKey")
+    authorize_account_action(ctx, "CreateKey")
     account_id = ctx.caller.account_id
     key_id = str(uuid.uuid4())
     material = create_material(services.root_key, spec, account_id, key_id)
+    default_policy = default_key_policy(account_id, services.arns.partition)
     key = Key(
         key_id=key_id,
         account_id=account_id,
@@ -83,6 +81,12 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
         deletion_date=None,
         public_key_der=material.public_key_der,
         wrapped_material=material.wrapped_material,
+        policy=default_policy,
     )
+    if request.policy is not None:
+        accept_key_policy(
+            ctx, key, request.policy, bool(request.bypass_policy_lockout_safety_check)
+        )
+        key = key.with_policy(request.policy)
     services.store.insert_key(key_to_row(key))
     return CreateKeyResponse(key_metadata=key_metadata(ctx, key))

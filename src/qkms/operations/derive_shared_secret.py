@@ -25,7 +25,6 @@ from qkms.domain.errors import (
 )
 from qkms.domain.key_material import unwrap_private_key
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._grants import check_grant_tokens
 from qkms.operations._keys import key_arn, load_cached_key
 from qkms.operations.context import CachedKey, OperationContext
 from qkms.operations.shapes import DeriveSharedSecretRequest, DeriveSharedSecretResponse
@@ -63,10 +62,16 @@ def derive_shared_secret(
         raise UnsupportedOperationException("RecipientInfo is not supported yet.")
     if request.recipient is not None:
         raise UnsupportedOperationException("Recipient is not supported yet.")
-    check_grant_tokens(request.grant_tokens)
 
-    # load: resolution, authorization and the key-state table in one place.
-    cached = load_cached_key(ctx, request.key_id, KeyOperation.DERIVE_SHARED_SECRET)
+    # load: resolution, authorization (with the kms:KeyAgreementAlgorithm condition key) and
+    # the key-state table, in one place.
+    cached = load_cached_key(
+        ctx,
+        request.key_id,
+        KeyOperation.DERIVE_SHARED_SECRET,
+        request.grant_tokens,
+        {"kms:KeyAgreementAlgorithm": request.key_agreement_algorithm or "ECDH"},
+    )
     key = cached.key
 
     # check: usage, then the peer key against this key's curve.

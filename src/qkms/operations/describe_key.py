@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._grants import check_grant_tokens
 from qkms.operations._keys import load_key
 from qkms.operations._metadata import key_metadata
 from qkms.operations.context import OperationContext
@@ -13,6 +12,5 @@ __all__ = ["describe_key"]
 
 
 def describe_key(ctx: OperationContext, request: DescribeKeyRequest) -> DescribeKeyResponse:
-    check_grant_tokens(request.grant_tokens)
-    key = load_key(ctx, request.key_id, KeyOperation.DESCRIBE_KEY)
+    key = load_key(ctx, request.key_id, KeyOperation.DESCRIBE_KEY, request.grant_tokens)
     return DescribeKeyResponse(key_metadata=key_metadata(ctx, key))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from qkms.domain.errors import UnsupportedOperationException
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._grants import check_grant_tokens
 from qkms.operations._keys import key_arn, load_key
 from qkms.operations._metadata import algorithm_lists
 from qkms.operations.context import OperationContext
@@ -14,8 +13,7 @@ __all__ = ["get_public_key"]
 
 
 def get_public_key(ctx: OperationContext, request: GetPublicKeyRequest) -> GetPublicKeyResponse:
-    check_grant_tokens(request.grant_tokens)
-    key = load_key(ctx, request.key_id, KeyOperation.GET_PUBLIC_KEY)
+    key = load_key(ctx, request.key_id, KeyOperation.GET_PUBLIC_KEY, request.grant_tokens)
     if key.public_key_der is None:
         raise UnsupportedOperationException(
             f"{key_arn(ctx, key)} key usage is {key.key_usage.value} which is not valid for "

@@ -8,6 +8,7 @@ import re
 
 from qkms.domain.errors import InvalidMarkerException
 from qkms.domain.keys import key_from_row
+from qkms.operations._access import authorize_account_action
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import KeyListEntry, ListKeysRequest, ListKeysResponse
 
@@ -33,7 +34,7 @@ def _decode_marker(marker: str) -> str:
 
 def list_keys(ctx: OperationContext, request: ListKeysRequest) -> ListKeysResponse:
     services = ctx.services
-    services.authorizer.authorize_account_action(ctx.caller, "kms:ListKeys")
+    authorize_account_action(ctx, "ListKeys")
     limit = request.limit or _DEFAULT_LIMIT
     after = _decode_marker(request.marker) if request.marker is not None else None
     now = services.clock()

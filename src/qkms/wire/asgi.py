@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from qkms.console import console_response, is_console_path
 from qkms.domain.errors import (
     DependencyTimeoutException,
     KmsError,
@@ -160,6 +161,17 @@ class QkmsApp:
             return
         if path == "/readyz":
             await self._readyz(send)
+            return
+        if is_console_path(path):  # static files of the browser console (issue #7)
+            reply = console_response(path, method)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": reply.status,
+                    "headers": list(reply.headers),
+                }
+            )
+            await send({"type": "http.response.body", "body": reply.body})
             return
         if path != "/" or method != "POST":
             await _send(send, 404, b'{"message":"Not Found"}', b"application/json")

@@ -70,6 +70,14 @@ def _violation(member: Member, value: object) -> str | None:
         return f"Value null {at} not be null" if member.required else None
     if member.enum is not None and isinstance(value, str) and value not in member.enum:
         return f"{_describe(value)} {at} satisfy enum value set: [{', '.join(member.enum)}]"
+    if member.each_enum is not None and isinstance(value, list):
+        if any(item not in member.each_enum for item in value):
+            items = ", ".join(map(str, value))
+            allowed = ", ".join(member.each_enum)
+            return (
+                f"Value '[{items}]' {at} satisfy constraint: "
+                f"[Member must satisfy enum value set: [{allowed}]]"
+            )
     if isinstance(value, str | bytes | list):
         if member.min_length is not None and len(value) < member.min_length:
             return (

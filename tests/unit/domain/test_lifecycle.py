@@ -52,6 +52,13 @@ ACCEPTS = {
         KeyState.DISABLED,
         KeyState.PENDING_IMPORT,
     },
+    KeyOperation.GET_KEY_POLICY: set(KeyState),
+    KeyOperation.PUT_KEY_POLICY: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.LIST_KEY_POLICIES: set(KeyState),
+    KeyOperation.CREATE_GRANT: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.LIST_GRANTS: set(KeyState),
+    KeyOperation.RETIRE_GRANT: set(KeyState),
+    KeyOperation.REVOKE_GRANT: set(KeyState),
 }
 
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from qkms.crypto import RootKey
 from qkms.domain.arns import Arns
-from qkms.domain.authorization import AccountScopedAuthorizer
 from qkms.domain.cache import FreshCache
+from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
+from qkms.operations.admin import ADMIN_POLICY
 from qkms.operations.context import CachedKey, OperationContext, Services
-from qkms.storage import SqliteKeyStore
+from qkms.storage import GrantRow, SqliteKeyStore, UserPolicyRow
 
 ACCOUNT = "111122223333"
 
@@ -33,14 +34,20 @@ def make_services(path: Path, root_key: RootKey, clock: FakeClock) -> Services:
     store.migrate()
     store.ensure_account(ACCOUNT, clock())
     cache = FreshCache[str, CachedKey](100)
-    cache.confirm_fresh()
+    identity = FreshCache[str, tuple[PolicyDocument, ...]](100)
+    grants = FreshCache[str, tuple[GrantRow, ...]](100)
+    for fresh in (cache, identity, grants):
+        fresh.confirm_fresh()
+    store.ensure_user(ACCOUNT, "admin", clock())
+    store.put_user_policy(UserPolicyRow(ACCOUNT, "admin", "admin", ADMIN_POLICY), clock())
     return Services(
         store=store,
         root_key=root_key,
         arns=Arns(),
-        authorizer=AccountScopedAuthorizer(),
         clock=clock,
         key_cache=cache,
+        identity_policies=identity,
+        grants=grants,
     )
 
 

@@ -17,13 +17,11 @@ AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_A
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        ({"policy": "{}"}, "Policy"),
         ({"tags": [Tag(tag_key="a", tag_value="b")]}, "Tags"),
         ({"origin": "EXTERNAL"}, "EXTERNAL"),
         ({"origin": "AWS_CLOUDHSM"}, "AWS_CLOUDHSM"),
         ({"multi_region": True}, "Multi-Region"),
         ({"custom_key_store_id": "cks-1"}, "Custom key stores"),
-        ({"bypass_policy_lockout_safety_check": True}, "BypassPolicyLockoutSafetyCheck"),
     ],
 )
 def test_unserved_parameters_are_refused(

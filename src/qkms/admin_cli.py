@@ -1,0 +1,126 @@
+"""`qkms admin ...`: manage users, access keys and identity policies on the server's store (issue #3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from qkms.app import StartupError, open_services
+from qkms.config import ConfigError, Settings
+from qkms.operations import admin
+from qkms.storage.base import StoreError
+
+__all__ = ["add_admin_commands", "run_admin"]
+
+
+def add_admin_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
+) -> None:
+    parser = commands.add_parser(
+        "admin",
+        help="manage users, access keys and identity policies",
+        description="Works on the same store as `qkms serve` (give the same --data-dir or "
+        "--database-url and root key); running servers see changes within 1 s.",
+    )
+    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir)
+    parser.add_argument("--database-url", default=defaults.database_url)
+    parser.add_argument("--root-key-file", type=Path, default=defaults.root_key_file)
+    parser.add_argument("--partition", default=defaults.partition)
+    actions = parser.add_subparsers(dest="action", required=True)
+
+    def user_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text)
+        sub.add_argument("--account", required=True, help="12-digit account id")
+        sub.add_argument("--user", required=True, help="user name")
+        return sub
+
+    user_command("create-user", "create a user (and its account if new)")
+    user_command(
+        "create-access-key", "create an access key; prints its id and secret as JSON, once"
+    )
+    put = user_command("put-user-policy", "attach or replace an identity policy")
+    put.add_argument("--policy-name", required=True)
+    put.add_argument("--policy-document", required=True, help="JSON text, or file://path")
+    delete = user_command("delete-user-policy", "remove an identity policy")
+    delete.add_argument("--policy-name", required=True)
+    for name, help_text in (
+        ("disable-access-key", "make an access key inactive (it stops authenticating)"),
+        ("enable-access-key", "make an inactive access key active again"),
+        ("delete-access-key", "delete an access key for good"),
+    ):
+        actions.add_parser(name, help=help_text).add_argument("--access-key-id", required=True)
+    actions.add_parser(
+        "list-users", help="users of an account with their keys and policies"
+    ).add_argument("--account", required=True)
+
+
+def _document(text: str) -> str:
+    if text.startswith("file://"):
+        return Path(text[len("file://") :]).read_text()
+    return text
+
+
+def _dispatch(args: argparse.Namespace, services: admin.Services) -> object:
+    action = args.action
+    if action == "create-user":
+        created = admin.create_user(services, args.account, args.user)
+        return {"Account": args.account, "UserName": args.user, "Created": created}
+    if action == "create-access-key":
+        key = admin.new_access_key(services, args.account, args.user)
+        return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}
+    if action == "put-user-policy":
+        admin.put_user_policy(
+            services, args.account, args.user, args.policy_name, _document(args.policy_document)
+        )
+        return None
+    if action == "delete-user-policy":
+        admin.delete_user_policy(services, args.account, args.user, args.policy_name)
+        return None
+    if action in ("disable-access-key", "enable-access-key"):
+        admin.set_access_key_status(services, args.access_key_id, action == "enable-access-key")
+        return None
+    if action == "delete-access-key":
+        admin.delete_access_key(services, args.access_key_id)
+        return None
+    users = admin.list_users(services, args.account)
+    return {
+        "Users": [
+            {
+                "UserName": u.user_name,
+                "AccessKeys": [{"AccessKeyId": k, "Status": s} for k, s in u.access_keys],
+                "PolicyNames": u.policy_names,
+            }
+            for u in users
+        ]
+    }
+
+
+def run_admin(args: argparse.Namespace, defaults: Settings) -> int:
+    settings = replace(
+        defaults,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        root_key_file=args.root_key_file,
+        partition=args.partition,
+    )
+    try:
+        services = open_services(settings)
+    except (ConfigError, StartupError) as exc:
+        print(f"qkms admin: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = _dispatch(args, services)
+    except (admin.AdminError, OSError) as exc:
+        print(f"qkms admin: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"qkms admin: the store failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.store.close()
+    if result is not None:
+        print(json.dumps(result, indent=2))
+    return 0

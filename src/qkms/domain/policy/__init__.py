@@ -1,0 +1,53 @@
+"""IAM/KMS policy language: parse key and identity policies, evaluate them, decide access."""
+
+from qkms.domain.errors import MalformedPolicyDocumentException
+from qkms.domain.policy.access import (
+    Access,
+    AccessDecision,
+    decide_account_action,
+    decide_key_access,
+)
+from qkms.domain.policy.conditions import ContextValue
+from qkms.domain.policy.document import MAX_POLICY_BYTES, default_key_policy, parse_policy
+from qkms.domain.policy.evaluator import (
+    Decision,
+    KeyPolicyDecision,
+    PrincipalMatcher,
+    RequestFacts,
+    evaluate,
+    evaluate_key_policy,
+)
+from qkms.domain.policy.model import (
+    Effect,
+    PolicyDocument,
+    PolicyKind,
+    Principal,
+    PrincipalId,
+    Statement,
+)
+from qkms.domain.policy.principals import PrincipalMatch
+
+__all__ = [
+    "MAX_POLICY_BYTES",
+    "Access",
+    "AccessDecision",
+    "ContextValue",
+    "Decision",
+    "Effect",
+    "KeyPolicyDecision",
+    "MalformedPolicyDocumentException",
+    "PolicyDocument",
+    "PolicyKind",
+    "Principal",
+    "PrincipalId",
+    "PrincipalMatch",
+    "PrincipalMatcher",
+    "RequestFacts",
+    "Statement",
+    "decide_account_action",
+    "decide_key_access",
+    "default_key_policy",
+    "evaluate",
+    "evaluate_key_policy",
+    "parse_policy",
+]

@@ -1,0 +1,235 @@
+"""The authorization hook every operation goes through (DESIGN §5): load the inputs, ask the policy.
+
+Inputs come from per-process caches bounded by the change feed (DESIGN §7), so the common case
+is one function call with no database round trip. The decision itself is the pure
+`qkms.domain.policy.decide_*`; this module only gathers key policy, identity policies, grants
+and the request's condition keys, and turns a denial into the right error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from collections.abc import Mapping, Sequence
+
+from qkms.domain.errors import (
+    AccessDeniedException,
+    InvalidGrantTokenException,
+    MalformedPolicyDocumentException,
+    NotFoundException,
+)
+from qkms.domain.keys import Key
+from qkms.domain.policy import (
+    ContextValue,
+    PolicyDocument,
+    PolicyKind,
+    RequestFacts,
+    decide_account_action,
+    decide_key_access,
+    default_key_policy,
+    parse_policy,
+)
+from qkms.operations.context import CachedKey, OperationContext
+from qkms.storage.base import GrantRow
+
+__all__ = [
+    "authorize_account_action",
+    "authorize_key_action",
+    "caller_principal_arns",
+    "decode_grant_token",
+    "encode_grant_token",
+    "identity_policies",
+    "key_policy_document",
+    "request_facts",
+]
+
+_GRANT_TOKEN_PREFIX = b"qkms-grant-token-v1:"
+
+
+def encode_grant_token(grant_id: str) -> str:
+    return base64.urlsafe_b64encode(_GRANT_TOKEN_PREFIX + grant_id.encode()).decode()
+
+
+def decode_grant_token(token: str) -> str:
+    """The grant id a token names; InvalidGrantTokenException if it is no token of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(token.encode())
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not raw.startswith(_GRANT_TOKEN_PREFIX) or len(raw) == len(_GRANT_TOKEN_PREFIX):
+        raise InvalidGrantTokenException("The grant token is not valid.")
+    return raw[len(_GRANT_TOKEN_PREFIX) :].decode("ascii", "replace")
+
+
+def caller_principal_arns(ctx: OperationContext) -> frozenset[str]:
+    caller = ctx.caller
+    return ctx.services.arns.user_arn_spellings(caller.account_id, caller.user_name)
+
+
+def identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
+    """The caller's identity policies, parsed once per change (cached, DESIGN §7)."""
+    services = ctx.services
+    caller = ctx.caller
+    cache_key = f"{caller.account_id}:{caller.user_name}"
+    cached = services.identity_policies.get(cache_key)
+    if cached is not None:
+        return cached
+    generation = services.identity_policies.generation
+    documents: list[PolicyDocument] = []
+    for row in services.store.list_user_policies(caller.account_id, caller.user_name):
+        try:
+            documents.append(
+                parse_policy(row.document, services.arns.partition, kind=PolicyKind.IDENTITY)
+            )
+        except MalformedPolicyDocumentException:
+            # Stored documents were validated on the way in; one that no longer parses (e.g.
+            # after an upgrade) grants nothing: fail closed (STYLE §5).
+            continue
+    parsed = tuple(documents)
+    services.identity_policies.put(cache_key, parsed, generation)
+    return parsed
+
+
+def key_policy_document(ctx: OperationContext, cached: CachedKey) -> PolicyDocument | None:
+    """The key's policy, parsed once per cached key; None (deny everything) if unusable."""
+    if cached.policy_document is None:
+        key = cached.key
+        partition = ctx.services.arns.partition
+        text = (
+            key.policy if key.policy is not None else default_key_policy(key.account_id, partition)
+        )
+        try:
+            cached.policy_document = parse_policy(text, partition, kind=PolicyKind.KEY)
+        except MalformedPolicyDocumentException:
+            return None
+    return cached.policy_document
+
+
+def _key_grants(ctx: OperationContext, key: Key) -> tuple[GrantRow, ...]:
+    services = ctx.services
+    cached = services.grants.get(key.key_id)
+    if cached is not None:
+        return cached
+    generation = services.grants.generation
+    grants = tuple(services.store.list_grants(key.key_id))
+    services.grants.put(key.key_id, grants, generation)
+    return grants
+
+
+def _grant_allows(
+    ctx: OperationContext, key: Key, operation: str, grant_tokens: Sequence[str]
+) -> bool:
+    principals = caller_principal_arns(ctx)
+    grants = list(_key_grants(ctx, key))
+    # A grant token makes its grant usable at once, before the change feed has carried it
+    # here: read that grant straight from the store.
+    for token in grant_tokens:
+        grant = ctx.services.store.get_grant(decode_grant_token(token))
+        if grant is not None:
+            grants.append(grant)
+    return any(
+        grant.key_id == key.key_id
+        and operation in grant.operations
+        and _principal_in(grant.grantee_principal, principals, ctx)
+        for grant in grants
+    )
+
+
+def _principal_in(principal: str, caller_arns: frozenset[str], ctx: OperationContext) -> bool:
+    if principal in caller_arns:
+        return True
+    # A grant to an account root is a grant to that account (any of its principals).
+    arns = ctx.services.arns
+    account = ctx.caller.account_id
+    return principal in {
+        f"arn:{arns.partition}:{account}:root",
+        f"arn:{arns.partition}:iam::{account}:root",
+    }
+
+
+def request_facts(
+    ctx: OperationContext,
+    action: str,
+    key: Key | None,
+    extra_context: Mapping[str, ContextValue] | None = None,
+) -> RequestFacts:
+    services, caller = ctx.services, ctx.caller
+    principal_arns = caller_principal_arns(ctx)
+    context: dict[str, ContextValue] = {
+        "aws:principalarn": tuple(sorted(principal_arns)),
+        "aws:principalaccount": caller.account_id,
+        "aws:principaltype": "User",
+        "aws:username": caller.user_name,
+        "aws:sourceip": caller.source_ip,
+        "aws:securetransport": caller.secure_transport,
+        "aws:currenttime": datetime.datetime.fromtimestamp(services.clock(), datetime.UTC),
+        "kms:calleraccount": caller.account_id,
+    }
+    resource, aliases = "*", frozenset[str]()
+    if key is not None:
+        key_arns = services.arns.key_arn_spellings(key.account_id, key.key_id)
+        resource = services.arns.key_arn(key.account_id, key.key_id)
+        aliases = key_arns - {resource}
+        usage = key.key_usage.value
+        context["kms:keyspec"] = key.key_spec.value
+        # DESIGN §2: the two spellings of key agreement are one usage, in conditions too.
+        context["kms:keyusage"] = (
+            ("DERIVE_SHARED_SECRET", "KEY_AGREEMENT") if key.key_usage.is_key_agreement else usage
+        )
+        context["kms:keyorigin"] = key.origin.value
+    if extra_context:
+        context.update({name.lower(): value for name, value in extra_context.items()})
+    return RequestFacts(
+        action=action,
+        resource=resource,
+        resource_aliases=aliases,
+        principal_arns=principal_arns,
+        principal_account=caller.account_id,
+        context=context,
+    )
+
+
+def authorize_key_action(
+    ctx: OperationContext,
+    cached: CachedKey,
+    operation: str,
+    grant_tokens: Sequence[str] = (),
+    extra_context: Mapping[str, ContextValue] | None = None,
+) -> None:
+    """Raise unless the caller may do `operation` (e.g. "DeriveSharedSecret") on the key."""
+    key = cached.key
+    action = f"kms:{operation}"
+    key_arn = ctx.services.arns.key_arn(key.account_id, key.key_id)
+    policy = key_policy_document(ctx, cached)
+    facts = request_facts(ctx, action, key, extra_context)
+    allowed = False
+    if policy is not None:
+        decision = decide_key_access(
+            policy,
+            identity_policies(ctx),
+            facts,
+            key.account_id,
+            grant_allows=_grant_allows(ctx, key, operation, grant_tokens),
+        )
+        allowed = decision.is_allowed
+    if allowed:
+        return
+    if key.account_id != ctx.caller.account_id:
+        # Another account's key: nothing about it, not even that it exists (issue #3).
+        raise NotFoundException(f"Key '{key_arn}' does not exist")
+    raise AccessDeniedException(
+        f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "
+        f"is not authorized to perform: {action} on resource: {key_arn}"
+    )
+
+
+def authorize_account_action(ctx: OperationContext, operation: str) -> None:
+    """Account-level actions (CreateKey, ListKeys, ...): an identity policy must allow."""
+    action = f"kms:{operation}"
+    decision = decide_account_action(identity_policies(ctx), request_facts(ctx, action, None))
+    if not decision.is_allowed:
+        raise AccessDeniedException(
+            f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "
+            f"is not authorized to perform: {action}"
+        )

@@ -1,0 +1,81 @@
+"""CreateGrant (issue #3): let a principal use one key for some operations, revocable at once."""
+
+from __future__ import annotations
+
+import secrets
+
+from qkms.domain.errors import DryRunOperationException, ValidationException
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations._access import encode_grant_token
+from qkms.operations._grants import check_grant_operations, check_principal, principal_spellings
+from qkms.operations._keys import key_arn, load_cached_key
+from qkms.operations.context import OperationContext
+from qkms.operations.shapes import CreateGrantRequest, CreateGrantResponse
+from qkms.storage.base import GrantRow
+
+__all__ = ["create_grant"]
+
+
+def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGrantResponse:
+    grantee = request.grantee_principal or ""
+    operations = sorted(set(request.operations or []))
+    context: dict[str, str | bool | tuple[str, ...]] = {
+        "kms:GrantOperations": tuple(operations),
+        "kms:GranteePrincipal": grantee,
+        "kms:GrantIsForAWSResource": False,
+    }
+    if request.retiring_principal is not None:
+        context["kms:RetiringPrincipal"] = request.retiring_principal
+    cached = load_cached_key(
+        ctx, request.key_id, KeyOperation.CREATE_GRANT, request.grant_tokens, context
+    )
+    key = cached.key
+    check_principal(ctx, "GranteePrincipal", grantee)
+    if request.retiring_principal is not None:
+        check_principal(ctx, "RetiringPrincipal", request.retiring_principal)
+    if request.constraints_ is not None:
+        # Encryption-context constraints only apply to operations that take an encryption
+        # context; a key-agreement or signing key has none, so such a grant would be a lie.
+        raise ValidationException(
+            "Grant constraints are not supported for this key: none of its operations take an "
+            "encryption context."
+        )
+    check_grant_operations(key, operations, key_arn(ctx, key))
+
+    store = ctx.services.store
+    if request.name is not None:
+        # AWS: retrying CreateGrant with the same name and parameters returns the same grant.
+        for existing in store.list_grants(key.key_id):
+            if (
+                existing.name == request.name
+                and existing.grantee_principal in principal_spellings(ctx, grantee)
+                and existing.retiring_principal == request.retiring_principal
+                and list(existing.operations) == operations
+            ):
+                if request.dry_run:
+                    raise DryRunOperationException(
+                        "The request would have succeeded, but the DryRun option is set."
+                    )
+                return CreateGrantResponse(
+                    grant_token=encode_grant_token(existing.grant_id), grant_id=existing.grant_id
+                )
+    if request.dry_run:
+        raise DryRunOperationException(
+            "The request would have succeeded, but the DryRun option is set."
+        )
+    grant_id = secrets.token_hex(32)  # 64 hex characters, like AWS grant ids
+    store.insert_grant(
+        GrantRow(
+            grant_id=grant_id,
+            key_id=key.key_id,
+            key_account_id=key.account_id,
+            name=request.name,
+            grantee_principal=grantee,
+            retiring_principal=request.retiring_principal,
+            operations=tuple(operations),
+            issuing_account=ctx.caller.account_id,
+            creation_date=ctx.services.clock(),
+        )
+    )
+    ctx.services.grants.evict(key.key_id)
+    return CreateGrantResponse(grant_token=encode_grant_token(grant_id), grant_id=grant_id)

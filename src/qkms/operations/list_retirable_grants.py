@@ -1,0 +1,29 @@
+"""ListRetirableGrants (issue #3): grants that name a principal as their retiring principal."""
+
+from __future__ import annotations
+
+from qkms.operations._access import authorize_account_action
+from qkms.operations._grants import grant_entry, page_grants, principal_spellings
+from qkms.operations.context import OperationContext
+from qkms.operations.shapes import ListGrantsResponse, ListRetirableGrantsRequest
+
+__all__ = ["list_retirable_grants"]
+
+
+def list_retirable_grants(
+    ctx: OperationContext, request: ListRetirableGrantsRequest
+) -> ListGrantsResponse:
+    authorize_account_action(ctx, "ListRetirableGrants")
+    store = ctx.services.store
+    grants = [
+        grant
+        for spelling in sorted(principal_spellings(ctx, request.retiring_principal or ""))
+        for grant in store.list_grants_by_retiring_principal(spelling)
+    ]
+    grants.sort(key=lambda g: (g.creation_date, g.grant_id))
+    page, next_marker = page_grants(grants, request.limit, request.marker)
+    return ListGrantsResponse(
+        grants=[grant_entry(ctx, g) for g in page],
+        truncated=next_marker is not None,
+        next_marker=next_marker,
+    )
