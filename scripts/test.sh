@@ -10,5 +10,7 @@ echo ">> ruff" >&2
 .venv/bin/ruff format --check src tests benchmarks
 echo ">> mypy --strict" >&2
 .venv/bin/mypy src
+# The console's browser tests drive Debian's Chromium through Playwright (tests/console).
+command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 echo ">> pytest" >&2
 exec .venv/bin/pytest -n 2 -p no:cacheprovider "$@"

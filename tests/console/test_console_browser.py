@@ -1,0 +1,330 @@
+"""The console in Chromium: sign in, keys, lifecycle, and the DeriveSharedSecret panel (issue #7)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.console.conftest import require_browser
+
+require_browser()
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
+
+from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer  # noqa: E402
+
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-derive.png"
+CURVES = {
+    "ECC_NIST_P256": ec.SECP256R1(),
+    "ECC_NIST_P384": ec.SECP384R1(),
+    "ECC_NIST_P521": ec.SECP521R1(),
+    "ECC_SECG_P256K1": ec.SECP256K1(),
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def sign_in(page: Page, server: QkmsServer) -> None:
+    page.goto(f"{server.endpoint}/console/")
+    page.get_by_label("Access key id").fill(ADMIN_ACCESS_KEY_ID)
+    page.get_by_label("Secret access key").fill(ADMIN_SECRET)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Keys", exact=True)).to_be_visible()
+
+
+def create_key(kms: Any, spec: str, description: str = "console test") -> str:
+    metadata = kms.create_key(
+        KeyUsage="DERIVE_SHARED_SECRET", KeySpec=spec, Description=description
+    )
+    return str(metadata["KeyMetadata"]["KeyId"])
+
+
+def open_derive(page: Page, server: QkmsServer, key_id: str) -> None:
+    page.goto(f"{server.endpoint}/console/#/derive/{key_id}")
+    expect(page.locator("#derive-key")).to_have_value(key_id)
+
+
+def run_derive(page: Page) -> None:
+    page.get_by_role("button", name="Derive shared secret").click()
+    expect(page.locator("#derive-results")).to_have_attribute("aria-busy", "false")
+
+
+def error_code(page: Page) -> str:
+    box = page.locator("#derive-results .error").first
+    expect(box).to_be_visible()
+    return box.locator(".error-code").inner_text()
+
+
+def peer_key(spec: str) -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(CURVES[spec])
+
+
+def spki_der(private_key: ec.EllipticCurvePrivateKey) -> bytes:
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def secret_with_kms_key(kms: Any, key_id: str, private_key: ec.EllipticCurvePrivateKey) -> str:
+    """The peer's side of the exchange, computed here in Python."""
+    kms_public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+    assert isinstance(kms_public, ec.EllipticCurvePublicKey)
+    return private_key.exchange(ec.ECDH(), kms_public).hex()
+
+
+# --- sign in ----------------------------------------------------------------------------------
+def test_sign_in_keeps_the_secret_in_the_tab_only(page: Page, server: QkmsServer) -> None:
+    sign_in(page, server)
+    expect(page.locator("#who-name")).to_have_text(ADMIN_ACCESS_KEY_ID)
+    stored = page.evaluate("() => JSON.stringify(sessionStorage)")
+    assert ADMIN_SECRET in stored
+    assert page.evaluate("() => localStorage.length") == 0
+    assert page.context.cookies() == []
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert ADMIN_SECRET not in page.evaluate("() => JSON.stringify(sessionStorage)")
+
+
+def test_a_wrong_secret_shows_the_api_error(page: Page, server: QkmsServer) -> None:
+    page.goto(f"{server.endpoint}/console/")
+    page.get_by_label("Access key id").fill(ADMIN_ACCESS_KEY_ID)
+    page.get_by_label("Secret access key").fill("not-the-secret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".error-code")).to_have_text("InvalidSignatureException")
+    page.get_by_label("Access key id").fill("AKIANOSUCHKEY0000000")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".error-code")).to_have_text("UnrecognizedClientException")
+    assert page.evaluate("() => sessionStorage.length") == 0
+
+
+def test_sign_in_with_a_pasted_credentials_profile(page: Page, server: QkmsServer) -> None:
+    page.goto(f"{server.endpoint}/console/")
+    page.get_by_text("Or paste a credentials file profile").click()
+    page.locator("#credentials-file").fill(
+        "[default]\naws_access_key_id = OTHER\n\n[qkms]\n"
+        f"aws_access_key_id = {ADMIN_ACCESS_KEY_ID}\naws_secret_access_key = {ADMIN_SECRET}\n"
+    )
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Keys", exact=True)).to_be_visible()
+
+
+def test_keyboard_only_sign_in_at_phone_width(page: Page, server: QkmsServer, kms: Any) -> None:
+    key_id = create_key(kms, "ECC_NIST_P256", "phone width")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{server.endpoint}/console/")
+    expect(page.locator("#access-key-id")).to_be_visible()
+    page.locator("#access-key-id").focus()
+    page.keyboard.type(ADMIN_ACCESS_KEY_ID)
+    page.keyboard.press("Tab")
+    page.keyboard.type(ADMIN_SECRET)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keys", exact=True)).to_be_visible()
+    expect(page.locator(f'tr[data-key-id="{key_id}"]')).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    open_derive(page, server, key_id)
+    run_derive(page)
+    expect(page.locator("#verdict")).to_have_text("match")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+
+
+# --- keys -------------------------------------------------------------------------------------
+def test_create_a_key_and_see_its_page(page: Page, server: QkmsServer, kms: Any) -> None:
+    sign_in(page, server)
+    page.get_by_label("Curve (KeySpec)").select_option("ECC_NIST_P384")
+    page.get_by_label("Description").fill("made in the console")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator('dd[data-field="KeySpec"]')).to_have_text("ECC_NIST_P384")
+    key_id = page.locator('dd[data-field="KeyId"]').inner_text()
+    described = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert described["Description"] == "made in the console"
+    assert described["KeyUsage"] == "DERIVE_SHARED_SECRET"
+    expect(page.locator('dd[data-field="KeyUsage"]')).to_have_text("DERIVE_SHARED_SECRET")
+    expect(page.locator('dd[data-field="KeyState"]')).to_have_text("Enabled")
+    pem = kms_pem(kms, key_id)
+    expect(page.locator("#public-key-pem")).to_have_text(pem)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download .pem").click()
+    assert download.value.suggested_filename == f"{key_id}.pem"
+    assert Path(download.value.path()).read_text() == pem
+
+
+def kms_pem(kms: Any, key_id: str) -> str:
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def test_keys_table_pages_through_list_keys(page: Page, server: QkmsServer, kms: Any) -> None:
+    for n in range(12):
+        create_key(kms, "ECC_NIST_P256", f"paging {n}")
+    expected = {k["KeyId"] for k in kms.list_keys(Limit=1000)["Keys"]}
+    sign_in(page, server)
+    rows = page.locator("#keys-table tbody tr")
+    expect(rows).to_have_count(10)
+    first = set(rows.evaluate_all("rows => rows.map(r => r.dataset.keyId)"))
+    assert page.locator("#keys-table tbody td[data-label=Alias]").first.inner_text() == "—"
+    seen = set(first)
+    while page.locator("#page-next").is_enabled():
+        page.locator("#page-next").click()
+        expect(page.locator("#page-number")).to_have_text(re.compile(r"Page \d+"))
+        expect(page.locator("#keys-area")).to_have_attribute("aria-busy", "false")
+        ids = set(
+            page.locator("#keys-table tbody tr").evaluate_all("r => r.map(x => x.dataset.keyId)")
+        )
+        assert not ids & seen
+        seen |= ids
+    assert seen == expected
+    page.locator("#page-prev").click()
+    expect(page.locator("#keys-area")).to_have_attribute("aria-busy", "false")
+
+
+def test_lifecycle_actions_show_the_api_refusals(page: Page, server: QkmsServer, kms: Any) -> None:
+    key_id = create_key(kms, "ECC_NIST_P256", "lifecycle")
+    sign_in(page, server)
+    page.goto(f"{server.endpoint}/console/#/key/{key_id}")
+    state = page.locator('dd[data-field="KeyState"]')
+    expect(state).to_have_text("Enabled")
+    page.get_by_label(re.compile("^Deletion window")).fill("7")
+    page.get_by_role("button", name="Schedule deletion").click()
+    expect(state).to_have_text("PendingDeletion")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    expect(page.locator("#key-pem .error-code")).to_have_text("KMSInvalidStateException")
+    page.get_by_role("button", name="Enable", exact=True).click()
+    expect(page.locator("#action-result .error-code")).to_have_text("KMSInvalidStateException")
+    page.get_by_role("button", name="Cancel deletion").click()
+    expect(state).to_have_text("Disabled")
+    expect(page.locator("#key-pem .error-code")).to_have_text("DisabledException")
+    page.get_by_role("button", name="Cancel deletion").click()
+    expect(page.locator("#action-result .error-code")).to_have_text("KMSInvalidStateException")
+    page.get_by_label(re.compile("^Deletion window")).fill("3")
+    page.get_by_role("button", name="Schedule deletion").click()
+    expect(page.locator("#action-result .error-code")).to_have_text("ValidationException")
+    page.get_by_role("button", name="Enable", exact=True).click()
+    expect(state).to_have_text("Enabled")
+    expect(page.locator("#public-key-pem")).to_have_text(kms_pem(kms, key_id))
+
+
+# --- the DeriveSharedSecret panel -------------------------------------------------------------
+@pytest.mark.parametrize("spec", ["ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521"])
+def test_derive_with_a_browser_key_pair_matches(
+    page: Page, server: QkmsServer, kms: Any, spec: str
+) -> None:
+    key_id = create_key(kms, spec, "derive demo")
+    sign_in(page, server)
+    open_derive(page, server, key_id)
+    run_derive(page)
+    expect(page.locator("#verdict")).to_have_text("match")
+    kms_secret = page.locator("#kms-secret").inner_text()
+    assert kms_secret == page.locator("#own-secret").inner_text()
+    assert len(kms_secret) == {"ECC_NIST_P256": 64, "ECC_NIST_P384": 96, "ECC_NIST_P521": 132}[spec]
+    secret_b64 = base64.b64encode(bytes.fromhex(kms_secret)).decode()
+    request = page.locator("#request-json").inner_text()
+    assert "X-Amz-Target: TrentService.DeriveSharedSecret" in request
+    assert f'"KeyId": "{key_id}"' in request
+    response = page.locator("#response-json")
+    expect(response).to_contain_text('"SharedSecret": "••••"')
+    assert secret_b64 not in response.inner_text()
+    if spec == "ECC_NIST_P256" and (
+        not DOCS_SCREENSHOT.exists() or os.environ.get("QKMS_UPDATE_SCREENSHOTS") == "1"
+    ):
+        page.locator("#results-heading").scroll_into_view_if_needed()
+        page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
+    page.get_by_role("button", name="Reveal shared secret").click()
+    expect(response).to_contain_text(f'"SharedSecret": "{secret_b64}"')
+    page.get_by_role("button", name="Hide shared secret").click()
+    expect(response).to_contain_text('"SharedSecret": "••••"')
+
+
+def test_a_disabled_key_shows_disabled_exception(page: Page, server: QkmsServer, kms: Any) -> None:
+    key_id = create_key(kms, "ECC_NIST_P256", "to be disabled")
+    sign_in(page, server)
+    page.goto(f"{server.endpoint}/console/#/key/{key_id}")
+    page.get_by_role("button", name="Disable").click()
+    expect(page.locator('dd[data-field="KeyState"]')).to_have_text("Disabled")
+    page.get_by_role("link", name="Test DeriveSharedSecret with this key").click()
+    expect(page.locator("#derive-key")).to_have_value(key_id)
+    run_derive(page)
+    assert error_code(page) == "DisabledException"
+    expect(page.locator("#derive-results .error")).to_contain_text("is disabled")
+    expect(page.locator("#response-json")).to_contain_text('"__type": "DisabledException"')
+    expect(page.locator("#verdict")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEAAAA\n-----END PUBLIC KEY-----",
+        "this is not a public key",
+        "04" + "11" * 64,  # a raw P-256 point that is not on the curve
+        "p384",  # a valid key of another curve than the KMS key's
+    ],
+    ids=["truncated-pem", "not-base64", "point-off-curve", "other-curve"],
+)
+def test_a_malformed_public_key_shows_invalid_public_key_exception(
+    page: Page, server: QkmsServer, kms: Any, pasted: str
+) -> None:
+    key_id = create_key(kms, "ECC_NIST_P256", "malformed peer")
+    if pasted == "p384":
+        pasted = base64.b64encode(spki_der(peer_key("ECC_NIST_P384"))).decode()
+    sign_in(page, server)
+    open_derive(page, server, key_id)
+    page.get_by_label("Paste a peer public key").check()
+    page.get_by_label(re.compile("^Peer public key")).fill(pasted)
+    run_derive(page)
+    assert error_code(page) == "InvalidPublicKeyException"
+    expect(page.locator("#verdict")).to_have_count(0)
+
+
+@pytest.mark.parametrize("form", ["pem", "base64-der", "hex-point"])
+def test_a_pasted_secp256k1_key_matches_a_locally_computed_secret(
+    page: Page, server: QkmsServer, kms: Any, form: str
+) -> None:
+    key_id = create_key(kms, "ECC_SECG_P256K1", "secp256k1 peer")
+    peer = peer_key("ECC_SECG_P256K1")
+    expected = secret_with_kms_key(kms, key_id, peer)
+    pasted = {
+        "pem": peer.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+        "base64-der": base64.b64encode(spki_der(peer)).decode(),
+        "hex-point": peer.public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        .hex(),
+    }[form]
+    sign_in(page, server)
+    open_derive(page, server, key_id)
+    # WebCrypto has no secp256k1: the panel offers the paste path only, and says why.
+    expect(page.locator("#mode-generate")).to_be_disabled()
+    expect(page.locator("#mode-paste")).to_be_checked()
+    expect(page.locator("#curve-note")).to_contain_text("WebCrypto has no secp256k1")
+    page.get_by_label(re.compile("^Peer public key")).fill(pasted)
+    run_derive(page)
+    expect(page.locator("#kms-secret")).to_have_text(expected)
+    expect(page.locator("#verdict")).to_have_text("not compared")
+    page.get_by_label(re.compile("^Expected shared secret")).fill(expected.upper())
+    run_derive(page)
+    expect(page.locator("#verdict")).to_have_text("match")
+    page.get_by_label(re.compile("^Expected shared secret")).fill("00" * 32)
+    run_derive(page)
+    expect(page.locator("#verdict")).to_have_text("no match")
+
+
+def test_the_paste_path_works_for_a_nist_curve(page: Page, server: QkmsServer, kms: Any) -> None:
+    key_id = create_key(kms, "ECC_NIST_P521", "pasted P-521 peer")
+    peer = peer_key("ECC_NIST_P521")
+    expected = secret_with_kms_key(kms, key_id, peer)
+    sign_in(page, server)
+    open_derive(page, server, key_id)
+    page.get_by_label("Paste a peer public key").check()
+    page.get_by_label(re.compile("^Peer public key")).fill(spki_der(peer).hex())
+    page.get_by_label(re.compile("^Expected shared secret")).fill(expected)
+    run_derive(page)
+    expect(page.locator("#verdict")).to_have_text("match")
+    expect(page.locator("#kms-secret")).to_have_text(expected)

@@ -1,0 +1,159 @@
+"""The /console static files over plain HTTP: headers, policy, content types, and no traversal."""
+
+from __future__ import annotations
+
+import fnmatch
+import http.client
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qkms.console import console_response
+from tests.e2e.server import QkmsServer
+
+STATIC = Path(__file__).resolve().parents[2] / "src" / "qkms" / "console" / "static"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def get(server: QkmsServer, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    finally:
+        connection.close()
+
+
+def assert_security_headers(headers: dict[str, str]) -> None:
+    assert headers["content-security-policy"] == CSP
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"] == "no-store"
+
+
+def test_index_is_served_with_a_strict_policy(server: QkmsServer) -> None:
+    status, headers, body = get(server, "/console/")
+    assert status == 200
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert_security_headers(headers)
+    assert b'<script type="module" src="app.js"></script>' in body
+    assert int(headers["content-length"]) == len(body)
+
+
+def test_console_without_slash_redirects(server: QkmsServer) -> None:
+    status, headers, _ = get(server, "/console")
+    assert status == 308
+    assert headers["location"] == "/console/"
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("index.html", "text/html; charset=utf-8"),
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("derive.js", "text/javascript; charset=utf-8"),
+        ("sigv4.js", "text/javascript; charset=utf-8"),
+        ("console.css", "text/css; charset=utf-8"),
+    ],
+)
+def test_files_have_their_content_type(server: QkmsServer, name: str, content_type: str) -> None:
+    status, headers, body = get(server, f"/console/{name}")
+    assert status == 200
+    assert headers["content-type"] == content_type
+    assert_security_headers(headers)
+    assert body == (STATIC / name).read_bytes()
+
+
+def test_every_shipped_file_is_served(server: QkmsServer) -> None:
+    names = sorted(p.name for p in STATIC.iterdir())
+    assert "index.html" in names
+    for name in names:
+        assert get(server, f"/console/{name}")[0] == 200, name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/nope.js",
+        "/console/../pyproject.toml",
+        "/console/%2e%2e/pyproject.toml",
+        "/console/%2E%2E%2Fpyproject.toml",
+        "/console/..%2fpyproject.toml",
+        "/console/..%5cpyproject.toml",
+        "/console/%252e%252e%252fpyproject.toml",
+        "/console/../../../../etc/passwd",
+        "/console/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/console//etc/passwd",
+        "/console/./index.html",
+        "/console/index.html/",
+        "/console/../__init__.py",
+        "/console/..%2f__init__.py",
+        "/console/static/index.html",
+        "/console/.htaccess",
+        "/console/index.html%00.js",
+        "/console/INDEX.HTML",
+    ],
+)
+def test_only_static_files_are_reachable(server: QkmsServer, path: str) -> None:
+    status, headers, body = get(server, path)
+    assert status == 404, (path, status, body[:200])
+    assert b"[project]" not in body and b"root:" not in body and b"import" not in body
+    assert_security_headers(headers)
+
+
+def test_traversal_is_refused_by_the_module_too() -> None:
+    # Whatever the ASGI server does with the raw path, the module itself serves names only.
+    for path in ("/console/../pyproject.toml", "/console/../__init__.py", "/console/a/b.js"):
+        assert console_response(path, "GET").status == 404
+
+
+def test_head_and_other_methods(server: QkmsServer) -> None:
+    status, headers, body = get(server, "/console/app.js", "HEAD")
+    assert status == 200 and body == b""
+    assert headers["content-type"] == "text/javascript; charset=utf-8"
+    status, headers, _ = get(server, "/console/", "POST")
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD"
+
+
+def test_the_api_is_unchanged(server: QkmsServer, kms: Any) -> None:
+    assert "Keys" in kms.list_keys()
+    assert get(server, "/")[0] == 404  # GET / is still not the API
+
+
+def test_pages_have_nothing_inline() -> None:
+    # The CSP forbids inline script and style; this finds them before a browser would.
+    html = (STATIC / "index.html").read_text()
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
+    assert re.search(r"<style|\sstyle=|\son[a-z]+=", html, re.IGNORECASE) is None
+    for script in STATIC.glob("*.js"):
+        text = script.read_text()
+        for forbidden in (
+            "innerHTML",
+            "outerHTML",
+            "eval(",
+            "new Function",
+            "localStorage.",
+            "document.cookie",
+        ):
+            assert forbidden not in text, (script.name, forbidden)
+        # Every module comes from this folder: no third-party script from the network.
+        for specifier in re.findall(r'^import .* from "([^"]+)";$', text, re.MULTILINE):
+            assert specifier.startswith("./") and (STATIC / specifier[2:]).is_file(), specifier
+
+
+def test_packaging_ships_every_static_file() -> None:
+    # The wheel carries what [tool.setuptools.package-data] names; a new file type must be added.
+    pyproject = tomllib.loads((STATIC.parents[3] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["qkms"]
+    for path in STATIC.iterdir():
+        relative = str(path.relative_to(STATIC.parents[1]))
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
