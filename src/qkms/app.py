@@ -127,6 +127,7 @@ def _services(
         key_cache=FreshCache[str, CachedKey](settings.key_cache_size),
         identity_policies=FreshCache[str, tuple[PolicyDocument, ...]](10000),
         grants=FreshCache[str, tuple[GrantRow, ...]](settings.key_cache_size),
+        aliases=FreshCache[str, str](settings.key_cache_size),
     )
 
 

@@ -13,6 +13,13 @@ Hierarchy::
     ├── SerializationException            body not JSON, or a member of the wrong type
     ├── UnknownOperationException         X-Amz-Target names no operation
     ├── InvalidMarkerException            ListKeys Marker we did not issue
+    ├── InvalidImportTokenException       import token tampered, superseded, or for another key
+    ├── ExpiredImportTokenException       import token past its 24 hours
+    ├── IncorrectKeyMaterialException     imported material invalid, or not the key's material
+    ├── InvalidCiphertextException        wrapped key material that does not decrypt
+    ├── AlreadyExistsException            an alias name that is taken
+    ├── NotAuthorizedException            a reserved name (alias/aws/...)
+    ├── TagException                      a tag that breaks AWS's tag rules
     ├── InvalidGrantTokenException        a grant token that names no grant
     ├── InvalidGrantIdException           a grant id that names no grant of the key
     ├── MalformedPolicyDocumentException  a key or identity policy that does not parse or validate
@@ -34,12 +41,17 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDeniedException",
+    "AlreadyExistsException",
     "DependencyTimeoutException",
     "DisabledException",
     "DryRunOperationException",
+    "ExpiredImportTokenException",
     "IncompleteSignatureException",
+    "IncorrectKeyMaterialException",
+    "InvalidCiphertextException",
     "InvalidGrantIdException",
     "InvalidGrantTokenException",
+    "InvalidImportTokenException",
     "InvalidKeyUsageException",
     "InvalidMarkerException",
     "InvalidPublicKeyException",
@@ -49,9 +61,11 @@ __all__ = [
     "KmsError",
     "MalformedPolicyDocumentException",
     "MissingAuthenticationTokenException",
+    "NotAuthorizedException",
     "NotFoundException",
     "RequestEntityTooLargeException",
     "SerializationException",
+    "TagException",
     "UnknownOperationException",
     "UnrecognizedClientException",
     "UnsupportedOperationException",
@@ -111,6 +125,34 @@ class UnknownOperationException(KmsError):
 
 
 class InvalidMarkerException(KmsError):
+    pass
+
+
+class InvalidImportTokenException(KmsError):
+    pass
+
+
+class ExpiredImportTokenException(KmsError):
+    pass
+
+
+class IncorrectKeyMaterialException(KmsError):
+    pass
+
+
+class InvalidCiphertextException(KmsError):
+    pass
+
+
+class AlreadyExistsException(KmsError):
+    pass
+
+
+class NotAuthorizedException(KmsError):
+    pass
+
+
+class TagException(KmsError):
     pass
 
 

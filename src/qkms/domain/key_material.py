@@ -21,7 +21,7 @@ from qkms.crypto import (
 from qkms.domain.arns import canonical_key_arn
 from qkms.domain.keys import Key, KeySpec, curve_of
 
-__all__ = ["NewMaterial", "create_material", "unwrap_private_key"]
+__all__ = ["NewMaterial", "create_material", "unwrap_private_key", "wrap_imported_material"]
 
 _SYMMETRIC_KEY_BYTES = 32
 
@@ -46,6 +46,11 @@ def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: s
         return NewMaterial(None, wrap(root_key, random_bytes(_SYMMETRIC_KEY_BYTES), aad))
     # Callers check is_supported_pair first; reaching here is a programming error.
     raise ValueError(f"no material generator for {spec.value}")
+
+
+def wrap_imported_material(root_key: RootKey, key: Key, private_pkcs8_der: bytes) -> bytes:
+    """Wrap imported material exactly as generated material is wrapped (issue #4)."""
+    return wrap(root_key, private_pkcs8_der, canonical_key_arn(key.account_id, key.key_id).encode())
 
 
 def unwrap_private_key(root_key: RootKey, key: Key) -> PrivateKey:

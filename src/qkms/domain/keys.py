@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, replace
 
 from qkms.crypto import Curve
@@ -149,6 +150,9 @@ class Key:
     public_key_der: bytes | None
     wrapped_material: bytes | None
     policy: str | None = None  # key policy JSON; None only for keys stored before policies existed
+    tags: tuple[tuple[str, str], ...] = ()  # (TagKey, TagValue), sorted by key
+    expiration_model: str | None = None  # imported material only (issue #4)
+    valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES
 
     def __repr__(self) -> str:
         return (
@@ -188,6 +192,30 @@ class Key:
     def with_policy(self, policy: str) -> Key:
         return replace(self, policy=policy)
 
+    def with_tags(self, tags: dict[str, str]) -> Key:
+        return replace(self, tags=tuple(sorted(tags.items())))
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    def material_has_expired(self, now: float) -> bool:
+        """Imported material past its ValidTo is gone: the key is PendingImport again."""
+        return self.valid_to is not None and self.valid_to <= now
+
+    def as_of(self, now: float) -> Key:
+        """The key as it stands at `now`: expired imported material no longer counts."""
+        if self.state is KeyState.ENABLED or self.state is KeyState.DISABLED:
+            if self.material_has_expired(now):
+                return replace(
+                    self,
+                    state=KeyState.PENDING_IMPORT,
+                    wrapped_material=None,
+                    expiration_model=None,
+                    valid_to=None,
+                )
+        return self
+
 
 def key_from_row(row: KeyRow) -> Key:
     return Key(
@@ -203,6 +231,9 @@ def key_from_row(row: KeyRow) -> Key:
         public_key_der=row.public_key,
         wrapped_material=row.wrapped_material,
         policy=row.policy,
+        tags=tuple(sorted(json.loads(row.tags).items())) if row.tags else (),
+        expiration_model=row.expiration_model,
+        valid_to=row.valid_to,
     )
 
 
@@ -220,4 +251,7 @@ def key_to_row(key: Key) -> KeyRow:
         public_key=key.public_key_der,
         wrapped_material=key.wrapped_material,
         policy=key.policy,
+        tags=json.dumps(dict(key.tags), sort_keys=True) if key.tags else None,
+        expiration_model=key.expiration_model,
+        valid_to=key.valid_to,
     )

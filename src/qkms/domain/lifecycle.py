@@ -41,6 +41,15 @@ class KeyOperation(enum.Enum):
     LIST_GRANTS = "ListGrants"
     RETIRE_GRANT = "RetireGrant"
     REVOKE_GRANT = "RevokeGrant"
+    GET_PARAMETERS_FOR_IMPORT = "GetParametersForImport"
+    IMPORT_KEY_MATERIAL = "ImportKeyMaterial"
+    DELETE_IMPORTED_KEY_MATERIAL = "DeleteImportedKeyMaterial"
+    CREATE_ALIAS = "CreateAlias"
+    UPDATE_ALIAS = "UpdateAlias"
+    DELETE_ALIAS = "DeleteAlias"
+    TAG_RESOURCE = "TagResource"
+    UNTAG_RESOURCE = "UntagResource"
+    LIST_RESOURCE_TAGS = "ListResourceTags"
 
     @property
     def action(self) -> str:
@@ -73,6 +82,19 @@ _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.LIST_GRANTS: _ALL,
     KeyOperation.RETIRE_GRANT: _ALL,
     KeyOperation.REVOKE_GRANT: _ALL,
+    # Import (re)imports into Enabled and Disabled keys too: same material, new expiration.
+    KeyOperation.GET_PARAMETERS_FOR_IMPORT: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.IMPORT_KEY_MATERIAL: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    # AWS: on a PendingDeletion key the material goes and the state stays.
+    KeyOperation.DELETE_IMPORTED_KEY_MATERIAL: frozenset(
+        {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT, KeyState.PENDING_DELETION}
+    ),
+    KeyOperation.CREATE_ALIAS: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.UPDATE_ALIAS: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.DELETE_ALIAS: _ALL,
+    KeyOperation.TAG_RESOURCE: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.UNTAG_RESOURCE: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.LIST_RESOURCE_TAGS: _ALL,
 }
 
 _STATE_PHRASE = {

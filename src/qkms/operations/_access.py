@@ -178,6 +178,8 @@ def request_facts(
             ("DERIVE_SHARED_SECRET", "KEY_AGREEMENT") if key.key_usage.is_key_agreement else usage
         )
         context["kms:keyorigin"] = key.origin.value
+        for tag_key, tag_value in key.tags:
+            context[f"aws:resourcetag/{tag_key.lower()}"] = tag_value
     if extra_context:
         context.update({name.lower(): value for name, value in extra_context.items()})
     return RequestFacts(

@@ -17,7 +17,7 @@ from qkms.operations._access import authorize_key_action
 from qkms.operations.context import CachedKey, OperationContext
 from qkms.storage.base import KeyRow
 
-__all__ = ["change_key", "key_arn", "load_cached_key", "load_key"]
+__all__ = ["alias_target", "change_key", "key_arn", "load_cached_key", "load_key"]
 
 
 def key_arn(ctx: OperationContext, key: Key) -> str:
@@ -39,10 +39,31 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
     ref = ctx.services.arns.parse_key_ref(key_ref)
     if ref is None:
         raise NotFoundException(f"Invalid keyId '{key_ref}'")
+    if ref.key_id is None and ref.alias_name is not None:
+        account_id = ref.account_id or ctx.caller.account_id
+        key_id = alias_target(ctx, account_id, ref.alias_name)
+        if key_id is None:
+            alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+            raise NotFoundException(f"Alias {alias_arn} is not found.")
+        return key_id, account_id
     if ref.key_id is None:
-        # Aliases arrive with their own issue; until then no alias names a key.
-        raise NotFoundException(f"Alias '{ref.alias_name}' does not exist")
+        raise NotFoundException(f"Invalid keyId '{key_ref}'")
     return ref.key_id, ref.account_id
+
+
+def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str | None:
+    """The key id an alias points at, through the change-feed-bounded cache (DESIGN §7)."""
+    services = ctx.services
+    cache_key = f"{account_id}:{alias_name}"
+    cached = services.aliases.get(cache_key)
+    if cached is not None:
+        return cached
+    generation = services.aliases.generation
+    row = services.store.get_alias(account_id, alias_name)
+    if row is None:
+        return None
+    services.aliases.put(cache_key, row.key_id, generation)
+    return row.key_id
 
 
 def _check_visible(
@@ -73,6 +94,10 @@ def load_cached_key(
             raise _not_found(key_ref)
         cached = CachedKey(key_from_row(row))
         services.key_cache.put(key_id, cached, generation)
+    if cached.key.material_has_expired(services.clock()):
+        # Imported material past its ValidTo: the key is PendingImport from that moment on,
+        # whether or not the sweeper has written that down yet (issue #4).
+        cached = CachedKey(cached.key.as_of(services.clock()))
     _check_visible(ctx, cached.key, key_ref, named_account)
     authorize_key_action(ctx, cached, operation.value, grant_tokens or (), extra_context)
     check_state(cached.key, operation, key_arn(ctx, cached.key))
@@ -104,7 +129,7 @@ def change_key(
     key_id, named_account = _resolve_key_id(ctx, key_ref)
 
     def apply(row: KeyRow) -> KeyRow:
-        key = key_from_row(row)
+        key = key_from_row(row).as_of(services.clock())
         _check_visible(ctx, key, key_ref, named_account)
         authorize_key_action(ctx, CachedKey(key), operation.value, grant_tokens or ())
         check_state(key, operation, key_arn(ctx, key))

@@ -46,10 +46,13 @@ class ChangeFollower:
                         self._services.identity_policies.evict(change.entity_id)
                     elif change.entity == "grant":
                         self._services.grants.evict(change.entity_id)
+                    elif change.entity == "alias":
+                        self._services.aliases.evict(change.entity_id)
                     else:  # an entity this version does not know: drop everything, stay safe
                         self._services.key_cache.clear()
                         self._services.identity_policies.clear()
                         self._services.grants.clear()
+                        self._services.aliases.clear()
                         self._credential_cache.clear()
                     self._seq = change.seq
                 applied += len(changes)
@@ -59,6 +62,7 @@ class ChangeFollower:
             self._services.key_cache,
             self._services.identity_policies,
             self._services.grants,
+            self._services.aliases,
             self._credential_cache,
         ):
             cache.confirm_fresh(started)

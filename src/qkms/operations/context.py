@@ -38,6 +38,8 @@ class Services:
     identity_policies: FreshCache[str, tuple[PolicyDocument, ...]]
     # Keyed by key id; evicted by the change feed's "grant" entries.
     grants: FreshCache[str, tuple[GrantRow, ...]]
+    # "<account>:<alias name>" -> key id; evicted by the change feed's "alias" entries.
+    aliases: FreshCache[str, str]
 
 
 @dataclass(frozen=True, slots=True)

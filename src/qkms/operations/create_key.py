@@ -20,6 +20,7 @@ from qkms.domain.policy import default_key_policy
 from qkms.operations._access import authorize_account_action
 from qkms.operations._key_policy import accept_key_policy
 from qkms.operations._metadata import key_metadata
+from qkms.operations._tags import merged_tags
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import CreateKeyRequest, CreateKeyResponse
 
@@ -28,8 +29,6 @@ __all__ = ["create_key"]
 
 def _refuse_unserved(request: CreateKeyRequest) -> None:
     """Parameters QKMS cannot honour yet are refused by name, never silently ignored."""
-    if request.tags:
-        raise UnsupportedOperationException("Tags are not supported yet.")
     if request.custom_key_store_id is not None or request.xks_key_id is not None:
         raise UnsupportedOperationException("Custom key stores are not supported by QKMS.")
     if request.multi_region:
@@ -83,6 +82,8 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
         wrapped_material=material.wrapped_material,
         policy=default_policy,
     )
+    if request.tags:
+        key = key.with_tags(merged_tags({}, request.tags))
     if request.policy is not None:
         accept_key_policy(
             ctx, key, request.policy, bool(request.bypass_policy_lockout_safety_check)

@@ -8,28 +8,58 @@ from typing import Any
 
 from qkms.operations.cancel_key_deletion import cancel_key_deletion
 from qkms.operations.context import OperationContext
+from qkms.operations.create_alias import create_alias
+from qkms.operations.create_grant import create_grant
 from qkms.operations.create_key import create_key
+from qkms.operations.delete_alias import delete_alias
 from qkms.operations.derive_shared_secret import derive_shared_secret
 from qkms.operations.describe_key import describe_key
 from qkms.operations.disable_key import disable_key
 from qkms.operations.enable_key import enable_key
+from qkms.operations.get_key_policy import get_key_policy
 from qkms.operations.get_public_key import get_public_key
+from qkms.operations.list_aliases import list_aliases
+from qkms.operations.list_grants import list_grants
+from qkms.operations.list_key_policies import list_key_policies
 from qkms.operations.list_keys import list_keys
+from qkms.operations.list_resource_tags import list_resource_tags
+from qkms.operations.list_retirable_grants import list_retirable_grants
+from qkms.operations.put_key_policy import put_key_policy
+from qkms.operations.retire_grant import retire_grant
+from qkms.operations.revoke_grant import revoke_grant
 from qkms.operations.schedule_key_deletion import schedule_key_deletion
 from qkms.operations.shapes import (
     CancelKeyDeletionRequest,
+    CreateAliasRequest,
+    CreateGrantRequest,
     CreateKeyRequest,
+    DeleteAliasRequest,
     DeriveSharedSecretRequest,
     DescribeKeyRequest,
     DisableKeyRequest,
     EnableKeyRequest,
+    GetKeyPolicyRequest,
     GetPublicKeyRequest,
+    ListAliasesRequest,
+    ListGrantsRequest,
+    ListKeyPoliciesRequest,
     ListKeysRequest,
+    ListResourceTagsRequest,
+    ListRetirableGrantsRequest,
+    PutKeyPolicyRequest,
     Request,
     Response,
+    RetireGrantRequest,
+    RevokeGrantRequest,
     ScheduleKeyDeletionRequest,
+    TagResourceRequest,
+    UntagResourceRequest,
+    UpdateAliasRequest,
     UpdateKeyDescriptionRequest,
 )
+from qkms.operations.tag_resource import tag_resource
+from qkms.operations.untag_resource import untag_resource
+from qkms.operations.update_alias import update_alias
 from qkms.operations.update_key_description import update_key_description
 
 __all__ = ["OPERATIONS", "Operation"]
@@ -62,5 +92,20 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True
         ),
+        Operation("GetKeyPolicy", GetKeyPolicyRequest, get_key_policy),
+        Operation("PutKeyPolicy", PutKeyPolicyRequest, put_key_policy),
+        Operation("ListKeyPolicies", ListKeyPoliciesRequest, list_key_policies),
+        Operation("CreateGrant", CreateGrantRequest, create_grant),
+        Operation("ListGrants", ListGrantsRequest, list_grants),
+        Operation("ListRetirableGrants", ListRetirableGrantsRequest, list_retirable_grants),
+        Operation("RetireGrant", RetireGrantRequest, retire_grant),
+        Operation("RevokeGrant", RevokeGrantRequest, revoke_grant),
+        Operation("CreateAlias", CreateAliasRequest, create_alias),
+        Operation("UpdateAlias", UpdateAliasRequest, update_alias),
+        Operation("DeleteAlias", DeleteAliasRequest, delete_alias),
+        Operation("ListAliases", ListAliasesRequest, list_aliases),
+        Operation("TagResource", TagResourceRequest, tag_resource),
+        Operation("UntagResource", UntagResourceRequest, untag_resource),
+        Operation("ListResourceTags", ListResourceTagsRequest, list_resource_tags),
     )
 }

@@ -17,12 +17,15 @@ from qkms.domain.keys import KeyOrigin, KeySpec, KeyUsage
 
 __all__ = [
     "GRANT_OPERATIONS",
+    "AliasListEntry",
     "CancelKeyDeletionRequest",
     "CancelKeyDeletionResponse",
+    "CreateAliasRequest",
     "CreateGrantRequest",
     "CreateGrantResponse",
     "CreateKeyRequest",
     "CreateKeyResponse",
+    "DeleteAliasRequest",
     "DeriveSharedSecretRequest",
     "DeriveSharedSecretResponse",
     "DescribeKeyRequest",
@@ -38,12 +41,16 @@ __all__ = [
     "GrantListEntry",
     "KeyListEntry",
     "KeyMetadata",
+    "ListAliasesRequest",
+    "ListAliasesResponse",
     "ListGrantsRequest",
     "ListGrantsResponse",
     "ListKeyPoliciesRequest",
     "ListKeyPoliciesResponse",
     "ListKeysRequest",
     "ListKeysResponse",
+    "ListResourceTagsRequest",
+    "ListResourceTagsResponse",
     "ListRetirableGrantsRequest",
     "Member",
     "PutKeyPolicyRequest",
@@ -55,6 +62,10 @@ __all__ = [
     "ScheduleKeyDeletionRequest",
     "ScheduleKeyDeletionResponse",
     "Tag",
+    "TagEntry",
+    "TagResourceRequest",
+    "UntagResourceRequest",
+    "UpdateAliasRequest",
     "UpdateKeyDescriptionRequest",
 ]
 
@@ -340,6 +351,64 @@ class RevokeGrantRequest(Request, frozen=True, kw_only=True):
     constraints = (_KEY_ID, Member("GrantId", required=True, min_length=1, max_length=128))
 
 
+_ALIAS_NAME = Member("AliasName", required=True, min_length=1, max_length=256)
+_TARGET_KEY_ID = Member("TargetKeyId", required=True, min_length=1, max_length=2048)
+
+
+class CreateAliasRequest(Request, frozen=True, kw_only=True):
+    alias_name: str | None = None
+    target_key_id: str | None = None
+
+    constraints = (_ALIAS_NAME, _TARGET_KEY_ID)
+
+
+class UpdateAliasRequest(Request, frozen=True, kw_only=True):
+    alias_name: str | None = None
+    target_key_id: str | None = None
+
+    constraints = (_ALIAS_NAME, _TARGET_KEY_ID)
+
+
+class DeleteAliasRequest(Request, frozen=True, kw_only=True):
+    alias_name: str | None = None
+
+    constraints = (_ALIAS_NAME,)
+
+
+class ListAliasesRequest(Request, frozen=True, kw_only=True):
+    key_id: str | None = None
+    limit: int | None = None
+    marker: str | None = None
+
+    constraints = (
+        Member("KeyId", min_length=1, max_length=2048),
+        Member("Limit", min_value=1, max_value=100),
+        _MARKER,
+    )
+
+
+class TagResourceRequest(Request, frozen=True, kw_only=True):
+    key_id: str | None = None
+    tags: list[Tag] | None = None
+
+    constraints = (_KEY_ID, Member("Tags", required=True, max_length=50))
+
+
+class UntagResourceRequest(Request, frozen=True, kw_only=True):
+    key_id: str | None = None
+    tag_keys: list[str] | None = None
+
+    constraints = (_KEY_ID, Member("TagKeys", required=True, max_length=50))
+
+
+class ListResourceTagsRequest(Request, frozen=True, kw_only=True):
+    key_id: str | None = None
+    limit: int | None = None
+    marker: str | None = None
+
+    constraints = (_KEY_ID, Member("Limit", min_value=1, max_value=50), _MARKER)
+
+
 # --- responses --------------------------------------------------------------------------------
 class KeyMetadata(Response, frozen=True, kw_only=True):
     aws_account_id: str = msgspec.field(name="AWSAccountId")
@@ -435,6 +504,31 @@ class GrantListEntry(Response, frozen=True, kw_only=True):
 
 class ListGrantsResponse(Response, frozen=True, kw_only=True):
     grants: list[GrantListEntry]
+    next_marker: str | None = None
+    truncated: bool
+
+
+class AliasListEntry(Response, frozen=True, kw_only=True):
+    alias_name: str
+    alias_arn: str
+    target_key_id: str
+    creation_date: float
+    last_updated_date: float
+
+
+class ListAliasesResponse(Response, frozen=True, kw_only=True):
+    aliases: list[AliasListEntry]
+    next_marker: str | None = None
+    truncated: bool
+
+
+class TagEntry(Response, frozen=True, kw_only=True):
+    tag_key: str
+    tag_value: str
+
+
+class ListResourceTagsResponse(Response, frozen=True, kw_only=True):
+    tags: list[TagEntry]
     next_marker: str | None = None
     truncated: bool
 

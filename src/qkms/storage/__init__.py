@@ -1,10 +1,15 @@
 """Storage: the KeyStore contract and its backends; SQL lives here and nowhere else."""
 
+from typing import TYPE_CHECKING
+
 from qkms.storage.base import (
     AccessKeyRow,
+    AliasRow,
+    AuditRow,
     Change,
     DuplicateError,
     GrantRow,
+    ImportParametersRow,
     KeyRow,
     KeyStore,
     StoreError,
@@ -15,13 +20,20 @@ from qkms.storage.base import (
 )
 from qkms.storage.sqlite import SqliteKeyStore
 
+if TYPE_CHECKING:
+    from qkms.storage.postgres import PostgresKeyStore
+
 __all__ = [
     "AccessKeyRow",
+    "AliasRow",
+    "AuditRow",
     "Change",
     "DuplicateError",
     "GrantRow",
+    "ImportParametersRow",
     "KeyRow",
     "KeyStore",
+    "PostgresKeyStore",
     "SqliteKeyStore",
     "StoreError",
     "StoreTimeoutError",
@@ -29,3 +41,12 @@ __all__ = [
     "UserPolicyRow",
     "UserRow",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # psycopg and its pool load only in processes that use PostgreSQL.
+    if name == "PostgresKeyStore":
+        from qkms.storage.postgres import PostgresKeyStore
+
+        return PostgresKeyStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,9 +8,12 @@ from typing import Protocol
 
 __all__ = [
     "AccessKeyRow",
+    "AliasRow",
+    "AuditRow",
     "Change",
     "DuplicateError",
     "GrantRow",
+    "ImportParametersRow",
     "KeyRow",
     "KeyStore",
     "StoreError",
@@ -53,6 +56,9 @@ class KeyRow:
     public_key: bytes | None
     wrapped_material: bytes | None
     policy: str | None = None  # the key policy document (JSON text)
+    tags: str | None = None  # JSON object of tag key -> value
+    expiration_model: str | None = None  # imported material: KEY_MATERIAL_(DOES_NOT_)EXPIRE
+    valid_to: float | None = None  # imported material expiring: epoch seconds
 
     def __repr__(self) -> str:
         return f"KeyRow({self.key_id}, {self.key_state})"
@@ -100,11 +106,47 @@ class GrantRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AliasRow:
+    account_id: str
+    alias_name: str  # "alias/<name>"
+    key_id: str
+    creation_date: float
+    last_updated_date: float
+
+
+@dataclass(frozen=True, slots=True)
+class ImportParametersRow:
+    key_id: str
+    wrapping_key_spec: str
+    wrapping_algorithm: str
+    wrapped_wrapping_key: bytes  # the RSA private key, wrapped under the root key
+    token_id: str
+    created_at: float
+    expires_at: float
+
+    def __repr__(self) -> str:
+        return f"ImportParametersRow({self.key_id}, {self.wrapping_key_spec})"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    event_id: str
+    event_time: float
+    event_name: str
+    account_id: str | None
+    error_code: str | None
+    resources: tuple[str, ...]
+    record: str  # the whole event as one JSON object
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """One entry of the change feed other workers and nodes poll to invalidate their caches."""
 
     seq: int
-    entity: str  # "key" | "access_key" | "user" (its policies) | "grant" (entity_id: the key id)
+    # "key" | "access_key" | "user" (its policies) | "grant" (entity_id: the key id)
+    # | "alias" (entity_id: "<account>:<alias name>")
+    entity: str
     entity_id: str
 
 
@@ -181,6 +223,38 @@ class KeyStore(Protocol):
 
     def delete_grant(self, grant_id: str) -> GrantRow | None:
         """Delete and return the grant, or None if there was none."""
+
+    # --- aliases ----------------------------------------------------------------------------
+    def insert_alias(self, row: AliasRow) -> None:
+        """DuplicateError if the account already has this alias."""
+
+    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None: ...
+
+    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
+        """Point an existing alias at another key; False if there is no such alias."""
+
+    def delete_alias(self, account_id: str, alias_name: str) -> bool: ...
+
+    def list_aliases(
+        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
+    ) -> list[AliasRow]:
+        """Aliases of the account (of one key if `key_id`), ordered by name, after `after_alias`."""
+
+    # --- import of key material -------------------------------------------------------------
+    def put_import_parameters(self, row: ImportParametersRow) -> None:
+        """Replace the key's import parameters (only the latest token is valid)."""
+
+    def get_import_parameters(self, key_id: str) -> ImportParametersRow | None: ...
+
+    def delete_import_parameters(self, key_id: str) -> None: ...
+
+    # --- audit ------------------------------------------------------------------------------
+    def append_audit_event(self, row: AuditRow) -> None: ...
+
+    def search_audit_events(
+        self, since: float | None, event_name: str | None, resource: str | None, limit: int
+    ) -> list[AuditRow]:
+        """Events oldest first, filtered by time, name and a resource ARN."""
 
     # --- change feed ------------------------------------------------------------------------
     def latest_change(self) -> int: ...

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+import re
+from typing import Literal
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Dialect", "for_dialect"]
 
 # Each entry upgrades the schema from version N-1 to N. Never edit a published entry; append.
 # Types are chosen to mean the same on SQLite and PostgreSQL (BLOB is mapped per backend).
@@ -73,6 +76,63 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX grants_by_retiring_principal ON grants (retiring_principal)",
         ],
     ),
+    (
+        3,
+        [
+            # Aliases, tags, imported key material, and the queryable audit trail.
+            "ALTER TABLE keys ADD COLUMN tags TEXT",
+            "ALTER TABLE keys ADD COLUMN expiration_model TEXT",
+            "ALTER TABLE keys ADD COLUMN valid_to DOUBLE PRECISION",
+            """CREATE TABLE aliases (
+                account_id TEXT NOT NULL,
+                alias_name TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                creation_date DOUBLE PRECISION NOT NULL,
+                last_updated_date DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (account_id, alias_name))""",
+            "CREATE INDEX aliases_by_key ON aliases (key_id)",
+            """CREATE TABLE import_parameters (
+                key_id TEXT PRIMARY KEY,
+                wrapping_key_spec TEXT NOT NULL,
+                wrapping_algorithm TEXT NOT NULL,
+                wrapped_wrapping_key BLOB NOT NULL,
+                token_id TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL)""",
+            """CREATE TABLE audit_events (
+                event_id TEXT PRIMARY KEY,
+                event_time DOUBLE PRECISION NOT NULL,
+                event_name TEXT NOT NULL,
+                account_id TEXT,
+                error_code TEXT,
+                resources TEXT NOT NULL,
+                record TEXT NOT NULL)""",
+            "CREATE INDEX audit_events_by_time ON audit_events (event_time)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+Dialect = Literal["sqlite", "postgresql"]
+
+# Migrations are written in SQLite's spelling; PostgreSQL gets these rewrites, in order.
+_POSTGRESQL_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"),
+        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    ),
+    (re.compile(r"\bBLOB\b"), "BYTEA"),
+    # SQLite compares text byte-wise (BINARY); the "C" collation keeps ordering and range
+    # comparisons (paging) identical on PostgreSQL whatever the database's locale.
+    (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
+)
+
+
+def for_dialect(statement: str, dialect: Dialect) -> str:
+    """One migration statement as `dialect` spells it (same tables, same meaning)."""
+    if dialect == "sqlite":
+        return statement
+    for pattern, replacement in _POSTGRESQL_REWRITES:
+        statement = pattern.sub(replacement, statement)
+    return statement

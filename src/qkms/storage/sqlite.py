@@ -13,9 +13,12 @@ from typing import Any
 
 from qkms.storage.base import (
     AccessKeyRow,
+    AliasRow,
+    AuditRow,
     Change,
     DuplicateError,
     GrantRow,
+    ImportParametersRow,
     KeyRow,
     StoreTimeoutError,
     StoreUnavailableError,
@@ -28,7 +31,13 @@ __all__ = ["SqliteKeyStore"]
 
 _KEY_COLUMNS = (
     "key_id, account_id, description, key_usage, key_spec, origin, key_state, "
-    "creation_date, deletion_date, public_key, wrapped_material, policy"
+    "creation_date, deletion_date, public_key, wrapped_material, policy, tags, "
+    "expiration_model, valid_to"
+)
+_ALIAS_COLUMNS = "account_id, alias_name, key_id, creation_date, last_updated_date"
+_IMPORT_COLUMNS = (
+    "key_id, wrapping_key_spec, wrapping_algorithm, wrapped_wrapping_key, token_id, "
+    "created_at, expires_at"
 )
 _GRANT_COLUMNS = (
     "grant_id, key_id, key_account_id, name, grantee_principal, retiring_principal, "
@@ -171,7 +180,7 @@ class SqliteKeyStore:
     def insert_key(self, row: KeyRow) -> None:
         with self._write() as conn:
             conn.execute(
-                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES ({', '.join('?' * 15)})",
                 (
                     row.key_id,
                     row.account_id,
@@ -185,6 +194,9 @@ class SqliteKeyStore:
                     row.public_key,
                     row.wrapped_material,
                     row.policy,
+                    row.tags,
+                    row.expiration_model,
+                    row.valid_to,
                 ),
             )
             self._record_change(conn, "key", row.key_id)
@@ -203,7 +215,8 @@ class SqliteKeyStore:
             new = change(_key_row(found))
             conn.execute(
                 "UPDATE keys SET description = ?, key_state = ?, deletion_date = ?, "
-                "public_key = ?, wrapped_material = ?, policy = ? WHERE key_id = ?",
+                "public_key = ?, wrapped_material = ?, policy = ?, tags = ?, "
+                "expiration_model = ?, valid_to = ? WHERE key_id = ?",
                 (
                     new.description,
                     new.key_state,
@@ -211,6 +224,9 @@ class SqliteKeyStore:
                     new.public_key,
                     new.wrapped_material,
                     new.policy,
+                    new.tags,
+                    new.expiration_model,
+                    new.valid_to,
                     key_id,
                 ),
             )
@@ -237,6 +253,8 @@ class SqliteKeyStore:
             ]
             for key_id in due:
                 conn.execute("DELETE FROM grants WHERE key_id = ?", (key_id,))
+                conn.execute("DELETE FROM aliases WHERE key_id = ?", (key_id,))
+                conn.execute("DELETE FROM import_parameters WHERE key_id = ?", (key_id,))
                 conn.execute("DELETE FROM keys WHERE key_id = ?", (key_id,))
                 self._record_change(conn, "key", key_id)
             conn.execute(
@@ -402,6 +420,123 @@ class SqliteKeyStore:
             row = _grant_row(found)
             self._record_change(conn, "grant", row.key_id)
         return row
+
+    # --- aliases ----------------------------------------------------------------------------
+    def insert_alias(self, row: AliasRow) -> None:
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO aliases ({_ALIAS_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (
+                    row.account_id,
+                    row.alias_name,
+                    row.key_id,
+                    row.creation_date,
+                    row.last_updated_date,
+                ),
+            )
+            self._record_change(conn, "alias", f"{row.account_id}:{row.alias_name}")
+
+    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None:
+        rows = self._read(
+            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = ? AND alias_name = ?",
+            (account_id, alias_name),
+        )
+        return AliasRow(*rows[0]) if rows else None
+
+    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE aliases SET key_id = ?, last_updated_date = ? "
+                "WHERE account_id = ? AND alias_name = ?",
+                (key_id, now, account_id, alias_name),
+            ).rowcount
+            if changed:
+                self._record_change(conn, "alias", f"{account_id}:{alias_name}")
+        return bool(changed)
+
+    def delete_alias(self, account_id: str, alias_name: str) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "DELETE FROM aliases WHERE account_id = ? AND alias_name = ?",
+                (account_id, alias_name),
+            ).rowcount
+            if changed:
+                self._record_change(conn, "alias", f"{account_id}:{alias_name}")
+        return bool(changed)
+
+    def list_aliases(
+        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
+    ) -> list[AliasRow]:
+        sql = f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = ? AND alias_name > ?"
+        params: tuple[Any, ...] = (account_id, after_alias or "")
+        if key_id is not None:
+            sql += " AND key_id = ?"
+            params += (key_id,)
+        rows = self._read(sql + " ORDER BY alias_name LIMIT ?", (*params, limit))
+        return [AliasRow(*r) for r in rows]
+
+    # --- import of key material -------------------------------------------------------------
+    def put_import_parameters(self, row: ImportParametersRow) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM import_parameters WHERE key_id = ?", (row.key_id,))
+            conn.execute(
+                f"INSERT INTO import_parameters ({_IMPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.key_id,
+                    row.wrapping_key_spec,
+                    row.wrapping_algorithm,
+                    row.wrapped_wrapping_key,
+                    row.token_id,
+                    row.created_at,
+                    row.expires_at,
+                ),
+            )
+
+    def get_import_parameters(self, key_id: str) -> ImportParametersRow | None:
+        rows = self._read(
+            f"SELECT {_IMPORT_COLUMNS} FROM import_parameters WHERE key_id = ?", (key_id,)
+        )
+        return ImportParametersRow(*rows[0]) if rows else None
+
+    def delete_import_parameters(self, key_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM import_parameters WHERE key_id = ?", (key_id,))
+
+    # --- audit ------------------------------------------------------------------------------
+    def append_audit_event(self, row: AuditRow) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO audit_events (event_id, event_time, event_name, account_id, "
+                "error_code, resources, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.event_id,
+                    row.event_time,
+                    row.event_name,
+                    row.account_id,
+                    row.error_code,
+                    json.dumps(list(row.resources)),
+                    row.record,
+                ),
+            )
+
+    def search_audit_events(
+        self, since: float | None, event_name: str | None, resource: str | None, limit: int
+    ) -> list[AuditRow]:
+        sql = (
+            "SELECT event_id, event_time, event_name, account_id, error_code, resources, record "
+            "FROM audit_events WHERE event_time >= ?"
+        )
+        params: tuple[Any, ...] = (since if since is not None else float("-inf"),)
+        if event_name is not None:
+            sql += " AND event_name = ?"
+            params += (event_name,)
+        rows = self._read(sql + " ORDER BY event_time, event_id", params)
+        found = [
+            AuditRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6]) for r in rows
+        ]
+        if resource is not None:
+            found = [row for row in found if resource in row.resources]
+        return found[:limit]
 
     # --- change feed ------------------------------------------------------------------------
     def latest_change(self) -> int:

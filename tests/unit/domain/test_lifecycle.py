@@ -59,6 +59,28 @@ ACCEPTS = {
     KeyOperation.LIST_GRANTS: set(KeyState),
     KeyOperation.RETIRE_GRANT: set(KeyState),
     KeyOperation.REVOKE_GRANT: set(KeyState),
+    KeyOperation.GET_PARAMETERS_FOR_IMPORT: {
+        KeyState.ENABLED,
+        KeyState.DISABLED,
+        KeyState.PENDING_IMPORT,
+    },
+    KeyOperation.IMPORT_KEY_MATERIAL: {
+        KeyState.ENABLED,
+        KeyState.DISABLED,
+        KeyState.PENDING_IMPORT,
+    },
+    KeyOperation.DELETE_IMPORTED_KEY_MATERIAL: {
+        KeyState.ENABLED,
+        KeyState.DISABLED,
+        KeyState.PENDING_IMPORT,
+        KeyState.PENDING_DELETION,
+    },
+    KeyOperation.CREATE_ALIAS: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.UPDATE_ALIAS: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.DELETE_ALIAS: set(KeyState),
+    KeyOperation.TAG_RESOURCE: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.UNTAG_RESOURCE: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.LIST_RESOURCE_TAGS: set(KeyState),
 }
 
 

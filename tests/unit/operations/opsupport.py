@@ -36,7 +36,8 @@ def make_services(path: Path, root_key: RootKey, clock: FakeClock) -> Services:
     cache = FreshCache[str, CachedKey](100)
     identity = FreshCache[str, tuple[PolicyDocument, ...]](100)
     grants = FreshCache[str, tuple[GrantRow, ...]](100)
-    for fresh in (cache, identity, grants):
+    aliases = FreshCache[str, str](100)
+    for fresh in (cache, identity, grants, aliases):
         fresh.confirm_fresh()
     store.ensure_user(ACCOUNT, "admin", clock())
     store.put_user_policy(UserPolicyRow(ACCOUNT, "admin", "admin", ADMIN_POLICY), clock())
@@ -48,6 +49,7 @@ def make_services(path: Path, root_key: RootKey, clock: FakeClock) -> Services:
         key_cache=cache,
         identity_policies=identity,
         grants=grants,
+        aliases=aliases,
     )
 
 

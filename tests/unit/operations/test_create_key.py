@@ -9,7 +9,7 @@ from qkms.domain.arns import canonical_key_arn
 from qkms.domain.errors import UnsupportedOperationException, ValidationException
 from qkms.operations.context import OperationContext, Services
 from qkms.operations.create_key import create_key
-from qkms.operations.shapes import CreateKeyRequest, Tag
+from qkms.operations.shapes import CreateKeyRequest
 
 AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_AGREEMENT"}
 
@@ -17,7 +17,6 @@ AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_A
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        ({"tags": [Tag(tag_key="a", tag_value="b")]}, "Tags"),
         ({"origin": "EXTERNAL"}, "EXTERNAL"),
         ({"origin": "AWS_CLOUDHSM"}, "AWS_CLOUDHSM"),
         ({"multi_region": True}, "Multi-Region"),

@@ -1,0 +1,23 @@
+"""The audit trail: one CloudTrail-shaped JSON line per API call, and the readers of it (issue #4)."""
+
+from qkms.audit.events import ApiCall, Identity, build_event, encode_event
+from qkms.audit.reader import EventFilter, follow_events, iter_events, parse_time, tail_events
+from qkms.audit.trail import AuditTrail, is_read_only
+from qkms.audit.writer import AuditFileWriter, AuditWriteError, rotated_paths
+
+__all__ = [
+    "ApiCall",
+    "AuditFileWriter",
+    "AuditTrail",
+    "AuditWriteError",
+    "EventFilter",
+    "Identity",
+    "build_event",
+    "encode_event",
+    "follow_events",
+    "is_read_only",
+    "iter_events",
+    "parse_time",
+    "rotated_paths",
+    "tail_events",
+]

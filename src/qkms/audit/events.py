@@ -1,0 +1,291 @@
+"""Builds one CloudTrail-shaped audit event from an API call's facts, redacting secrets (issue #4).
+
+Redaction is by rule, not by operation, so a new operation is covered on the day it is added:
+- requestParameters keep strings, numbers, booleans, lists and nested structures under their
+  AWS names in CloudTrail's lowerCamel spelling, each value capped; blobs are never recorded
+  (the peer `PublicKey` only as `publicKeySha256`); token-, secret- and plaintext-named members
+  are dropped (a list of grant tokens is recorded as its count) (DESIGN §3).
+- responseElements keep only an allow-list of identifying members (key ARN, state, grant id,
+  alias): never SharedSecret, PublicKey, GrantToken, Policy or anything not listed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "EVENT_VERSION",
+    "MAX_EVENT_BYTES",
+    "ApiCall",
+    "Identity",
+    "build_event",
+    "claimed_access_key_id",
+    "encode_event",
+    "event_name_from_target",
+    "format_event_time",
+]
+
+EVENT_VERSION = "1.08"
+# One event is one os.write of one line: keep it small enough to stay a single atomic append.
+MAX_EVENT_BYTES = 16 * 1024
+_MAX_TEXT = 1024
+_MAX_POLICY = 4096  # policies are not secret and CloudTrail records them; cap their size
+_MAX_LIST = 50
+_MAX_DEPTH = 4
+_TARGET_PREFIX = "TrentService."
+_NAME = re.compile(r"[^A-Za-z0-9_.:-]")
+_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]{1,128})/")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Request members never recorded, whatever their type: bearer tokens and secret material.
+_SECRET_WORDS = ("Token", "Secret", "Plaintext", "Password", "Private")
+# Response members that identify what was acted on; everything else is left out.
+_RESPONSE_MEMBERS = frozenset(
+    {
+        "AWSAccountId",
+        "AliasArn",
+        "AliasName",
+        "Arn",
+        "CreationDate",
+        "DeletionDate",
+        "Enabled",
+        "ExpirationModel",
+        "GrantId",
+        "KeyAgreementAlgorithm",
+        "KeyArn",
+        "KeyId",
+        "KeyManager",
+        "KeyMetadata",
+        "KeyOrigin",
+        "KeySpec",
+        "KeyState",
+        "KeyUsage",
+        "Origin",
+        "PendingWindowInDays",
+        "PolicyName",
+        "TargetKeyId",
+        "ValidTo",
+    }
+)
+_ARN_MEMBERS = ("Arn", "KeyArn", "KeyId", "TargetKeyId")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The authenticated caller, as far as the audit trail needs it."""
+
+    account_id: str
+    principal_arn: str
+    access_key_id: str
+    user_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """Everything known about one API call once its outcome is decided."""
+
+    request_id: str
+    event_time: float  # epoch seconds
+    event_name: str
+    source_ip: str
+    user_agent: str
+    identity: Identity | None  # None: the call did not authenticate
+    claimed_access_key_id: str | None  # what an unauthenticated caller said it was
+    request: msgspec.Struct | None  # None: the body did not decode (or was never read)
+    response: msgspec.Struct | None
+    error_code: str | None
+    error_message: str | None
+
+
+def event_name_from_target(target: str) -> str:
+    """The operation name from X-Amz-Target, sanitised: it may be anything a caller sent."""
+    name = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else target
+    return _NAME.sub("?", name[:128]) or "-"
+
+
+def claimed_access_key_id(authorization: str) -> str | None:
+    """The access key id an Authorization header names, before (or without) verification."""
+    match = _CREDENTIAL.search(authorization)
+    return match.group(1) if match else None
+
+
+def format_event_time(epoch: float) -> str:
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _lower_camel(name: str) -> str:
+    return name[:1].lower() + name[1:] if not name[:2].isupper() else name
+
+
+def _text(value: str, limit: int = _MAX_TEXT) -> str:
+    return value if len(value) <= limit else value[:limit] + "...(truncated)"
+
+
+def _is_secret_name(name: str) -> bool:
+    return any(word in name for word in _SECRET_WORDS)
+
+
+def _request_value(name: str, value: Any, depth: int) -> Any:
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _text(value, _MAX_POLICY if name == "Policy" else _MAX_TEXT)
+    if isinstance(value, msgspec.Struct):
+        return _request_members(value, depth + 1) if depth < _MAX_DEPTH else None
+    if isinstance(value, list):
+        items = [_request_value(name, item, depth + 1) for item in value[:_MAX_LIST]]
+        return [item for item in items if item is not None]
+    if isinstance(value, dict):
+        return {
+            _text(str(k), 128): _text(v) if isinstance(v, str) else None
+            for k, v in list(value.items())[:_MAX_LIST]
+        }
+    return None  # bytes and anything unforeseen: never recorded
+
+
+def _request_members(struct: msgspec.Struct, depth: int = 0) -> dict[str, Any]:
+    recorded: dict[str, Any] = {}
+    for field in msgspec.structs.fields(struct):
+        name, value = field.encode_name, getattr(struct, field.name)
+        if value is None:
+            continue
+        if _is_secret_name(name):
+            if isinstance(value, list):  # GrantTokens: how many, never which
+                recorded[_lower_camel(name) + "Count"] = len(value)
+            continue
+        if name == "PublicKey" and isinstance(value, bytes):
+            recorded["publicKeySha256"] = hashlib.sha256(value).hexdigest()
+            continue
+        kept = _request_value(name, value, depth)
+        if kept is not None:
+            recorded[_lower_camel(name)] = kept
+    return recorded
+
+
+def _response_members(struct: msgspec.Struct, depth: int = 0) -> dict[str, Any]:
+    recorded: dict[str, Any] = {}
+    for field in msgspec.structs.fields(struct):
+        name, value = field.encode_name, getattr(struct, field.name)
+        if name not in _RESPONSE_MEMBERS or value is None:
+            continue
+        if isinstance(value, msgspec.Struct):
+            if depth < _MAX_DEPTH:
+                recorded[_lower_camel(name)] = _response_members(value, depth + 1)
+        elif isinstance(value, bool | int | float):
+            recorded[_lower_camel(name)] = value
+        elif isinstance(value, str):
+            recorded[_lower_camel(name)] = _text(value)
+    return recorded
+
+
+def _key_arns(struct: msgspec.Struct | None, found: list[str], depth: int = 0) -> None:
+    if struct is None or depth > _MAX_DEPTH:
+        return
+    for field in msgspec.structs.fields(struct):
+        value = getattr(struct, field.name)
+        if isinstance(value, msgspec.Struct):
+            _key_arns(value, found, depth + 1)
+        elif (
+            field.encode_name in _ARN_MEMBERS
+            and isinstance(value, str)
+            and value.startswith("arn:")
+            and ":key/" in value
+            and len(value) <= 2048
+            and value not in found
+        ):
+            found.append(value)
+
+
+def _arn_account(arn: str) -> str | None:
+    return next((part for part in arn.split(":")[2:5] if _ACCOUNT.match(part)), None)
+
+
+def _resources(call: ApiCall, key_arn: Callable[[str, str], str]) -> list[str]:
+    arns: list[str] = []
+    _key_arns(call.response, arns)
+    _key_arns(call.request, arns)
+    key_ref = getattr(call.request, "key_id", None)
+    # A bare key id names a key of the caller's own account (DESIGN §2): its ARN is known.
+    if not arns and call.identity is not None and isinstance(key_ref, str) and _UUID.match(key_ref):
+        arns.append(key_arn(call.identity.account_id, key_ref))
+    return arns
+
+
+def _user_identity(call: ApiCall) -> dict[str, Any]:
+    if call.identity is None:
+        unknown: dict[str, Any] = {"type": "Unknown"}
+        if call.claimed_access_key_id:
+            unknown["accessKeyId"] = call.claimed_access_key_id
+        return unknown
+    who = call.identity
+    return {
+        "type": "IAMUser",
+        "principalId": f"{who.account_id}:{who.user_name}",
+        "arn": who.principal_arn,
+        "accountId": who.account_id,
+        "accessKeyId": who.access_key_id,
+        "userName": who.user_name,
+    }
+
+
+def build_event(
+    call: ApiCall, *, region: str, read_only: bool, key_arn: Callable[[str, str], str]
+) -> dict[str, Any]:
+    """The CloudTrail-shaped record of `call` (field names as CloudTrail writes them)."""
+    resources = _resources(call, key_arn)
+    event: dict[str, Any] = {
+        "eventVersion": EVENT_VERSION,
+        "eventTime": format_event_time(call.event_time),
+        "eventSource": "kms.qkms",
+        "eventName": call.event_name,
+        "awsRegion": region,
+        "sourceIPAddress": _text(call.source_ip, 64),
+        "userAgent": _text(call.user_agent, 256),
+        "userIdentity": _user_identity(call),
+        "requestParameters": _request_members(call.request) if call.request else None,
+        "responseElements": _response_members(call.response) if call.response else None,
+        "requestID": call.request_id,
+        "eventID": str(uuid.uuid4()),
+        "readOnly": read_only,
+        "resources": [
+            {"accountId": _arn_account(arn), "type": "AWS::KMS::Key", "ARN": arn}
+            for arn in resources
+        ],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "eventCategory": "Management",
+    }
+    if call.error_code is not None:
+        event["errorCode"] = call.error_code
+        event["errorMessage"] = _text(call.error_message or "")
+    if call.identity is not None:
+        event["recipientAccountId"] = call.identity.account_id
+    return event
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    """One JSON line; an event over MAX_EVENT_BYTES keeps its identity and loses its details."""
+    line = _encoder.encode(event) + b"\n"
+    if len(line) <= MAX_EVENT_BYTES:
+        return line
+    smaller = dict(event)
+    parameters = event.get("requestParameters") or {}
+    smaller["requestParameters"] = {
+        "keyId": _text(str(parameters.get("keyId", "")), 256),
+        "omitted": "request parameters too large for one audit event",
+    }
+    smaller["responseElements"] = None
+    if "errorMessage" in event:
+        smaller["errorMessage"] = _text(str(event["errorMessage"]), 256)
+    smaller["resources"] = event["resources"][:8]
+    return _encoder.encode(smaller) + b"\n"

@@ -1,0 +1,150 @@
+"""Appends audit events to a log file shared by every worker process, rotating it by size.
+
+Multi-process safety (uvicorn --workers N all append to one file):
+- each event is one `os.write` of one complete line on an O_APPEND descriptor, so lines from
+  different processes never interleave (the kernel serialises appends to a local file);
+- rotation (`audit.log` -> `audit.log.1` -> ... -> `audit.log.<backups>`) happens under an
+  exclusive `flock` on `<log>.lock`, and re-checks the size under the lock, so two processes
+  that both see a full file rotate it once;
+- before each append a process compares the inode behind its descriptor with the one at the
+  path and reopens after another process's rotation. A line racing a rotation may end up as
+  the last line of the file just rotated away: never lost, never torn.
+Durability: `append(line, durable=True)` fsyncs before returning; the directory is fsynced
+when the log file is created or rotated, so a durable line survives a crash under its name.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+
+__all__ = ["AuditFileWriter", "AuditWriteError", "rotated_paths"]
+
+
+class AuditWriteError(Exception):
+    """An audit event could not be written (disk full, permissions, I/O error)."""
+
+
+def rotated_paths(path: Path, backups: int | None = None) -> list[Path]:
+    """The log's rotated predecessors that exist, oldest first (`.N` ... `.1`)."""
+    prefix = path.name + "."
+    numbers: list[int] = []
+    if path.parent.is_dir():
+        for candidate in path.parent.iterdir():
+            suffix = candidate.name[len(prefix) :]
+            if candidate.name.startswith(prefix) and suffix.isdigit():
+                numbers.append(int(suffix))
+    if backups is not None:
+        numbers = [n for n in numbers if n <= backups]
+    return [path.with_name(f"{prefix}{n}") for n in sorted(numbers, reverse=True)]
+
+
+class _OpenFile:
+    """A descriptor with a count of appends in flight, closed when retired and idle."""
+
+    __slots__ = ("fd", "inode", "retired", "users")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.inode = os.fstat(fd).st_ino
+        self.users = 0
+        self.retired = False
+
+
+class AuditFileWriter:
+    """Thread-safe and process-safe appender of complete lines to one rotating log file."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        if max_bytes <= 0 or backups < 1:
+            raise ValueError("max_bytes must be positive and backups at least 1")
+        self.path = path
+        self._max_bytes = max_bytes
+        self._backups = backups
+        self._lock_path = path.with_name(path.name + ".lock")
+        self._mutex = threading.Lock()
+        self._file: _OpenFile | None = None
+
+    def append(self, line: bytes, durable: bool) -> None:
+        """Write `line` (one complete, newline-terminated event); fsync it if `durable`."""
+        try:
+            with self._mutex:
+                current = self._current()
+                current.users += 1
+            try:
+                written = os.write(current.fd, line)
+                if written != len(line):
+                    raise AuditWriteError(f"short write to {self.path}: {written}/{len(line)}")
+                if durable:
+                    os.fsync(current.fd)
+                full = os.fstat(current.fd).st_size >= self._max_bytes
+            finally:
+                with self._mutex:
+                    current.users -= 1
+                    self._close_if_idle(current)
+            if full:
+                self._rotate()
+        except OSError as exc:
+            raise AuditWriteError(f"cannot write the audit log {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._file is not None:
+                self._file.retired = True
+                self._close_if_idle(self._file)
+                self._file = None
+
+    # --- internals (called with self._mutex held where noted) -------------------------------
+    def _current(self) -> _OpenFile:
+        """The descriptor of the file now at `path`, reopened after a rotation. Mutex held."""
+        if self._file is not None:
+            try:
+                if os.stat(self.path).st_ino == self._file.inode:
+                    return self._file
+            except FileNotFoundError:
+                pass
+            self._file.retired = True
+            self._close_if_idle(self._file)
+            self._file = None
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        created = not self.path.exists()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if created:
+            self._sync_directory()
+        self._file = _OpenFile(fd)
+        return self._file
+
+    @staticmethod
+    def _close_if_idle(file: _OpenFile) -> None:
+        """Mutex held."""
+        if file.retired and file.users == 0 and file.fd >= 0:
+            os.close(file.fd)
+            file.fd = -1
+
+    def _rotate(self) -> None:
+        lock_fd = os.open(self._lock_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            try:
+                if os.stat(self.path).st_size < self._max_bytes:
+                    return  # another process rotated it while we waited for the lock
+            except FileNotFoundError:
+                return
+            oldest = self.path.with_name(f"{self.path.name}.{self._backups}")
+            oldest.unlink(missing_ok=True)
+            for number in range(self._backups - 1, 0, -1):
+                older = self.path.with_name(f"{self.path.name}.{number}")
+                if older.exists():
+                    older.rename(self.path.with_name(f"{self.path.name}.{number + 1}"))
+            self.path.rename(self.path.with_name(f"{self.path.name}.1"))
+            self._sync_directory()
+        finally:
+            os.close(lock_fd)  # releases the flock
+
+    def _sync_directory(self) -> None:
+        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,26 @@
+"""CreateAlias (issue #4): a friendly name for a key, unique in its account."""
+
+from __future__ import annotations
+
+from qkms.domain.errors import AlreadyExistsException
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations._aliases import check_alias_name, load_alias_target
+from qkms.operations.context import OperationContext
+from qkms.operations.shapes import CreateAliasRequest, EmptyResponse
+from qkms.storage.base import AliasRow, DuplicateError
+
+__all__ = ["create_alias"]
+
+
+def create_alias(ctx: OperationContext, request: CreateAliasRequest) -> EmptyResponse:
+    alias_name = request.alias_name or ""
+    check_alias_name(alias_name)
+    key = load_alias_target(ctx, request.target_key_id, KeyOperation.CREATE_ALIAS)
+    now = ctx.services.clock()
+    try:
+        ctx.services.store.insert_alias(AliasRow(key.account_id, alias_name, key.key_id, now, now))
+    except DuplicateError:
+        alias_arn = ctx.services.arns.alias_arn(key.account_id, alias_name)
+        raise AlreadyExistsException(f"An alias with the name {alias_arn} already exists") from None
+    ctx.services.aliases.evict(f"{key.account_id}:{alias_name}")
+    return EmptyResponse()

@@ -1,0 +1,28 @@
+"""DeleteAlias (issue #4): remove an alias; the key itself is untouched."""
+
+from __future__ import annotations
+
+from qkms.domain.errors import NotFoundException
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations._aliases import check_alias_name
+from qkms.operations._keys import load_key
+from qkms.operations.context import OperationContext
+from qkms.operations.shapes import DeleteAliasRequest, EmptyResponse
+
+__all__ = ["delete_alias"]
+
+
+def delete_alias(ctx: OperationContext, request: DeleteAliasRequest) -> EmptyResponse:
+    alias_name = request.alias_name or ""
+    check_alias_name(alias_name)
+    account_id = ctx.caller.account_id
+    store = ctx.services.store
+    alias = store.get_alias(account_id, alias_name)
+    alias_arn = ctx.services.arns.alias_arn(account_id, alias_name)
+    if alias is None:
+        raise NotFoundException(f"Alias {alias_arn} is not found.")
+    load_key(ctx, alias.key_id, KeyOperation.DELETE_ALIAS)  # authorizes on the aliased key
+    if not store.delete_alias(account_id, alias_name):
+        raise NotFoundException(f"Alias {alias_arn} is not found.")
+    ctx.services.aliases.evict(f"{account_id}:{alias_name}")
+    return EmptyResponse()
