@@ -34,6 +34,7 @@ from qkms.operations.context import CachedKey, OperationContext
 from qkms.storage.base import GrantRow
 
 __all__ = [
+    "KeyNotVisible",
     "authorize_account_action",
     "authorize_key_action",
     "caller_principal_arns",
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 _GRANT_TOKEN_PREFIX = b"qkms-grant-token-v1:"
+
+
+class KeyNotVisible(NotFoundException):
+    """A key the caller may not see; `_keys` answers it exactly as a key that does not exist."""
 
 
 def encode_grant_token(grant_id: str) -> str:
@@ -67,6 +72,15 @@ def caller_principal_arns(ctx: OperationContext) -> frozenset[str]:
     return ctx.services.arns.user_arn_spellings(caller.account_id, caller.user_name)
 
 
+_DENY_EVERYTHING = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}'
+)
+
+
+def _deny_everything(partition: str) -> PolicyDocument:
+    return parse_policy(_DENY_EVERYTHING, partition, kind=PolicyKind.IDENTITY)
+
+
 def identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
     """The caller's identity policies, parsed once per change (cached, DESIGN §7)."""
     services = ctx.services
@@ -84,8 +98,8 @@ def identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
             )
         except MalformedPolicyDocumentException:
             # Stored documents were validated on the way in; one that no longer parses (e.g.
-            # after an upgrade) grants nothing: fail closed (STYLE §5).
-            continue
+            # after an upgrade) may have been a Deny: it denies everything (STYLE §5).
+            documents.append(_deny_everything(services.arns.partition))
     parsed = tuple(documents)
     services.identity_policies.put(cache_key, parsed, generation)
     return parsed
@@ -125,27 +139,26 @@ def _grant_allows(
     # A grant token makes its grant usable at once, before the change feed has carried it
     # here: read that grant straight from the store.
     for token in grant_tokens:
+        # A well-formed token of a retired or revoked grant grants nothing: AccessDenied,
+        # as AWS answers; only a malformed token is InvalidGrantTokenException.
         grant = ctx.services.store.get_grant(decode_grant_token(token))
         if grant is not None:
             grants.append(grant)
-    return any(
-        grant.key_id == key.key_id
-        and operation in grant.operations
-        and _principal_in(grant.grantee_principal, principals, ctx)
-        for grant in grants
-    )
-
-
-def _principal_in(principal: str, caller_arns: frozenset[str], ctx: OperationContext) -> bool:
-    if principal in caller_arns:
+    matching = [g for g in grants if g.key_id == key.key_id and operation in g.operations]
+    if any(g.grantee_principal in principals for g in matching):
         return True
-    # A grant to an account root is a grant to that account (any of its principals).
-    arns = ctx.services.arns
-    account = ctx.caller.account_id
-    return principal in {
-        f"arn:{arns.partition}:{account}:root",
-        f"arn:{arns.partition}:iam::{account}:root",
-    }
+    # A grant to an account root is a grant to that account, whose administrators pass it on
+    # with identity policies (AWS "Grants in AWS KMS"): a user needs its identity policy too.
+    roots = _account_root_spellings(ctx)
+    if any(g.grantee_principal in roots for g in matching):
+        facts = request_facts(ctx, f"kms:{operation}", key)
+        return decide_account_action(identity_policies(ctx), facts).is_allowed
+    return False
+
+
+def _account_root_spellings(ctx: OperationContext) -> set[str]:
+    partition, account = ctx.services.arns.partition, ctx.caller.account_id
+    return {f"arn:{partition}:{account}:root", f"arn:{partition}:iam::{account}:root"}
 
 
 def request_facts(
@@ -218,8 +231,9 @@ def authorize_key_action(
     if allowed:
         return
     if key.account_id != ctx.caller.account_id:
-        # Another account's key: nothing about it, not even that it exists (issue #3).
-        raise NotFoundException(f"Key '{key_arn}' does not exist")
+        # Another account's key: nothing about it, not even that it exists (issue #3). The
+        # caller's own reference is put in the message by `_keys`, as for a missing key.
+        raise KeyNotVisible(key_arn)
     raise AccessDeniedException(
         f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "
         f"is not authorized to perform: {action} on resource: {key_arn}"

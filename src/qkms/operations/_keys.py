@@ -13,7 +13,7 @@ from qkms.domain.errors import NotFoundException, ValidationException
 from qkms.domain.keys import Key, key_from_row, key_to_row
 from qkms.domain.lifecycle import KeyOperation, check_state
 from qkms.domain.policy import ContextValue
-from qkms.operations._access import authorize_key_action
+from qkms.operations._access import KeyNotVisible, authorize_key_action
 from qkms.operations.context import CachedKey, OperationContext
 from qkms.storage.base import KeyRow
 
@@ -27,6 +27,16 @@ def key_arn(ctx: OperationContext, key: Key) -> str:
 def _not_found(key_ref: str | None) -> NotFoundException:
     # AWS's wording; the same for a malformed id, a missing key and a key the caller may not see.
     return NotFoundException(f"Key '{key_ref}' does not exist")
+
+
+def _invisible(ctx: OperationContext, key_ref: str | None) -> NotFoundException:
+    """The answer for a key the caller may not see: exactly what a missing one would get."""
+    ref = ctx.services.arns.parse_key_ref(key_ref or "")
+    if ref is not None and ref.alias_name is not None:
+        account_id = ref.account_id or ctx.caller.account_id
+        alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+        return NotFoundException(f"Alias {alias_arn} is not found.")
+    return _not_found(key_ref)
 
 
 def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, str | None]:
@@ -73,7 +83,7 @@ def _check_visible(
     (DESIGN §2), and an ARN must name the key's real account."""
     expected_account = named_account if named_account is not None else ctx.caller.account_id
     if key.account_id != expected_account or key.is_gone(ctx.services.clock()):
-        raise _not_found(key_ref)
+        raise _invisible(ctx, key_ref)
 
 
 def load_cached_key(
@@ -99,7 +109,10 @@ def load_cached_key(
         # whether or not the sweeper has written that down yet (issue #4).
         cached = CachedKey(cached.key.as_of(services.clock()))
     _check_visible(ctx, cached.key, key_ref, named_account)
-    authorize_key_action(ctx, cached, operation.value, grant_tokens or (), extra_context)
+    try:
+        authorize_key_action(ctx, cached, operation.value, grant_tokens or (), extra_context)
+    except KeyNotVisible:
+        raise _invisible(ctx, key_ref) from None
     check_state(cached.key, operation, key_arn(ctx, cached.key))
     return cached
 
@@ -131,7 +144,10 @@ def change_key(
     def apply(row: KeyRow) -> KeyRow:
         key = key_from_row(row).as_of(services.clock())
         _check_visible(ctx, key, key_ref, named_account)
-        authorize_key_action(ctx, CachedKey(key), operation.value, grant_tokens or ())
+        try:
+            authorize_key_action(ctx, CachedKey(key), operation.value, grant_tokens or ())
+        except KeyNotVisible:
+            raise _invisible(ctx, key_ref) from None
         check_state(key, operation, key_arn(ctx, key))
         return key_to_row(transition(key))
 

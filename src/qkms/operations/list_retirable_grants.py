@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qkms.domain.errors import ValidationException
 from qkms.operations._access import authorize_account_action
 from qkms.operations._grants import grant_entry, page_grants, principal_spellings
 from qkms.operations.context import OperationContext
@@ -14,6 +15,12 @@ def list_retirable_grants(
     ctx: OperationContext, request: ListRetirableGrantsRequest
 ) -> ListGrantsResponse:
     authorize_account_action(ctx, "ListRetirableGrants")
+    principal = request.retiring_principal or ""
+    own_account = ctx.caller.account_id
+    if not any(f":{own_account}:" in spelling for spelling in principal_spellings(ctx, principal)):
+        # AWS: "You must specify a principal in your AWS account." Another account's grants
+        # are not the caller's to see.
+        raise ValidationException("RetiringPrincipal must be a principal in your account.")
     store = ctx.services.store
     grants = [
         grant

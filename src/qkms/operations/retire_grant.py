@@ -39,7 +39,13 @@ def _find_grant(ctx: OperationContext, request: RetireGrantRequest) -> GrantRow:
         )
     grant = store.get_grant(request.grant_id)
     ref = ctx.services.arns.parse_key_ref(request.key_id)
-    if grant is None or ref is None or ref.key_id != grant.key_id:
+    named_account = (ref.account_id if ref is not None else None) or ctx.caller.account_id
+    if (
+        grant is None
+        or ref is None
+        or ref.key_id != grant.key_id
+        or named_account != grant.key_account_id
+    ):
         raise InvalidGrantIdException("The specified grant ID is not valid.")
     return grant
 
@@ -67,6 +73,10 @@ def _may_retire(ctx: OperationContext, request: RetireGrantRequest, grant: Grant
 def retire_grant(ctx: OperationContext, request: RetireGrantRequest) -> EmptyResponse:
     grant = _find_grant(ctx, request)
     if not _may_retire(ctx, request, grant):
+        if grant.key_account_id != ctx.caller.account_id and request.grant_token is None:
+            # Named by KeyId+GrantId: a key of another account that the caller may not touch
+            # gets the answer a missing grant would get, so nothing is revealed (issue #3).
+            raise InvalidGrantIdException("The specified grant ID is not valid.")
         raise AccessDeniedException(
             f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "
             "is not authorized to retire this grant."
