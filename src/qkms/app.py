@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
@@ -58,7 +59,17 @@ class Bootstrap:
 
 
 def open_store(settings: Settings) -> KeyStore:
+    """PostgreSQL when --database-url is given, else SQLite in the data directory.
+
+    The data directory exists either way: it holds the credentials file and, unless the root
+    key comes from QKMS_ROOT_KEY or --root-key-file, `root.key` (with PostgreSQL every node
+    must be given the same root key).
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.database_url is not None:
+        from qkms.storage.postgres import PostgresKeyStore
+
+        return PostgresKeyStore(settings.database_url, deadline_seconds=settings.store_timeout)
     return SqliteKeyStore(settings.sqlite_path, deadline_seconds=settings.store_timeout)
 
 
@@ -111,7 +122,14 @@ def _check_root_key(store: KeyStore, root_key: RootKey) -> None:
             f"this store was created with (check value {stored}). Start with the original root "
             "key (QKMS_ROOT_KEY or --root-key-file); nothing was written."
         )
-    store.put_meta_if_absent(_META_ROOT_KCV, root_key.key_check_value)
+    # Several nodes may start at once on a fresh shared store: only one root key may win.
+    in_force = store.put_meta_if_absent(_META_ROOT_KCV, root_key.key_check_value)
+    if in_force != root_key.key_check_value:
+        raise StartupError(
+            f"the root key given (check value {root_key.key_check_value}) is not the root key "
+            f"another node just set up this store with (check value {in_force}). Give every "
+            "node the same root key (QKMS_ROOT_KEY or --root-key-file)."
+        )
 
 
 def _services(
@@ -187,8 +205,11 @@ def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bo
         services = _services(settings, store, root_key, time.time)
         credentials_file = settings.data_dir / _CREDENTIALS_FILE
         new_key = _bootstrap_admin(services, environ, credentials_file)
+        _audit_writer(settings).check()  # every call needs its audit event (issue #4)
     except StoreError as exc:
         raise StartupError(f"the store is not usable: {exc}") from None
+    except AuditWriteError as exc:
+        raise StartupError(str(exc)) from None
     finally:
         store.close()
     return Bootstrap(root_key, credentials_file, new_key)
@@ -211,6 +232,12 @@ def open_services(settings: Settings, environ: Mapping[str, str] = os.environ) -
     return _services(settings, store, root_key, time.time)
 
 
+def _audit_writer(settings: Settings) -> AuditFileWriter:
+    return AuditFileWriter(
+        settings.audit_log_path, settings.audit_max_bytes, settings.audit_backups
+    )
+
+
 def build_app(
     settings: Settings,
     environ: Mapping[str, str] = os.environ,
@@ -224,11 +251,20 @@ def build_app(
     _check_root_key(store, root_key)
     services = _services(settings, store, root_key, clock)
     credential_cache = FreshCache[str, Credential](10000)
+    audit = AuditTrail(
+        _audit_writer(settings),
+        region=settings.region,
+        key_arn=services.arns.key_arn,
+        # With PostgreSQL the database is the cluster-wide place to query the trail; with the
+        # embedded SQLite store the file alone is the trail (a copy would double the fsyncs).
+        mirror=store if settings.database_url is not None else None,
+    )
     return QkmsApp(
         services=services,
         credentials=CredentialResolver(services, credential_cache),
         follower=ChangeFollower(services, credential_cache),
         settings=WireSettings(store_deadline_seconds=settings.store_timeout),
+        audit=audit,
     )
 
 

@@ -1,4 +1,4 @@
-"""The `qkms` command: `qkms serve` starts the server (DESIGN §6)."""
+"""The `qkms` command: `qkms serve` starts the server, `qkms db upgrade` migrates (DESIGN §6)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,72 @@ import argparse
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from qkms import __version__
 from qkms.admin_cli import add_admin_commands, run_admin
-from qkms.app import StartupError, bootstrap
+from qkms.app import StartupError, bootstrap, open_store
+from qkms.audit_cli import add_audit_commands, run_audit
 from qkms.config import ConfigError, Settings
 from qkms.domain.arns import ArnFormat
 from qkms.logs import configure_logging
+from qkms.storage.base import StoreError
 
 __all__ = ["main"]
+
+
+_DATABASE_URL_HELP = (
+    "PostgreSQL store shared by several nodes: postgresql://user@host:5432/db, "
+    "optionally ?schema=name (default: SQLite in --data-dir)"
+)
+
+
+def _add_db_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
+) -> None:
+    db = commands.add_parser("db", help="manage the store's schema")
+    actions = db.add_subparsers(dest="action", required=True)
+    upgrade = actions.add_parser(
+        "upgrade",
+        help="create or upgrade the schema and print its version",
+        description="Runs the schema migrations (`qkms serve` runs them at start too; "
+        "concurrent runs queue on a lock) and prints the schema version now in force.",
+    )
+    upgrade.add_argument("--data-dir", type=Path, default=defaults.data_dir)
+    upgrade.add_argument("--database-url", default=defaults.database_url, help=_DATABASE_URL_HELP)
+    upgrade.add_argument("--store-timeout", type=float, default=defaults.store_timeout)
+
+
+def _db_upgrade(args: argparse.Namespace, defaults: Settings) -> int:
+    settings = replace(
+        defaults,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        store_timeout=args.store_timeout,
+    )
+    try:
+        settings.validate()
+        store = open_store(settings)
+        try:
+            version = store.migrate()
+        finally:
+            store.close()
+    except (ConfigError, StoreError, ValueError) as exc:
+        print(f"qkms: {exc}", file=sys.stderr)
+        return 2
+    print(f"schema version {version}")
+    return 0
+
+
+def _store_description(settings: Settings) -> str:
+    if settings.database_url is None:
+        return f"SQLite store {settings.sqlite_path.resolve()}"
+    parts = urlsplit(settings.database_url)
+    where = f"{parts.hostname or 'localhost'}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    return f"PostgreSQL store {where}"  # never the user or password
 
 
 def _parser(defaults: Settings) -> argparse.ArgumentParser:
@@ -50,7 +105,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     serve.add_argument(
         "--database-url",
         default=defaults.database_url,
-        help="PostgreSQL URL (not available in this version)",
+        help=_DATABASE_URL_HELP,
     )
     serve.add_argument(
         "--tls-cert", type=Path, default=defaults.tls_cert, help="PEM certificate: serve HTTPS"
@@ -91,7 +146,27 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default=defaults.log_level, choices=["debug", "info", "warning", "error"]
     )
+    serve.add_argument(
+        "--audit-log",
+        type=Path,
+        default=defaults.audit_log,
+        help="audit trail file, one JSON event per line (default: <data-dir>/audit.log)",
+    )
+    serve.add_argument(
+        "--audit-max-bytes",
+        type=int,
+        default=defaults.audit_max_bytes,
+        help="rotate the audit log past this size (default %(default)s)",
+    )
+    serve.add_argument(
+        "--audit-backups",
+        type=int,
+        default=defaults.audit_backups,
+        help="rotated audit logs kept (default %(default)s)",
+    )
     add_admin_commands(commands, defaults)
+    _add_db_commands(commands, defaults)
+    add_audit_commands(commands, defaults)
     return parser
 
 
@@ -111,6 +186,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         store_timeout=args.store_timeout,
         key_cache_size=args.key_cache_size,
         log_level=args.log_level,
+        audit_log=args.audit_log,
+        audit_max_bytes=args.audit_max_bytes,
+        audit_backups=args.audit_backups,
     )
 
 
@@ -119,7 +197,7 @@ def _banner(settings: Settings, credentials_file: Path, created: bool) -> str:
     endpoint = f"{settings.scheme}://{url_host}:{settings.port}"
     creds = credentials_file.resolve()
     lines = [
-        f"QKMS {__version__} on {endpoint}  ({settings.worker_count} worker(s), SQLite store {settings.sqlite_path.resolve()})",
+        f"QKMS {__version__} on {endpoint}  ({settings.worker_count} worker(s), {_store_description(settings)})",
         f"Admin credentials {'written to' if created else 'are in'} {creds} (profile qkms, mode 0600)",
         "Try it:",
         f"  export AWS_SHARED_CREDENTIALS_FILE={creds} AWS_PROFILE=qkms AWS_DEFAULT_REGION={settings.region}",
@@ -183,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(_settings(args))
     if args.command == "admin":
         return run_admin(args, defaults)
+    if args.command == "db":
+        return _db_upgrade(args, defaults)
+    if args.command == "audit":
+        return run_audit(args, defaults)
     return 2
 
 

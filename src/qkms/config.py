@@ -35,6 +35,9 @@ class Settings:
     store_timeout: float = 2.0
     key_cache_size: int = 10000
     log_level: str = "info"
+    audit_log: Path | None = None  # None: <data-dir>/audit.log
+    audit_max_bytes: int = 64 * 1024 * 1024  # rotate the audit log past this size
+    audit_backups: int = 5  # rotated audit logs kept: audit.log.1 ... audit.log.<n>
 
     @property
     def worker_count(self) -> int:
@@ -48,13 +51,19 @@ class Settings:
     def sqlite_path(self) -> Path:
         return self.data_dir / "qkms.db"
 
+    @property
+    def audit_log_path(self) -> Path:
+        return self.audit_log if self.audit_log is not None else self.data_dir / "audit.log"
+
     def validate(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("--tls-cert and --tls-key go together: give both or neither.")
-        if self.database_url is not None:
+        if self.database_url is not None and not self.database_url.startswith(
+            ("postgresql://", "postgres://")
+        ):
             raise ConfigError(
-                "--database-url (PostgreSQL) is not available in this version; "
-                "omit it to use the embedded SQLite store in --data-dir."
+                "--database-url must be a PostgreSQL URL (postgresql://user@host:5432/db, "
+                "optionally ?schema=name); omit it to use the embedded SQLite store in --data-dir."
             )
         if not 0 < self.port < 65536:
             raise ConfigError(f"--port must be 1-65535, not {self.port}.")
@@ -62,6 +71,12 @@ class Settings:
             raise ConfigError("--store-timeout must be positive.")
         if self.key_cache_size < 0:
             raise ConfigError("--key-cache-size must be 0 or more.")
+        if self.audit_max_bytes < 4096:
+            raise ConfigError("--audit-max-bytes must be at least 4096.")
+        if self.audit_backups < 1:
+            raise ConfigError(
+                "--audit-backups must be at least 1: rotation keeps the previous log."
+            )
 
     def to_env(self) -> dict[str, str]:
         """The environment that reproduces these settings in a worker process."""
@@ -97,6 +112,9 @@ class Settings:
                 store_timeout=float(get("store_timeout") or defaults.store_timeout),
                 key_cache_size=int(get("key_cache_size") or defaults.key_cache_size),
                 log_level=get("log_level") or defaults.log_level,
+                audit_log=Path(v) if (v := get("audit_log")) else None,
+                audit_max_bytes=int(get("audit_max_bytes") or defaults.audit_max_bytes),
+                audit_backups=int(get("audit_backups") or defaults.audit_backups),
             )
         except ValueError as exc:
             raise ConfigError(f"invalid QKMS_* setting: {exc}") from None

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
 from tests.e2e.server import QkmsServer, RawResponse, raw_call, signed_request
+from tests.e2e.test_access_control import make_person
 
 ACCOUNT = "111122223333"
 VALIDATION_PREFIX = "1 validation error detected: "
@@ -361,8 +362,18 @@ def test_chunked_body_over_64_kib_is_refused_without_a_500(
         assert code == "ValidationException"
 
 
-def test_access_denied_needs_policies() -> None:
-    pytest.skip("AccessDeniedException cannot be produced yet: QKMS has no key policies")
+def test_access_denied_for_a_user_no_policy_allows(server: QkmsServer, kms: Any) -> None:
+    # The DESIGN §3 row "caller lacks kms:DeriveSharedSecret on the key": a user of the same
+    # account with no identity policy, under the default key policy.
+    key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
+        "KeyId"
+    ]
+    nobody = make_person(server, "111122223333", "nobody-derive-errors")
+    message = assert_error(
+        client_error(lambda: derive(nobody.client, key_id, p256_peer())),
+        "AccessDeniedException",
+    )
+    assert "kms:DeriveSharedSecret" in message and nobody.name in message
 
 
 # --- DependencyTimeoutException -------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_health_endpoints(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "phrase"),
     [
-        (["--database-url", "postgresql://127.0.0.1/test"], "--database-url"),
+        (["--database-url", "mysql://127.0.0.1/test"], "--database-url"),
         (["--tls-cert", "/nonexistent.pem"], "--tls-key"),
         (["--store-timeout", "0"], "--store-timeout"),
     ],

@@ -12,10 +12,18 @@ import os
 import uuid
 
 import psycopg
+import psycopg.conninfo
 import pytest
 from psycopg import sql
 
-__all__ = ["admin_url", "drop_schema", "new_schema_name", "require_postgres"]
+__all__ = [
+    "admin_url",
+    "drop_schema",
+    "new_schema_name",
+    "require_postgres",
+    "server_port",
+    "url_on_port",
+]
 
 _CANDIDATES = (
     "postgresql://postgres@127.0.0.1:5432/test",
@@ -58,4 +66,16 @@ def new_schema_name() -> str:
 
 def drop_schema(schema: str) -> None:
     with psycopg.connect(require_postgres(), autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '10s'")  # a failed test's open transaction: fail, not hang
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def url_on_port(port: int) -> str:
+    """The test server's URL with another port (a proxy in front of it, or nothing at all)."""
+    params = psycopg.conninfo.conninfo_to_dict(require_postgres())
+    user = f"{params['user']}@" if params.get("user") else ""
+    return f"postgresql://{user}127.0.0.1:{port}/{params.get('dbname', 'test')}"
+
+
+def server_port() -> int:
+    return int(psycopg.conninfo.conninfo_to_dict(require_postgres()).get("port") or 5432)

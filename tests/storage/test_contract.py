@@ -306,3 +306,12 @@ def test_destroying_a_key_destroys_its_grants(store: KeyStore, account: str) -> 
     store.insert_grant(grant_row(key.key_id, "g9"))
     assert store.delete_keys_due(2.0) == [key.key_id]
     assert store.get_grant("g9") is None
+
+
+def test_keys_with_expired_material(store: KeyStore, account: str) -> None:
+    expiring = replace(key_row(), valid_to=100.0, expiration_model="KEY_MATERIAL_EXPIRES")
+    later = replace(key_row(), valid_to=300.0, expiration_model="KEY_MATERIAL_EXPIRES")
+    gone = replace(key_row(), valid_to=100.0, wrapped_material=None)
+    for row in (expiring, later, gone, key_row()):
+        store.insert_key(row)
+    assert store.keys_with_expired_material(200.0) == [expiring.key_id]

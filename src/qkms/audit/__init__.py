@@ -1,6 +1,13 @@
 """The audit trail: one CloudTrail-shaped JSON line per API call, and the readers of it (issue #4)."""
 
-from qkms.audit.events import ApiCall, Identity, build_event, encode_event
+from qkms.audit.events import (
+    ApiCall,
+    Identity,
+    build_event,
+    claimed_access_key_id,
+    encode_event,
+    event_name_from_target,
+)
 from qkms.audit.reader import EventFilter, follow_events, iter_events, parse_time, tail_events
 from qkms.audit.trail import AuditTrail, is_read_only
 from qkms.audit.writer import AuditFileWriter, AuditWriteError, rotated_paths
@@ -13,7 +20,9 @@ __all__ = [
     "EventFilter",
     "Identity",
     "build_event",
+    "claimed_access_key_id",
     "encode_event",
+    "event_name_from_target",
     "follow_events",
     "is_read_only",
     "iter_events",

@@ -17,6 +17,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -135,6 +136,17 @@ def _is_secret_name(name: str) -> bool:
     return any(word in name for word in _SECRET_WORDS)
 
 
+@cache
+def _members(struct_type: type[msgspec.Struct]) -> tuple[tuple[str, str, str, bool], ...]:
+    """(attribute, wire name, CloudTrail name, is secret) of each member, worked out once."""
+    return tuple(
+        (attribute, name, _lower_camel(name), _is_secret_name(name))
+        for attribute, name in zip(
+            struct_type.__struct_fields__, struct_type.__struct_encode_fields__, strict=True
+        )
+    )
+
+
 def _request_value(name: str, value: Any, depth: int) -> Any:
     if isinstance(value, bool | int | float):
         return value
@@ -155,48 +167,48 @@ def _request_value(name: str, value: Any, depth: int) -> Any:
 
 def _request_members(struct: msgspec.Struct, depth: int = 0) -> dict[str, Any]:
     recorded: dict[str, Any] = {}
-    for field in msgspec.structs.fields(struct):
-        name, value = field.encode_name, getattr(struct, field.name)
+    for attribute, name, camel, secret in _members(type(struct)):
+        value = getattr(struct, attribute)
         if value is None:
             continue
-        if _is_secret_name(name):
+        if secret:
             if isinstance(value, list):  # GrantTokens: how many, never which
-                recorded[_lower_camel(name) + "Count"] = len(value)
+                recorded[camel + "Count"] = len(value)
             continue
         if name == "PublicKey" and isinstance(value, bytes):
             recorded["publicKeySha256"] = hashlib.sha256(value).hexdigest()
             continue
         kept = _request_value(name, value, depth)
         if kept is not None:
-            recorded[_lower_camel(name)] = kept
+            recorded[camel] = kept
     return recorded
 
 
 def _response_members(struct: msgspec.Struct, depth: int = 0) -> dict[str, Any]:
     recorded: dict[str, Any] = {}
-    for field in msgspec.structs.fields(struct):
-        name, value = field.encode_name, getattr(struct, field.name)
-        if name not in _RESPONSE_MEMBERS or value is None:
+    for attribute, name, camel, _ in _members(type(struct)):
+        if name not in _RESPONSE_MEMBERS:
             continue
+        value = getattr(struct, attribute)
         if isinstance(value, msgspec.Struct):
             if depth < _MAX_DEPTH:
-                recorded[_lower_camel(name)] = _response_members(value, depth + 1)
+                recorded[camel] = _response_members(value, depth + 1)
         elif isinstance(value, bool | int | float):
-            recorded[_lower_camel(name)] = value
+            recorded[camel] = value
         elif isinstance(value, str):
-            recorded[_lower_camel(name)] = _text(value)
+            recorded[camel] = _text(value)
     return recorded
 
 
 def _key_arns(struct: msgspec.Struct | None, found: list[str], depth: int = 0) -> None:
     if struct is None or depth > _MAX_DEPTH:
         return
-    for field in msgspec.structs.fields(struct):
-        value = getattr(struct, field.name)
+    for attribute, name, _, _ in _members(type(struct)):
+        value = getattr(struct, attribute)
         if isinstance(value, msgspec.Struct):
             _key_arns(value, found, depth + 1)
         elif (
-            field.encode_name in _ARN_MEMBERS
+            name in _ARN_MEMBERS
             and isinstance(value, str)
             and value.startswith("arn:")
             and ":key/" in value

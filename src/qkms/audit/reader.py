@@ -82,7 +82,9 @@ class EventFilter:
             if arn == key or arn.endswith(f":key/{key}"):
                 return True
         parameters = event.get("requestParameters") or {}
-        return isinstance(parameters, dict) and parameters.get("keyId") == key
+        sent = parameters.get("keyId") if isinstance(parameters, dict) else None
+        # A key ARN also matches a call that named the key by its bare id.
+        return sent is not None and (sent == key or key.endswith(f":key/{sent}"))
 
 
 def _lines(path: Path) -> Iterator[bytes]:

@@ -111,10 +111,10 @@ class AuditTrail:
                 )
 
     def _drain(self) -> None:
-        assert self._mirror is not None
-        while (row := self._queue.get()) is not None:
+        mirror = self._mirror
+        while (row := self._queue.get()) is not None and mirror is not None:
             try:
-                self._mirror.append_audit_event(row)
+                mirror.append_audit_event(row)
             except Exception:
                 _log.warning(
                     "audit event %s not copied to the store (it is in the audit log file)",

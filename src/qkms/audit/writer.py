@@ -88,6 +88,15 @@ class AuditFileWriter:
         except OSError as exc:
             raise AuditWriteError(f"cannot write the audit log {self.path}: {exc}") from exc
 
+    def check(self) -> None:
+        """Open (creating) the log once, so a server that cannot write it fails at startup."""
+        try:
+            with self._mutex:
+                self._current()
+        except OSError as exc:
+            raise AuditWriteError(f"cannot write the audit log {self.path}: {exc}") from exc
+        self.close()
+
     def close(self) -> None:
         with self._mutex:
             if self._file is not None:

@@ -89,16 +89,19 @@ class Arns:
             return KeyRef(account_id=None, alias_name=text)
         if not text.startswith("arn:"):
             return None
-        parts = text.split(":", 5)
-        if len(parts) == 4:  # seed shape: arn:<partition>:<account>:<resource>
-            _, partition, account_id, resource = parts
-        elif len(parts) == 6:  # aws shape: arn:<partition>:kms:<region>:<account>:<resource>
+        # The resource part may itself hold colons (AWS alias names allow them), so split only
+        # as far as each shape has fields.
+        seed = text.split(":", 3)
+        if len(seed) == 4 and seed[2] != "kms":  # seed: arn:<partition>:<account>:<resource>
+            _, partition, account_id, resource = seed
+        else:  # aws shape: arn:<partition>:kms:<region>:<account>:<resource>
+            parts = text.split(":", 5)
+            if len(parts) != 6:
+                return None
             _, partition, service, region, account_id, resource = parts
             # Another region's key is another key (AWS answers NotFound), so the region must match.
             if service != "kms" or region != self.region:
                 return None
-        else:
-            return None
         if partition != self.partition or not _ACCOUNT.match(account_id):
             return None
         if resource.startswith("key/") and _UUID.match(resource[4:]):

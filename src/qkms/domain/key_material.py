@@ -21,7 +21,14 @@ from qkms.crypto import (
 from qkms.domain.arns import canonical_key_arn
 from qkms.domain.keys import Key, KeySpec, curve_of
 
-__all__ = ["NewMaterial", "create_material", "unwrap_private_key", "wrap_imported_material"]
+__all__ = [
+    "NewMaterial",
+    "create_material",
+    "unwrap_private_key",
+    "unwrap_wrapping_key",
+    "wrap_imported_material",
+    "wrap_wrapping_key",
+]
 
 _SYMMETRIC_KEY_BYTES = 32
 
@@ -51,6 +58,20 @@ def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: s
 def wrap_imported_material(root_key: RootKey, key: Key, private_pkcs8_der: bytes) -> bytes:
     """Wrap imported material exactly as generated material is wrapped (issue #4)."""
     return wrap(root_key, private_pkcs8_der, canonical_key_arn(key.account_id, key.key_id).encode())
+
+
+def _wrapping_key_aad(key_id: str, token_id: str) -> bytes:
+    # Bound to the key and the token: a wrapping key serves one GetParametersForImport only.
+    return f"qkms import wrapping key v1|{key_id}|{token_id}".encode()
+
+
+def wrap_wrapping_key(root_key: RootKey, key_id: str, token_id: str, private_der: bytes) -> bytes:
+    """Wrap an import's RSA private key, which is stored only this way (issue #4)."""
+    return wrap(root_key, private_der, _wrapping_key_aad(key_id, token_id))
+
+
+def unwrap_wrapping_key(root_key: RootKey, key_id: str, token_id: str, blob: bytes) -> bytes:
+    return unwrap(root_key, blob, _wrapping_key_aad(key_id, token_id))
 
 
 def unwrap_private_key(root_key: RootKey, key: Key) -> PrivateKey:

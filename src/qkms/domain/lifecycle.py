@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 
-from qkms.domain.errors import DisabledException, KMSInvalidStateException
+from qkms.domain.errors import (
+    DisabledException,
+    IncorrectKeyMaterialException,
+    KMSInvalidStateException,
+)
 from qkms.domain.keys import Key, KeyState
 
 __all__ = [
@@ -13,8 +18,10 @@ __all__ = [
     "KeyOperation",
     "cancel_deletion",
     "check_state",
+    "delete_imported_material",
     "disable",
     "enable",
+    "import_material",
     "schedule_deletion",
 ]
 
@@ -132,3 +139,36 @@ def schedule_deletion(key: Key, now: float, pending_window_days: int) -> Key:
 def cancel_deletion(key: Key) -> Key:
     # AWS: a key whose deletion is cancelled comes back Disabled, never straight to Enabled.
     return key.with_state(KeyState.DISABLED)
+
+
+def import_material(
+    key: Key,
+    public_key_der: bytes,
+    wrapped_material: bytes,
+    expiration_model: str,
+    valid_to: float | None,
+) -> Key:
+    """(Re)import: a key keeps its first material forever (AWS: asymmetric keys cannot change
+    theirs), so a key that has a public key accepts only material with that public key."""
+    if key.public_key_der is not None and key.public_key_der != public_key_der:
+        raise IncorrectKeyMaterialException(
+            "The key material in the request is not the key material that was previously "
+            "imported into this KMS key."
+        )
+    # A PendingImport key becomes usable; an Enabled or Disabled key keeps its state.
+    state = KeyState.ENABLED if key.state is KeyState.PENDING_IMPORT else key.state
+    return replace(
+        key,
+        state=state,
+        public_key_der=public_key_der,
+        wrapped_material=wrapped_material,
+        expiration_model=expiration_model,
+        valid_to=valid_to,
+    )
+
+
+def delete_imported_material(key: Key) -> Key:
+    """AWS: the key goes PendingImport (a PendingDeletion key keeps its state); the public key
+    stays as the binding that a later reimport must match."""
+    state = key.state if key.state is KeyState.PENDING_DELETION else KeyState.PENDING_IMPORT
+    return replace(key, state=state, wrapped_material=None, expiration_model=None, valid_to=None)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from qkms.domain.errors import NotAuthorizedException, ValidationException
-from qkms.domain.keys import Key
+from qkms.domain.keys import Key, key_from_row
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations._keys import load_key
 from qkms.operations.context import OperationContext
+from qkms.storage.base import AliasRow
 
-__all__ = ["check_alias_name", "load_alias_target"]
+__all__ = ["check_alias_name", "drop_stale_alias", "is_stale", "live_alias", "load_alias_target"]
 
 _PREFIX = "alias/"
 _PATTERN = re.compile(r"^[a-zA-Z0-9:/_-]+$")
@@ -32,6 +33,31 @@ def check_alias_name(alias_name: str) -> None:
         raise NotAuthorizedException(
             f"{alias_name} is a reserved alias name: alias/aws/ is for AWS managed keys."
         )
+
+
+def is_stale(ctx: OperationContext, row: AliasRow) -> bool:
+    """An alias whose key is gone (deleted, or past its deletion window) names nothing.
+
+    AWS deletes a key's aliases with the key; here the sweeper removes the rows, and until it
+    runs such an alias must already behave as if it did not exist.
+    """
+    key_row = ctx.services.store.get_key(row.key_id)
+    return key_row is None or key_from_row(key_row).is_gone(ctx.services.clock())
+
+
+def live_alias(ctx: OperationContext, account_id: str, alias_name: str) -> AliasRow | None:
+    row = ctx.services.store.get_alias(account_id, alias_name)
+    return None if row is None or is_stale(ctx, row) else row
+
+
+def drop_stale_alias(ctx: OperationContext, account_id: str, alias_name: str) -> bool:
+    """Remove the alias if its key is gone; True if it did."""
+    row = ctx.services.store.get_alias(account_id, alias_name)
+    if row is None or not is_stale(ctx, row):
+        return False
+    ctx.services.store.delete_alias(account_id, alias_name)
+    ctx.services.aliases.evict(f"{account_id}:{alias_name}")
+    return True
 
 
 def load_alias_target(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from qkms.domain.cache import FreshCache
+from qkms.domain.keys import key_from_row, key_to_row
 from qkms.operations.context import Services
 from qkms.operations.credentials import Credential
 
-__all__ = ["ChangeFollower", "sweep_deleted_keys"]
+__all__ = ["ChangeFollower", "sweep", "sweep_deleted_keys", "sweep_expired_material"]
 
 _BATCH = 10000
 
@@ -75,3 +77,33 @@ def sweep_deleted_keys(services: Services) -> list[str]:
     for key_id in deleted:
         services.key_cache.evict(key_id)
     return deleted
+
+
+def sweep(services: Services) -> tuple[list[str], list[str]]:
+    """One sweeper round: (keys destroyed, keys whose imported material expired)."""
+    deleted = sweep_deleted_keys(services)
+    expired = sweep_expired_material(
+        services, services.store.keys_with_expired_material(services.clock())
+    )
+    return deleted, expired
+
+
+def sweep_expired_material(services: Services, key_ids: Iterable[str]) -> list[str]:
+    """Destroy imported material past its ValidTo and persist PendingImport (issue #4).
+
+    Every read already treats such a key as PendingImport (`Key.as_of`); this writes it down so
+    the wrapped material does not outlive its ValidTo at rest. Returns the ids it changed.
+    """
+    now = services.clock()
+    expired: list[str] = []
+    for key_id in key_ids:
+        row = services.store.get_key(key_id)
+        if row is None or not key_from_row(row).material_has_expired(now):
+            continue
+        # Re-checked under the write lock: a reimport may have landed since the read.
+        services.store.update_key(
+            key_id, lambda current: key_to_row(key_from_row(current).as_of(now))
+        )
+        services.key_cache.evict(key_id)
+        expired.append(key_id)
+    return expired

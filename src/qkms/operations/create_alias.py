@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qkms.domain.errors import AlreadyExistsException
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._aliases import check_alias_name, load_alias_target
+from qkms.operations._aliases import check_alias_name, drop_stale_alias, load_alias_target
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import CreateAliasRequest, EmptyResponse
 from qkms.storage.base import AliasRow, DuplicateError
@@ -17,10 +17,16 @@ def create_alias(ctx: OperationContext, request: CreateAliasRequest) -> EmptyRes
     check_alias_name(alias_name)
     key = load_alias_target(ctx, request.target_key_id, KeyOperation.CREATE_ALIAS)
     now = ctx.services.clock()
+    row = AliasRow(key.account_id, alias_name, key.key_id, now, now)
     try:
-        ctx.services.store.insert_alias(AliasRow(key.account_id, alias_name, key.key_id, now, now))
+        ctx.services.store.insert_alias(row)
     except DuplicateError:
-        alias_arn = ctx.services.arns.alias_arn(key.account_id, alias_name)
-        raise AlreadyExistsException(f"An alias with the name {alias_arn} already exists") from None
+        # The name is free again if the key it named is gone, sweeper or not.
+        if not drop_stale_alias(ctx, key.account_id, alias_name):
+            alias_arn = ctx.services.arns.alias_arn(key.account_id, alias_name)
+            raise AlreadyExistsException(
+                f"An alias with the name {alias_arn} already exists"
+            ) from None
+        ctx.services.store.insert_alias(row)
     ctx.services.aliases.evict(f"{key.account_id}:{alias_name}")
     return EmptyResponse()

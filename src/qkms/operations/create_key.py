@@ -34,8 +34,18 @@ def _refuse_unserved(request: CreateKeyRequest) -> None:
     if request.multi_region:
         raise UnsupportedOperationException("Multi-Region keys are not supported by QKMS.")
     origin = KeyOrigin(request.origin or KeyOrigin.AWS_KMS.value)
-    if origin is not KeyOrigin.AWS_KMS:
+    if origin not in (KeyOrigin.AWS_KMS, KeyOrigin.EXTERNAL):
         raise UnsupportedOperationException(f"Origin {origin.value} is not supported yet.")
+
+
+def _origin(request: CreateKeyRequest, usage: KeyUsage) -> KeyOrigin:
+    """EXTERNAL (imported material, issue #4) is served for key agreement keys only."""
+    origin = KeyOrigin(request.origin or KeyOrigin.AWS_KMS.value)
+    if origin is KeyOrigin.EXTERNAL and not usage.is_key_agreement:
+        raise UnsupportedOperationException(
+            f"Origin EXTERNAL with KeyUsage {usage.value} is not supported by QKMS."
+        )
+    return origin
 
 
 def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
@@ -62,11 +72,17 @@ def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
 def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyResponse:
     _refuse_unserved(request)
     spec, usage = _spec_and_usage(request)
+    origin = _origin(request, usage)
     services = ctx.services
     authorize_account_action(ctx, "CreateKey")
     account_id = ctx.caller.account_id
     key_id = str(uuid.uuid4())
-    material = create_material(services.root_key, spec, account_id, key_id)
+    # An EXTERNAL key starts with no material and no public key, in PendingImport (AWS).
+    material = (
+        create_material(services.root_key, spec, account_id, key_id)
+        if origin is KeyOrigin.AWS_KMS
+        else None
+    )
     default_policy = default_key_policy(account_id, services.arns.partition)
     key = Key(
         key_id=key_id,
@@ -74,12 +90,12 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
         description=request.description or "",
         key_usage=usage,
         key_spec=spec,
-        origin=KeyOrigin.AWS_KMS,
-        state=KeyState.ENABLED,
+        origin=origin,
+        state=KeyState.ENABLED if material is not None else KeyState.PENDING_IMPORT,
         creation_date=services.clock(),
         deletion_date=None,
-        public_key_der=material.public_key_der,
-        wrapped_material=material.wrapped_material,
+        public_key_der=material.public_key_der if material is not None else None,
+        wrapped_material=material.wrapped_material if material is not None else None,
         policy=default_policy,
     )
     if request.tags:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qkms.domain.errors import NotFoundException
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._aliases import check_alias_name
+from qkms.operations._aliases import check_alias_name, drop_stale_alias, live_alias
 from qkms.operations._keys import load_key
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import DeleteAliasRequest, EmptyResponse
@@ -17,9 +17,10 @@ def delete_alias(ctx: OperationContext, request: DeleteAliasRequest) -> EmptyRes
     check_alias_name(alias_name)
     account_id = ctx.caller.account_id
     store = ctx.services.store
-    alias = store.get_alias(account_id, alias_name)
+    alias = live_alias(ctx, account_id, alias_name)
     alias_arn = ctx.services.arns.alias_arn(account_id, alias_name)
     if alias is None:
+        drop_stale_alias(ctx, account_id, alias_name)
         raise NotFoundException(f"Alias {alias_arn} is not found.")
     load_key(ctx, alias.key_id, KeyOperation.DELETE_ALIAS)  # authorizes on the aliased key
     if not store.delete_alias(account_id, alias_name):

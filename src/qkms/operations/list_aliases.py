@@ -8,6 +8,7 @@ import binascii
 from qkms.domain.errors import InvalidMarkerException
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations._access import authorize_account_action
+from qkms.operations._aliases import is_stale
 from qkms.operations._keys import load_key
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import AliasListEntry, ListAliasesRequest, ListAliasesResponse
@@ -37,7 +38,13 @@ def list_aliases(ctx: OperationContext, request: ListAliasesRequest) -> ListAlia
     limit = request.limit or _DEFAULT_LIMIT
     account_id = ctx.caller.account_id
     arns = ctx.services.arns
-    rows = ctx.services.store.list_aliases(account_id, key_id, _after(request.marker), limit + 1)
+    rows = [
+        row
+        for row in ctx.services.store.list_aliases(
+            account_id, key_id, _after(request.marker), limit + 1
+        )
+        if not is_stale(ctx, row)
+    ]
     page = rows[:limit]
     entries = [
         AliasListEntry(

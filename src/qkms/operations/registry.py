@@ -12,12 +12,20 @@ from qkms.operations.create_alias import create_alias
 from qkms.operations.create_grant import create_grant
 from qkms.operations.create_key import create_key
 from qkms.operations.delete_alias import delete_alias
+from qkms.operations.delete_imported_key_material import delete_imported_key_material
 from qkms.operations.derive_shared_secret import derive_shared_secret
 from qkms.operations.describe_key import describe_key
 from qkms.operations.disable_key import disable_key
 from qkms.operations.enable_key import enable_key
 from qkms.operations.get_key_policy import get_key_policy
+from qkms.operations.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.get_public_key import get_public_key
+from qkms.operations.import_key_material import import_key_material
+from qkms.operations.import_shapes import (
+    DeleteImportedKeyMaterialRequest,
+    GetParametersForImportRequest,
+    ImportKeyMaterialRequest,
+)
 from qkms.operations.list_aliases import list_aliases
 from qkms.operations.list_grants import list_grants
 from qkms.operations.list_key_policies import list_key_policies
@@ -107,5 +115,14 @@ OPERATIONS: dict[str, Operation] = {
         Operation("TagResource", TagResourceRequest, tag_resource),
         Operation("UntagResource", UntagResourceRequest, untag_resource),
         Operation("ListResourceTags", ListResourceTagsRequest, list_resource_tags),
+        Operation(
+            "GetParametersForImport", GetParametersForImportRequest, get_parameters_for_import
+        ),
+        Operation("ImportKeyMaterial", ImportKeyMaterialRequest, import_key_material),
+        Operation(
+            "DeleteImportedKeyMaterial",
+            DeleteImportedKeyMaterialRequest,
+            delete_imported_key_material,
+        ),
     )
 }

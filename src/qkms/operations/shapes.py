@@ -138,7 +138,6 @@ class CreateKeyRequest(Request, frozen=True, kw_only=True):
         Member("Origin", enum=_values(KeyOrigin)),
         Member("CustomKeyStoreId", min_length=1, max_length=64),
         Member("XksKeyId", min_length=1, max_length=128),
-        Member("Tags", max_length=50),
     )
 
 
@@ -391,7 +390,7 @@ class TagResourceRequest(Request, frozen=True, kw_only=True):
     key_id: str | None = None
     tags: list[Tag] | None = None
 
-    constraints = (_KEY_ID, Member("Tags", required=True, max_length=50))
+    constraints = (_KEY_ID, Member("Tags", required=True))
 
 
 class UntagResourceRequest(Request, frozen=True, kw_only=True):
@@ -420,7 +419,9 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     key_usage: str
     key_state: str
     deletion_date: float | None = None
+    valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES (issue #4)
     origin: str
+    expiration_model: str | None = None  # EXTERNAL keys with material imported
     key_manager: str
     customer_master_key_spec: str
     key_spec: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from qkms.domain.errors import NotFoundException, ValidationException
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._aliases import check_alias_name, load_alias_target
+from qkms.operations._aliases import check_alias_name, live_alias, load_alias_target
 from qkms.operations._keys import key_arn, load_key
 from qkms.operations.context import OperationContext
 from qkms.operations.shapes import EmptyResponse, UpdateAliasRequest
@@ -23,7 +23,7 @@ def update_alias(ctx: OperationContext, request: UpdateAliasRequest) -> EmptyRes
     check_alias_name(alias_name)
     account_id = ctx.caller.account_id
     store = ctx.services.store
-    alias = store.get_alias(account_id, alias_name)
+    alias = live_alias(ctx, account_id, alias_name)
     alias_arn = ctx.services.arns.alias_arn(account_id, alias_name)
     if alias is None:
         raise NotFoundException(f"Alias {alias_arn} is not found.")

@@ -184,6 +184,9 @@ class KeyStore(Protocol):
     def delete_keys_due(self, now: float) -> list[str]:
         """Destroy keys whose deletion date has passed; return their ids."""
 
+    def keys_with_expired_material(self, now: float) -> list[str]:
+        """Ids of keys that still hold imported material whose ValidTo has passed."""
+
     # --- principals -------------------------------------------------------------------------
     def ensure_account(self, account_id: str, now: float) -> None: ...
 

@@ -110,7 +110,9 @@ class _DeadlineConnection(psycopg.Connection[TupleRow]):
     hangs or a network that drops packets, which server-side timeouts cannot.
     """
 
-    def wait(self, gen: Generator[Any, Any, T], interval: float = 0.1, timeout: float | None = None) -> T:  # type: ignore[override]
+    def wait(
+        self, gen: Generator[Any, Any, T], interval: float = 0.1, timeout: float | None = None
+    ) -> T:
         until = _CALL.until
         if until is None:
             return super().wait(gen, interval, timeout)
@@ -167,7 +169,9 @@ def split_schema(url: str) -> tuple[str, str | None]:
 
 
 def _check_schema_name(schema: str) -> str:
-    if not (0 < len(schema) <= 63 and set(schema) <= _SCHEMA_NAME_CHARS and not schema[0].isdigit()):
+    if not (
+        0 < len(schema) <= 63 and set(schema) <= _SCHEMA_NAME_CHARS and not schema[0].isdigit()
+    ):
         raise ValueError(
             "the PostgreSQL schema name must be 1-63 characters of a-z, 0-9 and _, "
             "not starting with a digit"
@@ -292,9 +296,13 @@ class PostgresKeyStore:
             yield
         except psycopg.IntegrityError as exc:
             raise DuplicateError("postgres store: row already exists") from exc
+        except PoolTimeout as exc:
+            raise StoreTimeoutError(
+                f"postgres store did not answer within {min(seconds, self._deadline):g}s "
+                "(no connection to the server)"
+            ) from exc
         except (
             _DeadlineExceeded,
-            PoolTimeout,
             psycopg.errors.QueryCanceled,
             psycopg.errors.LockNotAvailable,
             psycopg.errors.ConnectionTimeout,
@@ -316,7 +324,9 @@ class PostgresKeyStore:
     def _write(self, work: Callable[[_DeadlineConnection], T]) -> T:
         return self._call(work, write=True)
 
-    def _record_changes(self, conn: _DeadlineConnection, changes: Sequence[tuple[str, str]]) -> None:
+    def _record_changes(
+        self, conn: psycopg.Connection[TupleRow], changes: Sequence[tuple[str, str]]
+    ) -> None:
         """Append to the change feed; must be the last statements of the transaction.
 
         PostgreSQL hands out identity values at insert time but transactions commit in any
@@ -483,6 +493,14 @@ class PostgresKeyStore:
             return due
 
         return self._write(work)
+
+    def keys_with_expired_material(self, now: float) -> list[str]:
+        rows = self._read(
+            "SELECT key_id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= %s "
+            "AND wrapped_material IS NOT NULL ORDER BY key_id",
+            (now,),
+        )
+        return [str(r[0]) for r in rows]
 
     # --- principals -------------------------------------------------------------------------
     def ensure_account(self, account_id: str, now: float) -> None:
@@ -789,9 +807,7 @@ class PostgresKeyStore:
             "ORDER BY event_time, event_id LIMIT %s",
             (*params, limit),
         )
-        return [
-            AuditRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6]) for r in rows
-        ]
+        return [AuditRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6]) for r in rows]
 
     # --- change feed ------------------------------------------------------------------------
     def latest_change(self) -> int:

@@ -263,6 +263,14 @@ class SqliteKeyStore:
             )
         return due
 
+    def keys_with_expired_material(self, now: float) -> list[str]:
+        rows = self._read(
+            "SELECT key_id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= ? "
+            "AND wrapped_material IS NOT NULL ORDER BY key_id",
+            (now,),
+        )
+        return [str(r[0]) for r in rows]
+
     # --- principals -------------------------------------------------------------------------
     def ensure_account(self, account_id: str, now: float) -> None:
         with self._write() as conn:

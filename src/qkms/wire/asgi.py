@@ -17,6 +17,13 @@ from typing import Any
 
 import msgspec
 
+from qkms.audit import (
+    ApiCall,
+    AuditTrail,
+    Identity,
+    claimed_access_key_id,
+    event_name_from_target,
+)
 from qkms.console import console_response, is_console_path
 from qkms.domain.errors import (
     DependencyTimeoutException,
@@ -26,7 +33,7 @@ from qkms.domain.errors import (
     UnknownOperationException,
     UnrecognizedClientException,
 )
-from qkms.operations.background import ChangeFollower, sweep_deleted_keys
+from qkms.operations.background import ChangeFollower, sweep
 from qkms.operations.context import OperationContext, Services
 from qkms.operations.credentials import CredentialResolver
 from qkms.operations.dispatch import execute
@@ -46,6 +53,7 @@ _log = logging.getLogger("qkms.request")
 _TARGET_PREFIX = "TrentService."
 _JSON_TYPE = b"application/x-amz-json-1.1"
 _encoder = msgspec.json.Encoder()
+_AUDIT_HEADERS = frozenset({b"x-amz-target", b"authorization", b"user-agent"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +79,10 @@ class QkmsApp:
         credentials: CredentialResolver,
         follower: ChangeFollower,
         settings: WireSettings,
+        audit: AuditTrail | None = None,
     ) -> None:
         self._services = services
+        self._audit = audit
         self._credentials = credentials
         self._follower = follower
         self._settings = settings
@@ -121,6 +131,8 @@ class QkmsApp:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._executor.shutdown(wait=True)
         self._background.shutdown(wait=True)
+        if self._audit is not None:
+            self._audit.close()
         self._services.store.close()
 
     async def _every(self, seconds: float, job: Callable[[], None]) -> None:
@@ -144,7 +156,9 @@ class QkmsApp:
             raise
 
     def _sweep(self) -> None:
-        deleted = sweep_deleted_keys(self._services)
+        deleted, expired = sweep(self._services)
+        if expired:
+            _log.info("destroyed imported material past its ValidTo: %s", expired)
         if deleted:
             _log.info("destroyed %d key(s) whose deletion window ended: %s", len(deleted), deleted)
 
@@ -199,6 +213,10 @@ class QkmsApp:
         operation_name = "-"
         access_key_id = "-"
         headers: list[tuple[bytes, bytes]] = scope["headers"]
+        ctx: OperationContext | None = None
+        request: Any = None
+        response: Any = None
+        error_message: str | None = None
         try:
             body = await self._read_body(headers, receive)
             signed = SignedRequest(
@@ -221,12 +239,27 @@ class QkmsApp:
             status, payload, error_code = 200, encode_response(response), None
         except KmsError as error:
             status, payload = render_error(error)
-            error_code = error.code
+            error_code, error_message = error.code, str(error)
         except Exception:
             _log.exception("request %s (%s) failed unexpectedly", request_id, operation_name)
             internal = KMSInternalException("An internal error occurred.")
             status, payload = render_error(internal)
-            error_code = internal.code
+            error_code, error_message = internal.code, str(internal)
+        if self._audit is not None:
+            call = self._audit_call(
+                scope,
+                headers,
+                request_id,
+                operation_name,
+                access_key_id,
+                ctx,
+                (request, response, error_code, error_message),
+            )
+            written = await self._record(self._audit, call)
+            if not written:  # fail closed: no answer goes out without its audit event
+                internal = KMSInternalException("An internal error occurred.")
+                status, payload = render_error(internal)
+                error_code = internal.code
         extra = [(b"x-amzn-errortype", error_code.encode())] if error_code else []
         await _send(send, status, payload, _JSON_TYPE, request_id, extra)
         _log.info(
@@ -260,6 +293,67 @@ class QkmsApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+    def _audit_call(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        request_id: str,
+        operation_name: str,
+        access_key_id: str,
+        ctx: OperationContext | None,
+        outcome: tuple[Any, Any, str | None, str | None],  # request, response, code, message
+    ) -> ApiCall:
+        """The facts of this call that its audit event records (issue #4)."""
+        request, response, error_code, error_message = outcome
+        caller = ctx.caller if ctx is not None else None
+        identity = None
+        if caller is not None:
+            identity = Identity(
+                caller.account_id, caller.principal_arn, caller.access_key_id, caller.user_name
+            )
+        header = {k: v.decode("latin-1") for k, v in headers if k in _AUDIT_HEADERS}
+        if operation_name == "-":
+            operation_name = event_name_from_target(header.get(b"x-amz-target", ""))
+        claimed = access_key_id if access_key_id != "-" else None
+        return ApiCall(
+            request_id=request_id,
+            event_time=self._services.clock(),
+            event_name=operation_name,
+            source_ip=str((scope.get("client") or ("", 0))[0]),
+            user_agent=header.get(b"user-agent", ""),
+            identity=identity,
+            claimed_access_key_id=claimed
+            or claimed_access_key_id(header.get(b"authorization", "")),
+            request=request,
+            response=response if error_code is None else None,
+            error_code=error_code,
+            error_message=error_message,
+        )
+
+    async def _record(self, audit: AuditTrail, call: ApiCall) -> bool:
+        """Append the call's audit event before the response; False if it could not be."""
+        try:
+            if audit.needs_fsync(call):  # fsync may take milliseconds: not on the event loop
+                loop = asyncio.get_running_loop()
+                await asyncio.wait_for(
+                    loop.run_in_executor(self._executor, audit.record, call),
+                    self._settings.store_deadline_seconds * 2 + 1.0,
+                )
+            else:
+                audit.record(call)
+            return True
+        except Exception:  # AuditWriteError, a timeout, or a bug: never answer unaudited
+            _log.critical(
+                "request %s (%s, %s): AUDIT EVENT NOT WRITTEN to %s; answering "
+                "KMSInternalException",
+                call.request_id,
+                call.event_name,
+                call.error_code or "ok",
+                audit.path,
+                exc_info=True,
+            )
+            return False
 
     @staticmethod
     def _operation(headers: list[tuple[bytes, bytes]]) -> Operation:

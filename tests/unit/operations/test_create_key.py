@@ -17,7 +17,8 @@ AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_A
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        ({"origin": "EXTERNAL"}, "EXTERNAL"),
+        # Origin EXTERNAL is served for key agreement keys (issue #4; test_import_key_material).
+        ({"origin": "EXTERNAL_KEY_STORE"}, "EXTERNAL_KEY_STORE"),
         ({"origin": "AWS_CLOUDHSM"}, "AWS_CLOUDHSM"),
         ({"multi_region": True}, "Multi-Region"),
         ({"custom_key_store_id": "cks-1"}, "Custom key stores"),

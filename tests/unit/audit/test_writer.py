@@ -1,0 +1,138 @@
+"""The audit log writer: whole lines from many processes, rotation by size, durability."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from qkms.audit.writer import AuditFileWriter, AuditWriteError, rotated_paths
+
+
+def line(n: int, pad: int = 0) -> bytes:
+    return json.dumps({"n": n, "pad": "x" * pad}).encode() + b"\n"
+
+
+def test_appends_lines_to_a_private_file(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "audit.log"
+    writer = AuditFileWriter(path, max_bytes=1 << 20, backups=2)
+    writer.append(line(1), durable=True)
+    writer.append(line(2), durable=False)
+    writer.close()
+    assert [json.loads(x)["n"] for x in path.read_bytes().splitlines()] == [1, 2]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_durable_appends_fsync_and_others_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    writer = AuditFileWriter(tmp_path / "audit.log", max_bytes=1 << 20, backups=1)
+    writer.append(line(1), durable=False)  # creating the file syncs its directory once
+    before = len(synced)
+    writer.append(line(2), durable=False)
+    assert len(synced) == before
+    writer.append(line(3), durable=True)
+    assert len(synced) == before + 1
+    writer.close()
+
+
+def test_rotates_past_the_size_and_keeps_the_backups_count(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    writer = AuditFileWriter(path, max_bytes=4096, backups=3)
+    for n in range(200):  # ~100 bytes each: about five rotations
+        writer.append(line(n, pad=80), durable=False)
+    writer.close()
+    assert rotated_paths(path) == [path.with_name(f"audit.log.{n}") for n in (3, 2, 1)]
+    for file in [*rotated_paths(path), path]:
+        assert file.stat().st_size < 4096 + 200
+    numbers = [
+        json.loads(x)["n"]
+        for f in [*rotated_paths(path), path]
+        for x in f.read_bytes().splitlines()
+    ]
+    assert numbers == sorted(numbers)  # oldest file first, in order
+    assert numbers[-1] == 199
+    assert not path.with_name("audit.log.4").exists()
+
+
+def test_a_writer_follows_another_writers_rotation(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    first = AuditFileWriter(path, max_bytes=4096, backups=2)
+    second = AuditFileWriter(path, max_bytes=4096, backups=2)
+    second.append(line(0), durable=False)
+    for n in range(1, 60):
+        first.append(line(n, pad=80), durable=False)
+    assert path.with_name("audit.log.1").exists()
+    second.append(line(1000), durable=False)  # lands in the new audit.log, not in .1
+    first.close()
+    second.close()
+    assert json.loads(path.read_bytes().splitlines()[-1])["n"] == 1000
+
+
+def test_a_write_that_fails_raises_audit_write_error(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    path.mkdir()  # not a file: cannot be opened for appending
+    writer = AuditFileWriter(path, max_bytes=4096, backups=1)
+    with pytest.raises(AuditWriteError):
+        writer.append(line(1), durable=True)
+
+
+def test_refuses_settings_that_would_lose_the_log(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        AuditFileWriter(tmp_path / "audit.log", max_bytes=4096, backups=0)
+
+
+def _append_many(path: str, worker: int, count: int) -> None:
+    writer = AuditFileWriter(Path(path), max_bytes=1024 * 1024, backups=100)
+    for n in range(count):
+        # Lines of varying size, some over 4 KiB, to catch torn or interleaved writes.
+        writer.append(
+            json.dumps({"w": worker, "n": n, "pad": "y" * (n % 7 * 900)}).encode() + b"\n",
+            durable=n % 100 == 0,
+        )
+    writer.close()
+
+
+def test_concurrent_processes_write_whole_lines_and_lose_none(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    workers, count = 4, 1500
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_append_many, args=(str(path), w, count)) for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0
+    seen: dict[int, list[int]] = {w: [] for w in range(workers)}
+    files = [*rotated_paths(path), path]
+    assert len(files) > 3  # rotation happened while all four were writing
+    for file in files:
+        for raw in file.read_bytes().splitlines():
+            event = json.loads(raw)  # a torn or interleaved line would not parse
+            seen[event["w"]].append(event["n"])
+    for worker in range(workers):
+        assert sorted(seen[worker]) == list(range(count))
+
+
+def test_check_creates_the_log_or_says_why_it_cannot(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log"
+    AuditFileWriter(path, max_bytes=4096, backups=1).check()
+    assert path.exists() and path.stat().st_size == 0
+    blocked = tmp_path / "blocked.log"
+    blocked.mkdir()
+    with pytest.raises(AuditWriteError, match=r"blocked\.log"):
+        AuditFileWriter(blocked, max_bytes=4096, backups=1).check()
