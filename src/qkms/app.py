@@ -24,6 +24,7 @@ from qkms.operations.credentials import (
     NewAccessKey,
     create_access_key,
 )
+from qkms.operations.dispatch import InlineGuardedStore
 from qkms.storage.base import GrantRow, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.wire.asgi import QkmsApp, WireSettings
@@ -249,7 +250,9 @@ def build_app(
     store.migrate()
     root_key = _load_root_key(settings, environ, store)
     _check_root_key(store, root_key)
-    services = _services(settings, store, root_key, clock)
+    # Requests reach the store only through the guard, so hot-path operations tried on the
+    # event loop can never block it on a database call (qkms.operations.dispatch).
+    services = _services(settings, InlineGuardedStore.wrap(store), root_key, clock)
     credential_cache = FreshCache[str, Credential](10000)
     audit = AuditTrail(
         _audit_writer(settings),

@@ -10,9 +10,9 @@ loop (issue #5: never hang), and a cache hit never pays for a thread (issue #6).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from qkms.domain.errors import DependencyTimeoutException, KMSInternalException
 from qkms.operations.context import OperationContext
@@ -23,11 +23,13 @@ from qkms.storage.base import DuplicateError, KeyStore, StoreError, StoreTimeout
 __all__ = [
     "InlineGuardedStore",
     "WouldBlock",
+    "call_with_store_off_limits",
     "execute",
     "execute_inline",
     "store_errors_as_kms",
 ]
 
+T = TypeVar("T")
 _store_off_limits = contextvars.ContextVar("qkms_store_off_limits", default=False)
 
 
@@ -78,6 +80,15 @@ def store_errors_as_kms() -> Iterator[None]:
 def execute(operation: Operation, ctx: OperationContext, request: Request) -> Response:
     with store_errors_as_kms():
         return operation.handler(ctx, request)
+
+
+def call_with_store_off_limits(function: Callable[..., T], *args: Any) -> T:
+    """Run `function` with the store off limits: it answers from caches or raises WouldBlock."""
+    token = _store_off_limits.set(True)
+    try:
+        return function(*args)
+    finally:
+        _store_off_limits.reset(token)
 
 
 def execute_inline(operation: Operation, ctx: OperationContext, request: Request) -> Response:

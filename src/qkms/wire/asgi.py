@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -36,7 +36,12 @@ from qkms.domain.errors import (
 from qkms.operations.background import ChangeFollower, sweep
 from qkms.operations.context import OperationContext, Services
 from qkms.operations.credentials import CredentialResolver
-from qkms.operations.dispatch import execute
+from qkms.operations.dispatch import (
+    WouldBlock,
+    call_with_store_off_limits,
+    execute,
+    execute_inline,
+)
 from qkms.operations.registry import OPERATIONS, Operation
 from qkms.wire.codec import decode_request, encode_response
 from qkms.wire.errors import render_error
@@ -49,6 +54,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+T = TypeVar("T")
 _log = logging.getLogger("qkms.request")
 _TARGET_PREFIX = "TrentService."
 _JSON_TYPE = b"application/x-amz-json-1.1"
@@ -229,12 +235,12 @@ class QkmsApp:
                 headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
                 body=body,
             )
-            verified = self._verifier.verify(signed)
-            access_key_id = verified.access_key_id
+            caller_ctx = await self._authenticate(scope, headers, signed, request_id)
+            access_key_id = caller_ctx.caller.access_key_id
             operation = self._operation(headers)
             operation_name = operation.name
             request = decode_request(body, operation.request_type)
-            ctx = self._context(scope, headers, access_key_id, request_id)
+            ctx = caller_ctx
             response = await self._run(operation, ctx, request)
             status, payload, error_code = 200, encode_response(response), None
         except KmsError as error:
@@ -365,6 +371,25 @@ class QkmsApp:
             raise UnknownOperationException(f"Unknown operation {target!r}.")
         return operation
 
+    async def _authenticate(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        signed: SignedRequest,
+        request_id: str,
+    ) -> OperationContext:
+        """Verify SigV4 and resolve the caller: from the credential cache on the event loop,
+        or, when the store must be asked, in a worker thread (never blocking the loop)."""
+
+        def authenticate() -> OperationContext:
+            verified = self._verifier.verify(signed)
+            return self._context(scope, headers, verified.access_key_id, request_id)
+
+        try:
+            return call_with_store_off_limits(authenticate)
+        except WouldBlock:
+            return await self._in_thread(authenticate)
+
     def _context(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], access_key_id: str, request_id: str
     ) -> OperationContext:
@@ -384,9 +409,15 @@ class QkmsApp:
 
     async def _run(self, operation: Operation, ctx: OperationContext, request: Any) -> Any:
         if operation.inline:
-            return execute(operation, ctx, request)
+            try:
+                return execute_inline(operation, ctx, request)
+            except WouldBlock:
+                pass  # it needs the store: nothing was done yet, run it again in a thread
+        return await self._in_thread(execute, operation, ctx, request)
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, execute, operation, ctx, request)
+        future = loop.run_in_executor(self._executor, function, *args)
         try:
             # The store bounds its own waits; this outer bound catches anything that does not,
             # so a caller always gets an answer (DESIGN §1: never a hang).

@@ -1,0 +1,90 @@
+"""Hot-path operations try the event loop first with the store off limits (issues #5 and #6)."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from qkms.domain.errors import DependencyTimeoutException
+from qkms.operations.context import OperationContext, Services
+from qkms.operations.create_key import create_key
+from qkms.operations.dispatch import (
+    InlineGuardedStore,
+    WouldBlock,
+    call_with_store_off_limits,
+    execute,
+    execute_inline,
+    store_errors_as_kms,
+)
+from qkms.operations.registry import OPERATIONS
+from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest
+from qkms.storage.base import StoreTimeoutError
+
+
+def peer() -> bytes:
+    return (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+class CountingStore:
+    """Counts calls to the real store behind it (a fake collaborator, not the thing under test)."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self.store, name)
+
+        def counted(*args: object, **kwargs: object) -> object:
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+
+        return counted
+
+
+def test_a_cold_cache_would_block_and_a_warm_one_answers_without_the_store(
+    ctx: OperationContext, services: Services
+) -> None:
+    key_id = create_key(
+        ctx, CreateKeyRequest(key_spec="ECC_NIST_P256", key_usage="KEY_AGREEMENT")
+    ).key_metadata.key_id
+    counting = CountingStore(services.store)
+    guarded = InlineGuardedStore.wrap(counting)  # type: ignore[arg-type]
+    object.__setattr__(services, "store", guarded)
+    services.key_cache.clear()
+    services.identity_policies.clear()
+    services.grants.clear()
+    derive = OPERATIONS["DeriveSharedSecret"]
+    request = DeriveSharedSecretRequest(key_id=key_id, public_key=peer())
+
+    with pytest.raises(WouldBlock):
+        execute_inline(derive, ctx, request)
+    assert counting.calls == []  # refused before the store was touched
+
+    first = execute(derive, ctx, request)  # in a worker thread: loads and caches
+    assert counting.calls != []
+    counting.calls.clear()
+    again = execute_inline(derive, ctx, request)  # now entirely from the caches
+    assert counting.calls == []
+    assert type(again) is type(first)
+
+
+def test_the_guard_is_lifted_after_the_call() -> None:
+    class Store:
+        def ping(self) -> str:
+            return "pong"
+
+    guarded = InlineGuardedStore.wrap(Store())  # type: ignore[arg-type]
+    with pytest.raises(WouldBlock):
+        call_with_store_off_limits(guarded.ping)
+    assert guarded.ping() == "pong"  # the guard is off again
+
+
+def test_store_timeouts_become_dependency_timeouts() -> None:
+    with pytest.raises(DependencyTimeoutException), store_errors_as_kms():
+        raise StoreTimeoutError("slow")
