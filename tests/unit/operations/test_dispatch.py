@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -79,7 +81,7 @@ def test_the_guard_is_lifted_after_the_call() -> None:
         def ping(self) -> str:
             return "pong"
 
-    guarded = InlineGuardedStore.wrap(Store())  # type: ignore[arg-type]
+    guarded: Any = InlineGuardedStore(Store())  # type: ignore[arg-type]
     with pytest.raises(WouldBlock):
         call_with_store_off_limits(guarded.ping)
     assert guarded.ping() == "pong"  # the guard is off again
