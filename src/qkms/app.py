@@ -87,6 +87,26 @@ def _write_private_file(path: Path, content: bytes) -> None:
 
 
 def _load_root_key(settings: Settings, environ: Mapping[str, str], store: KeyStore) -> RootKey:
+    """The root key in force, able to unwrap under the previous root key during a rotation."""
+    primary = _load_primary_root_key(settings, environ, store)
+    previous = _load_previous_root_key(settings, environ)
+    return primary.with_previous(previous) if previous is not None else primary
+
+
+def _load_previous_root_key(settings: Settings, environ: Mapping[str, str]) -> RootKey | None:
+    try:
+        if text := environ.get("QKMS_PREVIOUS_ROOT_KEY"):
+            return RootKey.from_base64(text.strip())
+        if settings.previous_root_key_file is not None:
+            return RootKey.from_base64(settings.previous_root_key_file.read_text().strip())
+    except (CryptoError, OSError) as exc:
+        raise StartupError(f"cannot read the previous root key: {exc}") from None
+    return None
+
+
+def _load_primary_root_key(
+    settings: Settings, environ: Mapping[str, str], store: KeyStore
+) -> RootKey:
     try:
         if text := environ.get("QKMS_ROOT_KEY"):
             return RootKey.from_base64(text.strip())
@@ -117,6 +137,8 @@ def _load_root_key(settings: Settings, environ: Mapping[str, str], store: KeySto
 
 def _check_root_key(store: KeyStore, root_key: RootKey) -> None:
     stored = store.get_meta(_META_ROOT_KCV)
+    if stored is not None and stored in root_key.previous_check_values:
+        return  # mid-rotation: this node already has the new key and can read the old one
     if stored is not None and stored != root_key.key_check_value:
         raise StartupError(
             f"the root key given (check value {root_key.key_check_value}) is not the root key "

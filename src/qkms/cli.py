@@ -18,6 +18,7 @@ from qkms.audit_cli import add_audit_commands, run_audit
 from qkms.config import ConfigError, Settings
 from qkms.domain.arns import ArnFormat
 from qkms.logs import configure_logging
+from qkms.root_key_cli import add_root_key_commands, run_root_key
 from qkms.storage.base import StoreError
 
 __all__ = ["main"]
@@ -132,6 +133,12 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         help="file holding the base64 root wrapping key (default: <data-dir>/root.key, or QKMS_ROOT_KEY)",
     )
     serve.add_argument(
+        "--previous-root-key-file",
+        type=Path,
+        default=defaults.previous_root_key_file,
+        help="during a root-key rotation only: the root key being replaced (or QKMS_PREVIOUS_ROOT_KEY)",
+    )
+    serve.add_argument(
         "--store-timeout",
         type=float,
         default=defaults.store_timeout,
@@ -167,6 +174,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     add_admin_commands(commands, defaults)
     _add_db_commands(commands, defaults)
     add_audit_commands(commands, defaults)
+    add_root_key_commands(commands, defaults)
     return parser
 
 
@@ -183,6 +191,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         partition=args.partition,
         region=args.region,
         root_key_file=args.root_key_file,
+        previous_root_key_file=args.previous_root_key_file,
         store_timeout=args.store_timeout,
         key_cache_size=args.key_cache_size,
         log_level=args.log_level,
@@ -265,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         return _db_upgrade(args, defaults)
     if args.command == "audit":
         return run_audit(args, defaults)
+    if args.command == "root-key":
+        return run_root_key(args, defaults, dict(os.environ))
     return 2
 
 

@@ -32,6 +32,7 @@ class Settings:
     partition: str = "verenc"
     region: str = "us-east-1"
     root_key_file: Path | None = None
+    previous_root_key_file: Path | None = None  # only while a root-key rotation runs
     store_timeout: float = 2.0
     key_cache_size: int = 10000
     log_level: str = "info"
@@ -109,6 +110,7 @@ class Settings:
                 partition=get("partition") or defaults.partition,
                 region=get("region") or defaults.region,
                 root_key_file=Path(v) if (v := get("root_key_file")) else None,
+                previous_root_key_file=Path(v) if (v := get("previous_root_key_file")) else None,
                 store_timeout=float(get("store_timeout") or defaults.store_timeout),
                 key_cache_size=int(get("key_cache_size") or defaults.key_cache_size),
                 log_level=get("log_level") or defaults.log_level,

@@ -15,6 +15,7 @@ from qkms.storage import (
     AccessKeyRow,
     DuplicateError,
     GrantRow,
+    ImportParametersRow,
     KeyRow,
     KeyStore,
     SqliteKeyStore,
@@ -315,3 +316,37 @@ def test_keys_with_expired_material(store: KeyStore, account: str) -> None:
     for row in (expiring, later, gone, key_row()):
         store.insert_key(row)
     assert store.keys_with_expired_material(200.0) == [expiring.key_id]
+
+
+def test_meta_set_and_delete(store: KeyStore) -> None:
+    store.set_meta("m", "1")
+    store.set_meta("m", "2")
+    assert store.get_meta("m") == "2"
+    store.delete_meta("m")
+    assert store.get_meta("m") is None
+    store.delete_meta("m")  # deleting nothing is fine
+
+
+def test_listing_everything_wrapped_for_root_key_rotation(store: KeyStore, account: str) -> None:
+    ids = sorted([key_row().key_id for _ in range(3)] + [key_row(account="444455556666").key_id])
+    for key_id in ids[:3]:
+        store.insert_key(key_row(key_id=key_id))
+    store.insert_key(key_row(account="444455556666", key_id=ids[3]))
+    assert store.list_key_ids(None, 2) == ids[:2]
+    assert store.list_key_ids(ids[1], 10) == ids[2:]
+    store.ensure_user(ACCOUNT, "bob", 1.0)
+    for n in range(3):
+        store.insert_access_key(AccessKeyRow(f"QKMSROT{n}", ACCOUNT, "bob", b"w", "Active", 1.0))
+    assert store.list_access_key_ids(None, 2) == ["QKMSROT0", "QKMSROT1"]
+    assert store.list_access_key_ids("QKMSROT1", 2) == ["QKMSROT2"]
+    before = store.latest_change()
+    assert store.update_access_key_secret("QKMSROT2", b"rewrapped")
+    assert not store.update_access_key_secret("QKMSNOPE", b"x")
+    stored = store.get_access_key("QKMSROT2")
+    assert stored is not None and stored.wrapped_secret == b"rewrapped"
+    assert [c.entity for c in store.changes_since(before)] == ["access_key"]
+    assert store.list_import_parameter_key_ids() == []
+    store.put_import_parameters(
+        ImportParametersRow(ids[0], "RSA_2048", "RSAES_OAEP_SHA_256", b"w", "t", 1.0, 2.0)
+    )
+    assert store.list_import_parameter_key_ids() == [ids[0]]

@@ -38,7 +38,7 @@ _CHECK_VALUE_LABEL: Final = b"QKMS root key check value v1"
 class RootKey:
     """The 256-bit root wrapping key; its `repr` shows only the key check value."""
 
-    __slots__ = ("_aead", "_check_value", "_key")
+    __slots__ = ("_aead", "_check_value", "_key", "_previous")
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes | bytearray) or len(key) != ROOT_KEY_SIZE:
@@ -50,6 +50,8 @@ class RootKey:
             :_CHECK_VALUE_SIZE
         ]
         self._aead = AESGCM(self._key)
+        # Root keys this one replaces (during a rotation): still able to unwrap, never to wrap.
+        self._previous: dict[bytes, RootKey] = {}
 
     @classmethod
     def generate(cls) -> Self:
@@ -63,6 +65,22 @@ class RootKey:
         except (binascii.Error, ValueError):
             raise RootKeyError("root key is not valid base64") from None
         return cls(key)
+
+    def with_previous(self, *previous: RootKey) -> RootKey:
+        """This key, also able to unwrap blobs wrapped under `previous` root keys.
+
+        Wrapping always uses this key; unwrapping picks the key a blob names by its check
+        value. That is what lets a root-key rotation run while servers keep serving.
+        """
+        ring = RootKey(self._key)
+        ring._previous = {
+            key._check_value: key for key in previous if key._check_value != self._check_value
+        }
+        return ring
+
+    @property
+    def previous_check_values(self) -> tuple[str, ...]:
+        return tuple(value.hex() for value in self._previous)
 
     def to_base64(self) -> str:
         return base64.b64encode(self._key).decode("ascii")
@@ -86,6 +104,8 @@ def wrap(root: RootKey, plaintext: bytes, associated_data: bytes) -> bytes:
 def unwrap(root: RootKey, blob: bytes, associated_data: bytes) -> bytes:
     """Decrypt a blob made by `wrap`; UnwrapError unless it is intact, ours, and for this AAD."""
     check_value = _check_value_of(blob)
+    if not hmac.compare_digest(check_value, root._check_value) and check_value in root._previous:
+        root = root._previous[check_value]
     if not hmac.compare_digest(check_value, root._check_value):
         raise UnwrapError(
             f"wrapped under another root key (check value {check_value.hex()}), "

@@ -167,6 +167,21 @@ class KeyStore(Protocol):
     def put_meta_if_absent(self, name: str, value: str) -> str:
         """Store `value` unless `name` is set; return the value in force."""
 
+    def set_meta(self, name: str, value: str) -> None:
+        """Store `value` under `name`, replacing any value."""
+
+    def delete_meta(self, name: str) -> None: ...
+
+    # --- root key rotation: every wrapped blob, in batches ----------------------------------
+    def list_key_ids(self, after_key_id: str | None, limit: int) -> list[str]:
+        """Ids of all keys of all accounts, ordered, strictly after `after_key_id`."""
+
+    def list_access_key_ids(self, after_id: str | None, limit: int) -> list[str]: ...
+
+    def update_access_key_secret(self, access_key_id: str, wrapped_secret: bytes) -> bool: ...
+
+    def list_import_parameter_key_ids(self) -> list[str]: ...
+
     # --- keys -------------------------------------------------------------------------------
     def insert_key(self, row: KeyRow) -> None: ...
 

@@ -176,6 +176,49 @@ class SqliteKeyStore:
             row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return str(row[0])
 
+    def set_meta(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def delete_meta(self, name: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM meta WHERE name = ?", (name,))
+
+    # --- root key rotation ------------------------------------------------------------------
+    def list_key_ids(self, after_key_id: str | None, limit: int) -> list[str]:
+        rows = self._read(
+            "SELECT key_id FROM keys WHERE key_id > ? ORDER BY key_id LIMIT ?",
+            (after_key_id or "", limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def list_access_key_ids(self, after_id: str | None, limit: int) -> list[str]:
+        rows = self._read(
+            "SELECT access_key_id FROM access_keys WHERE access_key_id > ? "
+            "ORDER BY access_key_id LIMIT ?",
+            (after_id or "", limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def update_access_key_secret(self, access_key_id: str, wrapped_secret: bytes) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE access_keys SET wrapped_secret = ? WHERE access_key_id = ?",
+                (wrapped_secret, access_key_id),
+            ).rowcount
+            if changed:
+                self._record_change(conn, "access_key", access_key_id)
+        return bool(changed)
+
+    def list_import_parameter_key_ids(self) -> list[str]:
+        return [
+            str(r[0]) for r in self._read("SELECT key_id FROM import_parameters ORDER BY key_id")
+        ]
+
     # --- keys -------------------------------------------------------------------------------
     def insert_key(self, row: KeyRow) -> None:
         with self._write() as conn:

@@ -132,3 +132,19 @@ def test_messages_never_contain_key_material(root: RootKey) -> None:
     message = str(raised.value)
     for secret in (root.to_base64(), other.to_base64(), PLAINTEXT.hex()):
         assert secret not in message
+
+
+def test_a_key_with_previous_keys_unwraps_theirs_and_wraps_with_its_own() -> None:
+    old, new = RootKey.generate(), RootKey.generate()
+    ring = new.with_previous(old)
+    under_old = wrap(old, b"material", b"aad")
+    assert unwrap(ring, under_old, b"aad") == b"material"
+    rewrapped = wrap(ring, b"material", b"aad")
+    assert wrapped_key_check_value(rewrapped) == new.key_check_value
+    assert unwrap(new, rewrapped, b"aad") == b"material"
+    assert ring.key_check_value == new.key_check_value
+    assert ring.previous_check_values == (old.key_check_value,)
+    with pytest.raises(UnwrapError, match="another root key"):
+        unwrap(new, under_old, b"aad")  # without the ring, the old blob is refused
+    with pytest.raises(UnwrapError):
+        unwrap(ring, under_old, b"other aad")

@@ -9,7 +9,15 @@ import qkms.operations
 from qkms.operations.registry import OPERATIONS
 
 # Modules of the operations package that are not themselves a KMS operation.
-_SUPPORT = {"admin", "background", "context", "credentials", "dispatch", "registry"}
+_SUPPORT = {
+    "admin",
+    "background",
+    "context",
+    "credentials",
+    "dispatch",
+    "registry",
+    "root_key_rotation",
+}
 
 
 def operation_modules() -> list[str]:
