@@ -25,7 +25,7 @@ from qkms.operations.credentials import (
     create_access_key,
 )
 from qkms.operations.dispatch import InlineGuardedStore
-from qkms.storage.base import GrantRow, KeyStore, StoreError
+from qkms.storage.base import DuplicateError, GrantRow, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.wire.asgi import QkmsApp, WireSettings
 
@@ -180,6 +180,43 @@ def _credentials_ini(key: NewAccessKey) -> bytes:
     ).encode()
 
 
+def _admin_key_matches(services: Services, access_key_id: str, secret: str) -> bool:
+    existing = services.store.get_access_key(access_key_id)
+    if existing is None:
+        return False
+    try:
+        stored = unwrap(
+            services.root_key, existing.wrapped_secret, f"qkms-access-key:{access_key_id}".encode()
+        )
+    except CryptoError:
+        stored = b""
+    if stored != secret.encode():
+        raise StartupError(
+            f"access key {access_key_id} already exists with another secret; "
+            "QKMS_ADMIN_SECRET_ACCESS_KEY does not match it."
+        )
+    return True
+
+
+def _claim_bootstrap(services: Services, now: float) -> bool:
+    """Several nodes may start at once on a new shared store: exactly one creates the admin key.
+
+    A claim older than a minute with no admin key behind it was left by a start that died
+    half-way; it is taken over so the store never ends up without an admin.
+    """
+    store = services.store
+    claim = store.put_meta_if_absent(_META_BOOTSTRAPPED, repr(now))
+    if claim == repr(now):
+        return True
+    if store.list_access_keys(DEFAULT_ACCOUNT_ID, ADMIN_USER):
+        return False
+    try:
+        claimed_at = float(claim)
+    except ValueError:
+        claimed_at = 0.0
+    return now - claimed_at > 60.0
+
+
 def _bootstrap_admin(
     services: Services, environ: Mapping[str, str], credentials_file: Path
 ) -> NewAccessKey | None:
@@ -189,31 +226,23 @@ def _bootstrap_admin(
     if (given_id is None) != (given_secret is None):
         raise StartupError("QKMS_ADMIN_ACCESS_KEY_ID and QKMS_ADMIN_SECRET_ACCESS_KEY go together.")
     if given_id is not None and given_secret is not None:
-        existing = store.get_access_key(given_id)
-        if existing is not None:
-            try:
-                secret = unwrap(
-                    services.root_key,
-                    existing.wrapped_secret,
-                    f"qkms-access-key:{given_id}".encode(),
-                )
-            except CryptoError:
-                secret = b""
-            if secret != given_secret.encode():
-                raise StartupError(
-                    f"access key {given_id} already exists with another secret; "
-                    "QKMS_ADMIN_SECRET_ACCESS_KEY does not match it."
-                )
+        if _admin_key_matches(services, given_id, given_secret):
             return None
-    elif store.get_meta(_META_BOOTSTRAPPED) is not None:
+        store.put_meta_if_absent(_META_BOOTSTRAPPED, repr(now))
+    elif not _claim_bootstrap(services, now):
         return None
     store.ensure_account(DEFAULT_ACCOUNT_ID, now)
     store.ensure_user(DEFAULT_ACCOUNT_ID, ADMIN_USER, now)
     # The bootstrap admin may do everything in its account (issue #3), like an account root.
     put_user_policy(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, ADMIN_POLICY_NAME, ADMIN_POLICY)
-    key = create_access_key(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, given_id, given_secret)
+    try:
+        key = create_access_key(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, given_id, given_secret)
+    except DuplicateError:
+        # Another node, started at the same moment with the same QKMS_ADMIN_*, got there first.
+        if given_id is not None and given_secret is not None:
+            _admin_key_matches(services, given_id, given_secret)
+        return None
     _write_private_file(credentials_file, _credentials_ini(key))
-    store.put_meta_if_absent(_META_BOOTSTRAPPED, str(now))
     return key
 
 

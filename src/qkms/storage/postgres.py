@@ -398,6 +398,50 @@ class PostgresKeyStore:
 
         return self._write(work)
 
+    def set_meta(self, name: str, value: str) -> None:
+        def work(conn: _DeadlineConnection) -> None:
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+        self._write(work)
+
+    def delete_meta(self, name: str) -> None:
+        def work(conn: _DeadlineConnection) -> None:
+            conn.execute("DELETE FROM meta WHERE name = %s", (name,))
+
+        self._write(work)
+
+    # --- root key rotation ------------------------------------------------------------------
+    def list_key_ids(self, after_key_id: str | None, limit: int) -> list[str]:
+        rows = self._read(
+            "SELECT key_id FROM keys WHERE key_id > %s ORDER BY key_id LIMIT %s",
+            (after_key_id or "", limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def list_access_key_ids(self, after_id: str | None, limit: int) -> list[str]:
+        rows = self._read(
+            "SELECT access_key_id FROM access_keys WHERE access_key_id > %s "
+            "ORDER BY access_key_id LIMIT %s",
+            (after_id or "", limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def update_access_key_secret(self, access_key_id: str, wrapped_secret: bytes) -> bool:
+        return self._change_if_any(
+            "UPDATE access_keys SET wrapped_secret = %s WHERE access_key_id = %s",
+            (wrapped_secret, access_key_id),
+            "access_key",
+            access_key_id,
+        )
+
+    def list_import_parameter_key_ids(self) -> list[str]:
+        rows = self._read("SELECT key_id FROM import_parameters ORDER BY key_id")
+        return [str(r[0]) for r in rows]
+
     # --- keys -------------------------------------------------------------------------------
     def insert_key(self, row: KeyRow) -> None:
         def work(conn: _DeadlineConnection) -> None:
