@@ -17,7 +17,7 @@ from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.operations.admin import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.operations.background import ChangeFollower
-from qkms.operations.context import CachedKey, Services
+from qkms.operations.context import CachedKey, KeyGrants, Services
 from qkms.operations.credentials import (
     Credential,
     CredentialResolver,
@@ -25,7 +25,7 @@ from qkms.operations.credentials import (
     create_access_key,
 )
 from qkms.operations.dispatch import InlineGuardedStore
-from qkms.storage.base import DuplicateError, GrantRow, KeyStore, StoreError
+from qkms.storage.base import DuplicateError, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.wire.asgi import QkmsApp, WireSettings
 
@@ -167,7 +167,7 @@ def _services(
         clock=clock,
         key_cache=FreshCache[str, CachedKey](settings.key_cache_size),
         identity_policies=FreshCache[str, tuple[PolicyDocument, ...]](10000),
-        grants=FreshCache[str, tuple[GrantRow, ...]](settings.key_cache_size),
+        grants=FreshCache[str, KeyGrants](settings.key_cache_size),
         aliases=FreshCache[str, str](settings.key_cache_size),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from qkms.crypto import PrivateKey, RootKey
@@ -13,7 +13,7 @@ from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.storage.base import GrantRow, KeyStore
 
-__all__ = ["CachedKey", "OperationContext", "Services"]
+__all__ = ["CachedKey", "KeyGrants", "OperationContext", "Services"]
 
 
 @dataclass(slots=True)
@@ -23,6 +23,23 @@ class CachedKey:
     key: Key
     private_key: PrivateKey | None = None
     policy_document: PolicyDocument | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyGrants:
+    """One key's grants, indexed by grantee: a lookup costs the same with 1 grant or 10,000."""
+
+    operations_by_grantee: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, grants: Iterable[GrantRow]) -> KeyGrants:
+        index: dict[str, set[str]] = {}
+        for grant in grants:
+            index.setdefault(grant.grantee_principal, set()).update(grant.operations)
+        return cls({grantee: frozenset(ops) for grantee, ops in index.items()})
+
+    def allow(self, grantees: Iterable[str], operation: str) -> bool:
+        return any(operation in self.operations_by_grantee.get(g, ()) for g in grantees)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +54,7 @@ class Services:
     # Keyed "<account>:<user>"; evicted by the change feed's "user" entries.
     identity_policies: FreshCache[str, tuple[PolicyDocument, ...]]
     # Keyed by key id; evicted by the change feed's "grant" entries.
-    grants: FreshCache[str, tuple[GrantRow, ...]]
+    grants: FreshCache[str, KeyGrants]
     # "<account>:<alias name>" -> key id; evicted by the change feed's "alias" entries.
     aliases: FreshCache[str, str]
 

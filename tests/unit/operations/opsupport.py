@@ -10,8 +10,8 @@ from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations.admin import ADMIN_POLICY
-from qkms.operations.context import CachedKey, OperationContext, Services
-from qkms.storage import GrantRow, SqliteKeyStore, UserPolicyRow
+from qkms.operations.context import CachedKey, KeyGrants, OperationContext, Services
+from qkms.storage import SqliteKeyStore, UserPolicyRow
 
 ACCOUNT = "111122223333"
 
@@ -35,7 +35,7 @@ def make_services(path: Path, root_key: RootKey, clock: FakeClock) -> Services:
     store.ensure_account(ACCOUNT, clock())
     cache = FreshCache[str, CachedKey](100)
     identity = FreshCache[str, tuple[PolicyDocument, ...]](100)
-    grants = FreshCache[str, tuple[GrantRow, ...]](100)
+    grants = FreshCache[str, KeyGrants](100)
     aliases = FreshCache[str, str](100)
     for fresh in (cache, identity, grants, aliases):
         fresh.confirm_fresh()
