@@ -11,6 +11,13 @@ echo ">> ruff" >&2
 echo ">> mypy --strict" >&2
 .venv/bin/mypy src
 # The console's browser tests drive Debian's Chromium through Playwright (tests/console).
-command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+# Debian packages the tests drive for real: Chromium (console tests) and wrk (benchmark smoke run).
+missing=""
+command -v chromium >/dev/null || missing="$missing chromium"
+command -v wrk >/dev/null || missing="$missing wrk"
+if [ -n "$missing" ]; then
+  echo ">> installing Debian packages:$missing" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
+fi
 echo ">> pytest" >&2
 exec .venv/bin/pytest -n 2 -p no:cacheprovider "$@"

@@ -1,0 +1,69 @@
+"""The benchmark still runs: `python -m benchmarks.run --smoke` completes and prints its table.
+
+No figure is checked (a timed assertion does not belong in the test suite); only that the run
+finishes and prints every expected row. wrk is required: without it the test skips, except under
+CI=true, where it installs wrk (`apt-get install -y wrk`) or fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED_ROWS = [
+    ("in-process", "raw ECDH P-256", None),
+    ("in-process", "raw ECDH P-384", None),
+    *[("SQLite", f"derive {curve}, 1 key", c) for curve in ("P-256", "P-384") for c in (1, 16, 64)],
+    ("SQLite", "DescribeKey", 16),
+    ("SQLite", "CreateKey", 16),
+]
+
+
+def _require_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    if os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, env=env)
+        if shutil.which("wrk"):
+            return
+    message = "wrk is not installed and could not be installed (apt-get install -y wrk)"
+    if in_ci:
+        pytest.fail(f"{message}; CI must run the benchmark smoke test", pytrace=False)
+    pytest.skip(message)
+
+
+def test_benchmark_smoke_run_prints_every_figure(tmp_path: Path) -> None:
+    _require_wrk()
+    markdown = tmp_path / "bench.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--smoke", "--markdown", str(markdown)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    results = done.stdout.split("\nResults", 1)
+    assert len(results) == 2, done.stdout
+    table = results[1]
+    for store, scenario, connections in EXPECTED_ROWS:
+        found = [
+            line
+            for line in table.splitlines()
+            if line.startswith(store)
+            and f" {scenario} " in line
+            and (connections is None or line.split()[len(scenario.split()) + 1] == str(connections))
+        ]
+        assert found, f"no row {store} / {scenario} / {connections} in:\n{table}"
+    assert "e2e/raw" in table
+    assert "Goals (reported, not asserted)" in done.stdout
+    text = markdown.read_text()
+    assert "| Store | Scenario |" in text and "cores" in text
