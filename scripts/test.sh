@@ -9,8 +9,7 @@ echo ">> ruff" >&2
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 echo ">> mypy --strict" >&2
-.venv/bin/mypy src
-# The console's browser tests drive Debian's Chromium through Playwright (tests/console).
+.venv/bin/mypy src tests benchmarks
 # Debian packages the tests drive for real: Chromium (console tests) and wrk (benchmark smoke run).
 missing=""
 command -v chromium >/dev/null || missing="$missing chromium"
