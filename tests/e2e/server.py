@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import http.client
+import ipaddress
 import json
 import os
 import signal
@@ -23,6 +24,10 @@ import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ADMIN_ACCESS_KEY_ID = "QKMSTESTADMIN0000001"
 ADMIN_SECRET = "test-secret-access-key-0123456789abcdefgh"
@@ -204,3 +209,47 @@ def raw_call(
     endpoint: str, target: str, body: bytes | dict[str, Any], **signing: Any
 ) -> RawResponse:
     return send(signed_request(endpoint, target, body, **signing))
+
+
+def admin_cli(server: QkmsServer, *args: str) -> Any:
+    """`qkms admin` on the server's data directory, as an operator would run it; its JSON output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "qkms", "admin", "--data-dir", str(server.data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"qkms admin {' '.join(args)} failed: {result.stderr}"
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A self-signed certificate and key for 127.0.0.1, as PEM files in `tmp`."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +20,14 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer, kms_client, raw_call
+from tests.e2e.server import (
+    ADMIN_ACCESS_KEY_ID,
+    ADMIN_SECRET,
+    QkmsServer,
+    admin_cli,
+    kms_client,
+    raw_call,
+)
 
 ACCOUNT_A = "111122223333"  # the admin's account
 ACCOUNT_B = "444455556666"
@@ -34,19 +39,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
 
 
 # --- helpers shared with the other access-control and grant modules ----------------------------
-
-
-def admin_cli(server: QkmsServer, *args: str) -> Any:
-    """Run `qkms admin` on the server's data directory; its JSON output, or None."""
-    result = subprocess.run(
-        [sys.executable, "-m", "qkms", "admin", "--data-dir", str(server.data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, f"qkms admin {' '.join(args)} failed: {result.stderr}"
-    return json.loads(result.stdout) if result.stdout.strip() else None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,6 @@ import base64
 import datetime
 import functools
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +21,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import QkmsServer, kms_client, raw_call
+from tests.e2e.server import QkmsServer, admin_cli, kms_client, raw_call
 
 pytestmark = pytest.mark.e2e
 
@@ -105,19 +103,6 @@ def list_all_aliases(kms: Any, **arguments: Any) -> list[dict[str, Any]]:
         if not page["Truncated"]:
             return aliases
         marker = {"Marker": page["NextMarker"]}
-
-
-def admin_cli(server: QkmsServer, *args: str) -> Any:
-    """`qkms admin` on the server's data directory, as an operator would run it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "qkms", "admin", "--data-dir", str(server.data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, f"qkms admin {' '.join(args)} failed: {result.stderr}"
-    return json.loads(result.stdout) if result.stdout.strip() else None
 
 
 @dataclass(frozen=True)

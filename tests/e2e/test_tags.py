@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,7 +17,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import QkmsServer, kms_client, raw_call
+from tests.e2e.server import QkmsServer, admin_cli, kms_client, raw_call
 
 pytestmark = pytest.mark.e2e
 
@@ -267,18 +265,6 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer
     qkms = QkmsServer(tmp_path_factory.mktemp("tag-workers") / "data", workers=2).start()
     yield qkms
     qkms.stop()
-
-
-def admin_cli(server: QkmsServer, *args: str) -> Any:
-    result = subprocess.run(
-        [sys.executable, "-m", "qkms", "admin", "--data-dir", str(server.data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, f"qkms admin {' '.join(args)} failed: {result.stderr}"
-    return json.loads(result.stdout) if result.stdout.strip() else None
 
 
 @pytest.fixture(scope="module")
