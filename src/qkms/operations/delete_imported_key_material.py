@@ -13,7 +13,7 @@ from qkms.domain.lifecycle import KeyOperation, delete_imported_material
 from qkms.operations._keys import change_key, key_arn
 from qkms.operations.context import OperationContext
 from qkms.operations.get_parameters_for_import import require_external
-from qkms.operations.import_shapes import (
+from qkms.operations.shapes.key_import import (
     DeleteImportedKeyMaterialRequest,
     DeleteImportedKeyMaterialResponse,
 )

@@ -24,7 +24,7 @@ from qkms.domain.keys import Key, KeyOrigin
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations._keys import key_arn, load_cached_key
 from qkms.operations.context import OperationContext
-from qkms.operations.import_shapes import (
+from qkms.operations.shapes.key_import import (
     GetParametersForImportRequest,
     GetParametersForImportResponse,
 )

@@ -43,7 +43,7 @@ from qkms.domain.lifecycle import KeyOperation, import_material
 from qkms.operations._keys import change_key, key_arn, load_cached_key
 from qkms.operations.context import OperationContext
 from qkms.operations.get_parameters_for_import import require_external
-from qkms.operations.import_shapes import (
+from qkms.operations.shapes.key_import import (
     KEY_MATERIAL_DOES_NOT_EXPIRE,
     KEY_MATERIAL_EXPIRES,
     ImportKeyMaterialRequest,

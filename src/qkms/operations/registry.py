@@ -21,11 +21,6 @@ from qkms.operations.get_key_policy import get_key_policy
 from qkms.operations.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.get_public_key import get_public_key
 from qkms.operations.import_key_material import import_key_material
-from qkms.operations.import_shapes import (
-    DeleteImportedKeyMaterialRequest,
-    GetParametersForImportRequest,
-    ImportKeyMaterialRequest,
-)
 from qkms.operations.list_aliases import list_aliases
 from qkms.operations.list_grants import list_grants
 from qkms.operations.list_key_policies import list_key_policies
@@ -64,6 +59,11 @@ from qkms.operations.shapes import (
     UntagResourceRequest,
     UpdateAliasRequest,
     UpdateKeyDescriptionRequest,
+)
+from qkms.operations.shapes.key_import import (
+    DeleteImportedKeyMaterialRequest,
+    GetParametersForImportRequest,
+    ImportKeyMaterialRequest,
 )
 from qkms.operations.tag_resource import tag_resource
 from qkms.operations.untag_resource import untag_resource

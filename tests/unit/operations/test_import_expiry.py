@@ -16,7 +16,6 @@ from qkms.operations.create_key import create_key
 from qkms.operations.delete_imported_key_material import delete_imported_key_material
 from qkms.operations.describe_key import describe_key
 from qkms.operations.enable_key import enable_key
-from qkms.operations.import_shapes import DeleteImportedKeyMaterialRequest
 from qkms.operations.schedule_key_deletion import schedule_key_deletion
 from qkms.operations.shapes import (
     CreateKeyRequest,
@@ -24,6 +23,7 @@ from qkms.operations.shapes import (
     EnableKeyRequest,
     ScheduleKeyDeletionRequest,
 )
+from qkms.operations.shapes.key_import import DeleteImportedKeyMaterialRequest
 from tests.unit.operations.opsupport import FakeClock
 from tests.unit.operations.test_import_key_material import (
     DAY,

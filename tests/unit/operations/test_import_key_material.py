@@ -32,17 +32,17 @@ from qkms.operations.disable_key import disable_key
 from qkms.operations.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.get_public_key import get_public_key
 from qkms.operations.import_key_material import import_key_material
-from qkms.operations.import_shapes import (
-    GetParametersForImportRequest,
-    GetParametersForImportResponse,
-    ImportKeyMaterialRequest,
-)
 from qkms.operations.shapes import (
     CreateKeyRequest,
     DeriveSharedSecretRequest,
     DescribeKeyRequest,
     DisableKeyRequest,
     GetPublicKeyRequest,
+)
+from qkms.operations.shapes.key_import import (
+    GetParametersForImportRequest,
+    GetParametersForImportResponse,
+    ImportKeyMaterialRequest,
 )
 from tests.unit.operations.opsupport import FakeClock
 
