@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.pg_cluster import descendants
 from tests.e2e.server import QkmsServer, raw_call, signed_request
-from tests.e2e.test_import_key_material import client_wrap, pkcs8
+from tests.import_client import client_wrap, pkcs8
 from tests.storage.postgres_support import drop_schema, new_schema_name, require_postgres
 
 pytestmark = [pytest.mark.e2e]

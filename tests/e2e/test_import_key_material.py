@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import os
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -17,11 +16,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.import_client import client_wrap, pkcs8, spki
 
 CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P256": ec.SECP256R1(),
@@ -30,30 +29,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
 NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
-
-
-def pkcs8(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def spki(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def client_wrap(algorithm: str, public_der: bytes, material: bytes) -> bytes:
-    """Wrap key material as AWS documents for each WrappingAlgorithm."""
-    public = serialization.load_der_public_key(public_der)
-    assert isinstance(public, rsa.RSAPublicKey)
-    digest = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-    oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
-    if algorithm.startswith("RSA_AES_KEY_WRAP"):
-        aes_key = os.urandom(32)  # ephemeral AES-256 key, then RFC 5649 key wrap with padding
-        return public.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
-    return public.encrypt(material, oaep)
 
 
 def create_external(kms: Any, spec: str = "ECC_NIST_P256") -> str:

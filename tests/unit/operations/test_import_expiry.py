@@ -24,13 +24,13 @@ from qkms.operations.shapes import (
     ScheduleKeyDeletionRequest,
 )
 from qkms.operations.shapes.key_import import DeleteImportedKeyMaterialRequest
+from tests.import_client import spki
 from tests.unit.operations.opsupport import FakeClock
 from tests.unit.operations.test_import_key_material import (
     DAY,
     derive,
     do_import,
     external_key,
-    spki,
     state,
 )
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from qkms.crypto import unwrap
 from qkms.domain.arns import canonical_key_arn
@@ -44,6 +42,7 @@ from qkms.operations.shapes.key_import import (
     GetParametersForImportResponse,
     ImportKeyMaterialRequest,
 )
+from tests.import_client import client_wrap, pkcs8, spki
 from tests.unit.operations.opsupport import FakeClock
 
 CURVES: dict[str, ec.EllipticCurve] = {
@@ -53,29 +52,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
 DAY = 86400.0
-
-
-def pkcs8(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def spki(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def client_wrap(algorithm: str, public_der: bytes, material: bytes) -> bytes:
-    public = serialization.load_der_public_key(public_der)
-    assert isinstance(public, rsa.RSAPublicKey)
-    digest = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-    oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
-    if algorithm.startswith("RSA_AES_KEY_WRAP"):
-        aes_key = os.urandom(32)
-        return public.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
-    return public.encrypt(material, oaep)
 
 
 def external_key(ctx: OperationContext, spec: str = "ECC_NIST_P256") -> str:
