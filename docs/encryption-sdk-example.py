@@ -5,7 +5,7 @@ started with `qkms serve --arn-format aws` (the SDK only accepts six-part key AR
 must be created with `--key-usage KEY_AGREEMENT` (the SDK checks that spelling) on one curve:
 ECC_NIST_P256, ECC_NIST_P384 or ECC_NIST_P521.
 
-    export QKMS_ENDPOINT=http://127.0.0.1:8080
+    export QKMS_ENDPOINT=http://127.0.0.1:4580
     export AWS_SHARED_CREDENTIALS_FILE=<data-dir>/credentials AWS_PROFILE=qkms
     python encryption-sdk-example.py <sender-key-arn> <recipient-key-arn>
 """

@@ -2,7 +2,7 @@
 
 Run against a live server, e.g.:
 
-    QKMS_ENDPOINT=http://127.0.0.1:8080 AWS_PROFILE=qkms \
+    QKMS_ENDPOINT=http://127.0.0.1:4580 AWS_PROFILE=qkms \
     AWS_SHARED_CREDENTIALS_FILE=<data-dir>/credentials python docs/import-example.py
 
 Needs boto3 and cryptography. Every step is what you would do against AWS KMS too.
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 kms = boto3.client(
     "kms",
-    endpoint_url=os.environ.get("QKMS_ENDPOINT", "http://127.0.0.1:8080"),
+    endpoint_url=os.environ.get("QKMS_ENDPOINT", "http://127.0.0.1:4580"),
     region_name=os.environ.get("AWS_REGION", "us-east-1"),
 )
 
