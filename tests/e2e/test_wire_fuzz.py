@@ -195,6 +195,7 @@ def test_fuzzed_requests_get_no_server_error(
     assert len(plan) >= 2_000
     assert_every_operation_and_member_is_covered([case for case, _ in signed])
 
+    log_before = len(server.log())
     started = time.monotonic()
     findings, sent = run(server, plan)
     seconds = time.monotonic() - started
@@ -202,6 +203,9 @@ def test_fuzzed_requests_get_no_server_error(
 
     assert findings == [], report(findings, sent, seconds)
     assert sent == len(plan)
+    # A 4xx is not enough if the server logged a crash on the way to it.
+    logged = server.log()[log_before:]
+    assert "Traceback" not in logged and " ERROR " not in logged, logged[-3000:]
     assert seconds < TIME_BUDGET_SECONDS
     assert_still_answers(kms, witness_key)
 
