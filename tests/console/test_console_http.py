@@ -125,8 +125,24 @@ def test_head_and_other_methods(server: QkmsServer) -> None:
 
 
 def test_the_api_is_unchanged(server: QkmsServer, kms: Any) -> None:
-    assert "Keys" in kms.list_keys()
-    assert get(server, "/")[0] == 404  # GET / is still not the API
+    # Serving the console must leave the API as it was: a key it creates is listed and
+    # described, with the API's own headers and none of the console's page policy.
+    created = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+    listed = kms.list_keys(Limit=1000)
+    assert {"KeyId": created["KeyId"], "KeyArn": created["Arn"]} in listed["Keys"]
+    described = kms.describe_key(KeyId=created["Arn"])["KeyMetadata"]
+    assert (described["KeyId"], described["KeyState"]) == (created["KeyId"], "Enabled")
+    headers = listed["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"] == "application/x-amz-json-1.1"
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-amzn-requestid"] == listed["ResponseMetadata"]["RequestId"]
+    assert "content-security-policy" not in headers
+    status, headers, body = get(server, "/")  # GET / is still not the API, nor the console
+    assert (status, headers["content-type"], body) == (
+        404,
+        "application/json",
+        b'{"message":"Not Found"}',
+    )
 
 
 def test_pages_have_nothing_inline() -> None:

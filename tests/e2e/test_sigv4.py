@@ -148,6 +148,35 @@ def test_target_header_tampered_after_signing(server: QkmsServer) -> None:
     assert_raw_error(request, "InvalidSignatureException")
 
 
+def with_signature(request: AWSRequest, change: Callable[[str], str]) -> AWSRequest:
+    header = authorization(request)
+    changed = re.sub(r"Signature=([0-9a-f]{64})$", lambda m: "Signature=" + change(m[1]), header)
+    assert changed != header
+    return replace_authorization(request, changed)
+
+
+def test_signature_with_its_last_hex_digit_flipped(server: QkmsServer) -> None:
+    request = list_keys_request(server)
+    assert send(request).status == 200  # the very same request, unchanged, is accepted
+    last_flipped = with_signature(request, lambda sig: sig[:-1] + format(int(sig[-1], 16) ^ 1, "x"))
+    message = assert_raw_error(last_flipped, "InvalidSignatureException")
+    assert "signature we calculated does not match" in message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda sig: sig + "0", lambda sig: sig[:-1]],
+    ids=["one-extra-character", "last-character-missing"],
+)
+def test_signature_one_character_too_long_or_short(
+    server: QkmsServer, change: Callable[[str], str]
+) -> None:
+    request = list_keys_request(server)
+    assert send(request).status == 200
+    message = assert_raw_error(with_signature(request, change), "IncompleteSignatureException")
+    assert message == "Signature must be 64 hexadecimal characters."
+
+
 def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import cast
 
 import pytest
@@ -13,6 +15,7 @@ from qkms.crypto import (
     GeneratedKeyPair,
     PeerKeyError,
     PeerKeyProblem,
+    PrivateKey,
     PrivateKeyError,
     derive_shared_secret,
     generate_key_pair,
@@ -23,6 +26,7 @@ from qkms.crypto.curves import CURVE_PARAMETERS
 
 DER = serialization.Encoding.DER
 SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
+PKCS8 = serialization.PrivateFormat.PKCS8
 EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")
 SECP224R1_OID = bytes.fromhex("06052b81040021")
 
@@ -202,20 +206,162 @@ def test_non_bytes_input_is_a_peer_key_error() -> None:
     assert raised.value.reason is PeerKeyProblem.NOT_DER_SPKI
 
 
+# --- every truncation and byte flip of a key, each with its own expected outcome -------------
+
+# y^2 = x^3 + a*x + b: a is -3 on the NIST curves and 0 on secp256k1 (SEC 2 §2.4, §2.4.1);
+# b is worked out from a known point, so the check needs no further constants.
+CURVE_A = {Curve.P256: -3, Curve.P384: -3, Curve.P521: -3, Curve.SECP256K1: 0}
+
+
+@dataclass(frozen=True)
+class Mangled:
+    label: str
+    spki_der: bytes
+    # The PeerKeyProblem it must be refused with, or None if it is a valid key...
+    reason: PeerKeyProblem | None
+    # ...in which case this is the secret it must give with the test's private key.
+    secret: bytes | None = None
+
+
+class Oracle:
+    """What every variant of one SPKI must give, worked out from DER and the curve equation
+    rather than from the code under test."""
+
+    def __init__(self, curve: Curve, compressed: bool) -> None:
+        self.curve = curve
+        self.params = CURVE_PARAMETERS[curve]
+        # Fixed scalars: the same variants, and outcomes, on every run.
+        peer_scalar = int.from_bytes(hashlib.sha256(b"peer " + curve.value.encode()).digest()) >> 8
+        own_scalar = int.from_bytes(hashlib.sha256(b"own " + curve.value.encode()).digest()) >> 8
+        peer = ec.derive_private_key(peer_scalar, self.params.ec_curve).public_key()
+        self.own = ec.derive_private_key(own_scalar, self.params.ec_curve)
+        numbers = peer.public_numbers()
+        p, a = self.params.field_prime, CURVE_A[curve]
+        self.b = (numbers.y**2 - numbers.x**3 - a * numbers.x) % p
+        self.point = _point(peer.public_bytes(DER, SPKI), compressed)
+        self.compressed = compressed
+        algorithm = EC_PUBLIC_KEY_OID + self.params.oid_der
+        algorithm_tlv = _tlv(0x30, algorithm)
+        bits_tlv = _tlv(0x03, b"\x00" + self.point)
+        self.der = _tlv(0x30, algorithm_tlv + bits_tlv)
+        if not compressed:
+            assert self.der == peer.public_bytes(DER, SPKI)  # our layout is cryptography's
+        # Where each field of the SPKI starts, in order.
+        algorithm_at = len(self.der) - len(algorithm_tlv) - len(bits_tlv)
+        ec_oid_at = algorithm_at + len(algorithm_tlv) - len(algorithm)
+        curve_oid_at = ec_oid_at + len(EC_PUBLIC_KEY_OID)
+        bits_at = curve_oid_at + len(self.params.oid_der)
+        self.curve_oid_at = curve_oid_at
+        self.point_at = len(self.der) - len(self.point)
+        self.unused_bits_at = self.point_at - 1
+        self.fields = [
+            (0, "outer tag and length"),
+            (algorithm_at, "algorithm tag and length"),
+            (ec_oid_at, "id-ecPublicKey tag"),
+            (ec_oid_at + 1, "id-ecPublicKey length"),
+            (ec_oid_at + 2, "id-ecPublicKey"),
+            (curve_oid_at, "curve OID tag"),
+            (curve_oid_at + 1, "curve OID length"),
+            (curve_oid_at + 2, "curve OID"),
+            (bits_at, "bit string tag and length"),
+            (self.unused_bits_at, "unused bits"),
+            (self.point_at, "point format"),
+            (self.point_at + 1, "coordinates"),
+        ]
+
+    def field(self, index: int) -> str:
+        return [name for start, name in self.fields if start <= index][-1]
+
+    def variants(self) -> list[Mangled]:
+        refused_as_not_der = [
+            Mangled(f"cut-{cut}", self.der[:cut], PeerKeyProblem.NOT_DER_SPKI)
+            for cut in range(len(self.der))
+        ]
+        flipped = [
+            self.flipped(index, flip)
+            for index in range(len(self.der))
+            for flip in (0x01, 0x80, 0xFF)
+        ]
+        return refused_as_not_der + flipped
+
+    def flipped(self, index: int, flip: int) -> Mangled:
+        new = self.der[index] ^ flip
+        der = self.der[:index] + bytes([new]) + self.der[index + 1 :]
+        field = self.field(index)
+        label = f"{field}@{index}^{flip:#04x}"
+        match field:
+            case "id-ecPublicKey":
+                reason = PeerKeyProblem.NOT_EC_KEY
+            case "id-ecPublicKey length":
+                # A shorter short-form length reads a shorter, other OID; any other change
+                # leaves bytes that are not DER.
+                shorter = new < len(EC_PUBLIC_KEY_OID) - 2
+                reason = PeerKeyProblem.NOT_EC_KEY if shorter else PeerKeyProblem.NOT_DER_SPKI
+            case "curve OID tag":
+                reason = PeerKeyProblem.UNSUPPORTED_CURVE  # parameters that are no named curve
+            case "curve OID":
+                oid = der[self.curve_oid_at : self.curve_oid_at + len(self.params.oid_der)]
+                other = {c.oid_der: curve for curve, c in CURVE_PARAMETERS.items()}.get(oid)
+                reason = (
+                    PeerKeyProblem.UNSUPPORTED_CURVE
+                    if other is None
+                    else PeerKeyProblem.WRONG_CURVE
+                )
+            case "unused bits":
+                reason = PeerKeyProblem.INVALID_ENCODING  # a point is whole octets
+            case "point format" | "coordinates":
+                return self.point_outcome(label, der, der[self.point_at :])
+            case _:  # tags and lengths of the SEQUENCEs, BIT STRING and curve OID
+                reason = PeerKeyProblem.NOT_DER_SPKI
+        return Mangled(label, der, reason)
+
+    def point_outcome(self, label: str, der: bytes, point: bytes) -> Mangled:
+        """SEC 1 §2.3.4: the format byte, then field elements, then the curve equation."""
+        size, p = self.params.field_length, self.params.field_prime
+        expected_format = {0x02, 0x03} if self.compressed else {0x04}
+        if point[0] not in expected_format:
+            return Mangled(label, der, PeerKeyProblem.INVALID_ENCODING)
+        coordinates = [int.from_bytes(point[i : i + size]) for i in range(1, len(point), size)]
+        if any(c >= p for c in coordinates):
+            return Mangled(label, der, PeerKeyProblem.INVALID_ENCODING)
+        x = coordinates[0]
+        rhs = (x**3 + CURVE_A[self.curve] * x + self.b) % p
+        on_curve = (
+            pow(rhs, (p - 1) // 2, p) in (0, 1)  # a square: some y solves it
+            if self.compressed
+            else coordinates[1] ** 2 % p == rhs
+        )
+        if not on_curve:
+            return Mangled(label, der, PeerKeyProblem.POINT_NOT_ON_CURVE)
+        peer = ec.EllipticCurvePublicKey.from_encoded_point(self.params.ec_curve, point)
+        return Mangled(label, der, None, self.own.exchange(ec.ECDH(), peer))
+
+    def own_private_key(self) -> PrivateKey:
+        pkcs8 = self.own.private_bytes(DER, PKCS8, serialization.NoEncryption())
+        return load_private_key(pkcs8, self.curve)
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["uncompressed", "compressed"])
 @pytest.mark.parametrize("curve", list(Curve), ids=lambda curve: curve.value)
-def test_no_library_exception_escapes_for_mangled_keys(curve: Curve) -> None:
-    der = generate_key_pair(curve).public_spki_der
-    variants = [der[:cut] for cut in range(len(der))]
-    variants += [
-        der[:i] + bytes([der[i] ^ flip]) + der[i + 1 :]
-        for i in range(len(der))
-        for flip in (0x01, 0x80, 0xFF)
-    ]
-    for variant in variants:
+def test_every_mangled_key_gets_its_own_outcome(curve: Curve, compressed: bool) -> None:
+    oracle = Oracle(curve, compressed)
+    private_key = oracle.own_private_key()
+    wrong: list[str] = []
+    for variant in oracle.variants():
         try:
-            load_peer_public_key(variant, curve)
-        except PeerKeyError:
-            pass
+            peer = load_peer_public_key(variant.spki_der, curve)
+        except PeerKeyError as error:  # any other exception fails the test as it escapes
+            if error.reason is not variant.reason:
+                wrong.append(f"{variant.label}: refused as {error.reason}, not {variant.reason}")
+            continue
+        if variant.reason is not None:
+            wrong.append(f"{variant.label}: accepted, should be refused as {variant.reason}")
+        elif derive_shared_secret(private_key, peer) != variant.secret:
+            wrong.append(f"{variant.label}: accepted with the wrong secret")
+    assert wrong == []
+    accepted = [v for v in oracle.variants() if v.reason is None]
+    # The compressed form's 0x02 <-> 0x03 flip is the other point with that x: still valid.
+    assert any(v.label.startswith("point format") for v in accepted) == compressed
 
 
 def test_every_reason_has_its_own_message() -> None:

@@ -20,7 +20,11 @@ from qkms.operations.dispatch import (
     store_errors_as_kms,
 )
 from qkms.operations.registry import OPERATIONS
-from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest
+from qkms.operations.shapes import (
+    CreateKeyRequest,
+    DeriveSharedSecretRequest,
+    DeriveSharedSecretResponse,
+)
 from qkms.storage.base import StoreTimeoutError
 
 
@@ -73,7 +77,11 @@ def test_a_cold_cache_would_block_and_a_warm_one_answers_without_the_store(
     counting.calls.clear()
     again = execute_inline(derive, ctx, request)  # now entirely from the caches
     assert counting.calls == []
-    assert type(again) is type(first)
+    # The same key and peer: the caches must give exactly what the store-backed call gave.
+    assert isinstance(first, DeriveSharedSecretResponse)
+    assert first.key_id.endswith(f":key/{key_id}")
+    assert len(first.shared_secret or b"") == 32
+    assert again == first
 
 
 def test_the_guard_is_lifted_after_the_call() -> None:

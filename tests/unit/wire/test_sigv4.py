@@ -266,6 +266,47 @@ def test_uppercase_hex_signature_is_the_same_signature() -> None:
     assert make_verifier().verify(with_header(request, "authorization", upper)).region
 
 
+def with_signature(request: SignedRequest, change: Callable[[str], str]) -> SignedRequest:
+    """The request with its Authorization header's Signature value replaced by `change(it)`."""
+    auth = header(request, "authorization")
+    changed = re.sub(r"Signature=([0-9a-f]{64})$", lambda m: "Signature=" + change(m[1]), auth)
+    assert changed != auth
+    return with_header(request, "authorization", changed)
+
+
+def flip_hex_digit(signature: str, position: int) -> str:
+    flipped = format(int(signature[position], 16) ^ 0x1, "x")
+    return signature[:position] + flipped + signature[position + 1 :]
+
+
+@pytest.mark.parametrize("position", [63, 62, 32, 31, 0], ids=lambda p: f"digit-{p}")
+def test_one_wrong_hex_digit_anywhere_is_invalid_signature(position: int) -> None:
+    # The last digits matter as much as the first: a compare that stops early (or compares a
+    # prefix) would accept these.
+    request = sign()
+    assert make_verifier().verify(request).access_key_id == AKID
+    with pytest.raises(InvalidSignatureException) as caught:
+        make_verifier().verify(with_signature(request, lambda sig: flip_hex_digit(sig, position)))
+    assert caught.value.message == MISMATCH
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda sig: sig + "0", id="one-extra-character"),
+        pytest.param(lambda sig: sig + sig[-1], id="last-character-repeated"),
+        pytest.param(lambda sig: sig[:-1], id="last-character-missing"),
+        pytest.param(lambda sig: sig[:32], id="first-half-only"),
+    ],
+)
+def test_signature_of_the_wrong_length_is_refused(change: Callable[[str], str]) -> None:
+    request = sign()
+    assert make_verifier().verify(request).access_key_id == AKID
+    with pytest.raises(IncompleteSignatureException) as caught:
+        make_verifier().verify(with_signature(request, change))
+    assert caught.value.message == "Signature must be 64 hexadecimal characters."
+
+
 # --- credentials ---------------------------------------------------------------------------------
 
 
