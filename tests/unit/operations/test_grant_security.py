@@ -292,3 +292,22 @@ def test_a_grant_to_the_account_root_needs_an_identity_policy_too(services: Serv
     assert derive_outcome(una, key_id, grant_tokens=token) == "AccessDeniedException"
     assert derive_outcome(vic, key_id) == "ok"
     assert derive_outcome(vic, key_id, grant_tokens=token) == "ok"
+
+
+def test_a_grant_with_retire_grant_retires_itself_but_no_other_grant(services: Services) -> None:
+    """AWS "Retiring and revoking grants": the grantee may retire *the* grant that includes
+    RetireGrant; that operation is no licence over the other grants on the key."""
+    add_user(services, "ollie")
+    add_user(services, "grace")
+    key_id = new_key(services)
+    own = grant(services, key_id, f"arn:verenc:{ACCOUNT}:user/ollie", "RetireGrant")
+    other = grant(services, key_id, f"arn:verenc:{ACCOUNT}:user/grace", "DeriveSharedSecret")
+    ollie = user_ctx(services, "ollie")
+    for request in (
+        RetireGrantRequest(key_id=key_id, grant_id=other.grant_id),
+        RetireGrantRequest(grant_token=other.grant_token),
+    ):
+        assert outcome(lambda: retire_grant(ollie, request)) == "AccessDeniedException"  # noqa: B023
+    assert sorted(grant_ids(services, key_id)) == sorted([own.grant_id, other.grant_id])
+    retire_grant(ollie, RetireGrantRequest(grant_token=own.grant_token))
+    assert grant_ids(services, key_id) == [other.grant_id]
