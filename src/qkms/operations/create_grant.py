@@ -27,7 +27,11 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
     if request.retiring_principal is not None:
         context["kms:RetiringPrincipal"] = request.retiring_principal
     # A grant's CreateGrant permission reaches only grants within that grant's operations
-    # (`qkms.domain.grants.grant_permits`); a policy's is bounded by its conditions alone.
+    # (`qkms.domain.grants.grant_permits`; KMS guide, "Granting CreateGrant permission"); a
+    # policy's is bounded by its conditions alone. Beyond it the caller gets the plain
+    # AccessDeniedException "User: <arn> is not authorized to perform: kms:CreateGrant on
+    # resource: <key arn>" (AWS's wording, as in awsdocs/iam-user-guide#119): AWS documents no
+    # other text for this case, and a message naming the parent grant would say more than needed.
     cached = load_cached_key(
         ctx,
         request.key_id,
