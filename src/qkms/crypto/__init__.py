@@ -1,4 +1,4 @@
-"""QKMS's recipe layer over `cryptography`: curves, ECDH, key wrapping, randomness (STYLE §7)."""
+"""QKMS's recipe layer over `cryptography`: curves, ECDH, wrapping, tokens (STYLE §7)."""
 
 from qkms.crypto.curves import Curve
 from qkms.crypto.ecdh import (
@@ -17,6 +17,12 @@ from qkms.crypto.errors import (
     PrivateKeyError,
     RootKeyError,
     UnwrapError,
+)
+from qkms.crypto.grant_tokens import (
+    GrantTokenClaims,
+    GrantTokenError,
+    open_grant_token,
+    seal_grant_token,
 )
 from qkms.crypto.key_import import (
     ImportedPrivateKey,
@@ -40,6 +46,8 @@ __all__ = [
     "CryptoError",
     "Curve",
     "GeneratedKeyPair",
+    "GrantTokenClaims",
+    "GrantTokenError",
     "ImportToken",
     "ImportTokenError",
     "ImportUnwrapError",
@@ -62,9 +70,11 @@ __all__ = [
     "load_peer_public_key",
     "load_private_key",
     "new_token_id",
+    "open_grant_token",
     "open_import_token",
     "random_bytes",
     "random_token",
+    "seal_grant_token",
     "seal_import_token",
     "unwrap",
     "unwrap_key_material",

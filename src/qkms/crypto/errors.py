@@ -6,7 +6,9 @@ Hierarchy::
     ├── PeerKeyError       a caller's public key is unusable; `reason` says why (PeerKeyProblem)
     ├── PrivateKeyError    a stored private key blob does not parse, or is of another curve
     ├── UnwrapError        a wrapped blob cannot be opened under this root key
-    └── RootKeyError       root key material of the wrong size or encoding
+    ├── RootKeyError       root key material of the wrong size or encoding
+    ├── ImportTokenError   an import token that is malformed or not ours (`key_import`)
+    └── GrantTokenError    a grant token that is malformed, altered or not ours (`grant_tokens`)
 
 Messages are fixed texts that may name curves, formats or key check values, never key bytes,
 secrets or the caller's input.

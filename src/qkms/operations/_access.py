@@ -8,14 +8,12 @@ and the request's condition keys, and turns a denial into the right error.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 from collections.abc import Mapping, Sequence
 
+from qkms.crypto import GrantTokenClaims
 from qkms.domain.errors import (
     AccessDeniedException,
-    InvalidGrantTokenException,
     MalformedPolicyDocumentException,
     NotFoundException,
 )
@@ -30,6 +28,7 @@ from qkms.domain.policy import (
     default_key_policy,
     parse_policy,
 )
+from qkms.operations._grant_tokens import read_grant_token, token_grant
 from qkms.operations.context import CachedKey, KeyGrants, OperationContext
 
 __all__ = [
@@ -37,33 +36,14 @@ __all__ = [
     "authorize_account_action",
     "authorize_key_action",
     "caller_principal_arns",
-    "decode_grant_token",
-    "encode_grant_token",
     "identity_policies",
     "key_policy_document",
     "request_facts",
 ]
 
-_GRANT_TOKEN_PREFIX = b"qkms-grant-token-v1:"
-
 
 class KeyNotVisible(NotFoundException):
     """A key the caller may not see; `_keys` answers it exactly as a key that does not exist."""
-
-
-def encode_grant_token(grant_id: str) -> str:
-    return base64.urlsafe_b64encode(_GRANT_TOKEN_PREFIX + grant_id.encode()).decode()
-
-
-def decode_grant_token(token: str) -> str:
-    """The grant id a token names; InvalidGrantTokenException if it is no token of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(token.encode())
-    except (binascii.Error, ValueError):
-        raw = b""
-    if not raw.startswith(_GRANT_TOKEN_PREFIX) or len(raw) == len(_GRANT_TOKEN_PREFIX):
-        raise InvalidGrantTokenException("The grant token is not valid.")
-    return raw[len(_GRANT_TOKEN_PREFIX) :].decode("ascii", "replace")
 
 
 def caller_principal_arns(ctx: OperationContext) -> frozenset[str]:
@@ -131,23 +111,38 @@ def _key_grants(ctx: OperationContext, key: Key) -> KeyGrants:
 
 
 def _grant_allows(
-    ctx: OperationContext, key: Key, operation: str, token_grant_ids: Sequence[str]
+    ctx: OperationContext,
+    key: Key,
+    facts: RequestFacts,
+    tokens: Sequence[GrantTokenClaims],
+    new_grant_operations: frozenset[str] | None,
 ) -> bool:
-    """Whether a grant lets the caller do `operation`; consulted only when policies do not."""
+    """Whether a grant lets the caller do `facts.action`; consulted only when policies do not.
+
+    A grant is for its own key only: a token vouching for a grant on another key is passed
+    over, whoever presents it.
+    """
+    operation = facts.action.removeprefix("kms:")
     principals = caller_principal_arns(ctx)
     roots = _account_root_spellings(ctx)
     indexes = [_key_grants(ctx, key)]
     # A grant token makes its grant usable at once, before the change feed has carried it
-    # here: read that grant straight from the store. A well-formed token of a retired or
-    # revoked grant grants nothing (AccessDenied, as AWS answers).
-    tokened = [ctx.services.store.get_grant(grant_id) for grant_id in token_grant_ids]
-    indexes.append(KeyGrants.of(g for g in tokened if g is not None and g.key_id == key.key_id))
-    if any(index.allow(principals, operation) for index in indexes):
+    # here: read that grant straight from the store. A valid token of a retired or revoked
+    # grant grants nothing (AccessDenied, as AWS answers).
+    tokened = [
+        token_grant(ctx, claims)
+        for claims in tokens
+        if claims.key_id == key.key_id and claims.key_account_id == key.account_id
+    ]
+    indexes.append(KeyGrants.of(g for g in tokened if g is not None))
+    if any(index.allow(principals, operation, new_grant_operations) for index in indexes):
         return True
-    # A grant to an account root is a grant to that account, whose administrators pass it on
-    # with identity policies (AWS "Grants in AWS KMS"): a user needs its identity policy too.
-    if any(index.allow(roots, operation) for index in indexes):
-        facts = request_facts(ctx, f"kms:{operation}", key)
+    # A grant to an account root is a grant to that account: naming an account "delegates
+    # authority to the account", whose identities get access only where their IAM policies
+    # explicitly allow it (IAM User Guide, "AWS JSON policy elements: Principal", section
+    # "AWS account principals"). So a user needs its identity policy too, evaluated on the
+    # very facts of this request (CreateGrant's kms:GrantOperations included).
+    if any(index.allow(roots, operation, new_grant_operations) for index in indexes):
         return decide_account_action(identity_policies(ctx), facts).is_allowed
     return False
 
@@ -207,21 +202,32 @@ def authorize_key_action(
     operation: str,
     grant_tokens: Sequence[str] = (),
     extra_context: Mapping[str, ContextValue] | None = None,
+    new_grant_operations: frozenset[str] | None = None,
+    consult_grants: bool = True,
 ) -> None:
-    """Raise unless the caller may do `operation` (e.g. "DeriveSharedSecret") on the key."""
+    """Raise unless the caller may do `operation` (e.g. "DeriveSharedSecret") on the key.
+
+    `new_grant_operations`: for CreateGrant, the operations of the grant being created, which
+    a grant's CreateGrant permission bounds. `consult_grants=False` asks the policies alone
+    (RetireGrant: a grant's RetireGrant operation is for retiring that grant only).
+    """
     key = cached.key
     action = f"kms:{operation}"
     key_arn = ctx.services.arns.key_arn(key.account_id, key.key_id)
     policy = key_policy_document(ctx, cached)
     facts = request_facts(ctx, action, key, extra_context)
-    token_grant_ids = [decode_grant_token(token) for token in grant_tokens]  # format first
+    tokens = [read_grant_token(ctx, token) for token in grant_tokens]  # authentic first
     allowed = False
     if policy is not None:
         identity = identity_policies(ctx)
         decision = decide_key_access(policy, identity, facts, key.account_id)
         # Grants are looked at only when the policies alone do not allow, so the common case
         # never pays for them; an explicit Deny still wins over a grant in `decide_key_access`.
-        if not decision.is_allowed and _grant_allows(ctx, key, operation, token_grant_ids):
+        if (
+            not decision.is_allowed
+            and consult_grants
+            and _grant_allows(ctx, key, facts, tokens, new_grant_operations)
+        ):
             decision = decide_key_access(policy, identity, facts, key.account_id, grant_allows=True)
         allowed = decision.is_allowed
     if allowed:

@@ -92,8 +92,13 @@ def load_cached_key(
     operation: KeyOperation,
     grant_tokens: Sequence[str] | None = None,
     extra_context: Mapping[str, ContextValue] | None = None,
+    new_grant_operations: frozenset[str] | None = None,
+    consult_grants: bool = True,
 ) -> CachedKey:
-    """Resolve, load (from the fresh cache or the store), authorize and state-check a key."""
+    """Resolve, load (from the fresh cache or the store), authorize and state-check a key.
+
+    `new_grant_operations` and `consult_grants` are passed to `authorize_key_action`.
+    """
     services = ctx.services
     key_id, named_account = _resolve_key_id(ctx, key_ref)
     cached = services.key_cache.get(key_id)
@@ -110,7 +115,15 @@ def load_cached_key(
         cached = CachedKey(cached.key.as_of(services.clock()))
     _check_visible(ctx, cached.key, key_ref, named_account)
     try:
-        authorize_key_action(ctx, cached, operation.value, grant_tokens or (), extra_context)
+        authorize_key_action(
+            ctx,
+            cached,
+            operation.value,
+            grant_tokens or (),
+            extra_context,
+            new_grant_operations=new_grant_operations,
+            consult_grants=consult_grants,
+        )
     except KeyNotVisible:
         raise _invisible(ctx, key_ref) from None
     check_state(cached.key, operation, key_arn(ctx, cached.key))

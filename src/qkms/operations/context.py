@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from qkms.crypto import PrivateKey, RootKey
 from qkms.domain.arns import Arns
 from qkms.domain.cache import FreshCache
+from qkms.domain.grants import grant_permits
 from qkms.domain.keys import Key
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
@@ -27,19 +28,32 @@ class CachedKey:
 
 @dataclass(frozen=True, slots=True)
 class KeyGrants:
-    """One key's grants, indexed by grantee: a lookup costs the same with 1 grant or 10,000."""
+    """One key's grants, indexed by grantee: a lookup costs the same with 1 grantee or 10,000.
 
-    operations_by_grantee: Mapping[str, frozenset[str]]
+    Each grant's operations stay a set of their own, never pooled per grantee: what a grant
+    may hand on through CreateGrant is bounded by that one grant (`qkms.domain.grants`).
+    """
+
+    operations_by_grantee: Mapping[str, tuple[frozenset[str], ...]]
 
     @classmethod
     def of(cls, grants: Iterable[GrantRow]) -> KeyGrants:
-        index: dict[str, set[str]] = {}
+        index: dict[str, set[frozenset[str]]] = {}
         for grant in grants:
-            index.setdefault(grant.grantee_principal, set()).update(grant.operations)
-        return cls({grantee: frozenset(ops) for grantee, ops in index.items()})
+            index.setdefault(grant.grantee_principal, set()).add(frozenset(grant.operations))
+        return cls({grantee: tuple(sets) for grantee, sets in index.items()})
 
-    def allow(self, grantees: Iterable[str], operation: str) -> bool:
-        return any(operation in self.operations_by_grantee.get(g, ()) for g in grantees)
+    def allow(
+        self,
+        grantees: Iterable[str],
+        operation: str,
+        new_grant_operations: frozenset[str] | None = None,
+    ) -> bool:
+        return any(
+            grant_permits(operations, operation, new_grant_operations)
+            for grantee in grantees
+            for operations in self.operations_by_grantee.get(grantee, ())
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import secrets
 
 from qkms.domain.errors import DryRunOperationException, ValidationException
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._access import encode_grant_token
+from qkms.operations._grant_tokens import issue_grant_token
 from qkms.operations._grants import check_grant_operations, check_principal, principal_spellings
 from qkms.operations._keys import key_arn, load_cached_key
 from qkms.operations.context import OperationContext
@@ -26,8 +26,19 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
     }
     if request.retiring_principal is not None:
         context["kms:RetiringPrincipal"] = request.retiring_principal
+    # A grant's CreateGrant permission reaches only grants within that grant's operations
+    # (`qkms.domain.grants.grant_permits`; KMS guide, "Granting CreateGrant permission"); a
+    # policy's is bounded by its conditions alone. Beyond it the caller gets the plain
+    # AccessDeniedException "User: <arn> is not authorized to perform: kms:CreateGrant on
+    # resource: <key arn>" (AWS's wording, as in awsdocs/iam-user-guide#119): AWS documents no
+    # other text for this case, and a message naming the parent grant would say more than needed.
     cached = load_cached_key(
-        ctx, request.key_id, KeyOperation.CREATE_GRANT, request.grant_tokens, context
+        ctx,
+        request.key_id,
+        KeyOperation.CREATE_GRANT,
+        request.grant_tokens,
+        context,
+        new_grant_operations=frozenset(operations),
     )
     key = cached.key
     check_principal(ctx, "GranteePrincipal", grantee)
@@ -57,25 +68,24 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
                         "The request would have succeeded, but the DryRun option is set."
                     )
                 return CreateGrantResponse(
-                    grant_token=encode_grant_token(existing.grant_id), grant_id=existing.grant_id
+                    grant_token=issue_grant_token(ctx, existing), grant_id=existing.grant_id
                 )
     if request.dry_run:
         raise DryRunOperationException(
             "The request would have succeeded, but the DryRun option is set."
         )
     grant_id = secrets.token_hex(32)  # 64 hex characters, like AWS grant ids
-    store.insert_grant(
-        GrantRow(
-            grant_id=grant_id,
-            key_id=key.key_id,
-            key_account_id=key.account_id,
-            name=request.name,
-            grantee_principal=grantee,
-            retiring_principal=request.retiring_principal,
-            operations=tuple(operations),
-            issuing_account=ctx.caller.account_id,
-            creation_date=ctx.services.clock(),
-        )
+    grant = GrantRow(
+        grant_id=grant_id,
+        key_id=key.key_id,
+        key_account_id=key.account_id,
+        name=request.name,
+        grantee_principal=grantee,
+        retiring_principal=request.retiring_principal,
+        operations=tuple(operations),
+        issuing_account=ctx.caller.account_id,
+        creation_date=ctx.services.clock(),
     )
+    store.insert_grant(grant)
     ctx.services.grants.evict(key.key_id)
-    return CreateGrantResponse(grant_token=encode_grant_token(grant_id), grant_id=grant_id)
+    return CreateGrantResponse(grant_token=issue_grant_token(ctx, grant), grant_id=grant_id)
