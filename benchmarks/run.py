@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from benchmarks.raw_ecdh import CURVES, raw_ecdh_rate
-from benchmarks.server import BenchError, BenchServer, Signer
+from benchmarks.server import RAISED_QUOTAS, BenchError, BenchServer, Signer
 from benchmarks.wrk import WrkResult, ensure_wrk, run_wrk, write_requests
 
 ACCOUNT = "111122223333"
@@ -247,8 +247,10 @@ def _rss_note(report: Report, store: str, server: BenchServer, when: str) -> flo
 
 
 @contextmanager
-def _server(work: Path, name: str, workers: int, database_url: str | None) -> Iterator[BenchServer]:
-    server = BenchServer(work / name, workers, database_url)
+def _server(
+    work: Path, name: str, workers: int, database_url: str | None, throttle: str = RAISED_QUOTAS
+) -> Iterator[BenchServer]:
+    server = BenchServer(work / name, workers, database_url, throttle=throttle)
     try:
         server.start()
         yield server
@@ -651,6 +653,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="qkms-bench-") as tmp:
         work = Path(tmp)
         bench_store(report, "SQLite", None, args, work)
+        report.note(f"quotas for the figures above: --throttle {RAISED_QUOTAS} (buckets consulted)")
+        from benchmarks.throttling import bench_throttling  # it builds on this module's helpers
+
+        bench_throttling(report, args, work)
         if not args.skip_postgres:
             bench_postgres(report, args, work)
 

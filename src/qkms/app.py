@@ -27,6 +27,7 @@ from qkms.operations.credentials import (
 from qkms.operations.dispatch import InlineGuardedStore
 from qkms.storage.base import DuplicateError, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
+from qkms.throttling import RateLimiter
 from qkms.wire.asgi import QkmsApp, WireSettings
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
 ADMIN_USER = "admin"
 _ROOT_KEY_FILE = "root.key"
 _CREDENTIALS_FILE = "credentials"
+_THROTTLE_FILE = "throttle.buckets"  # the node's shared token buckets (qkms.throttling.shared)
 _META_ROOT_KCV = "root_key_check_value"
 _META_BOOTSTRAPPED = "admin_bootstrapped"
 _log = logging.getLogger("qkms")
@@ -313,12 +315,16 @@ def build_app(
         # embedded SQLite store the file alone is the trail (a copy would double the fsyncs).
         mirror=store if settings.database_url is not None else None,
     )
+    throttle = settings.throttle_config
     return QkmsApp(
         services=services,
         credentials=CredentialResolver(services, credential_cache),
         follower=ChangeFollower(services, credential_cache),
         settings=WireSettings(store_deadline_seconds=settings.store_timeout),
         audit=audit,
+        limiter=RateLimiter.open(throttle, settings.data_dir / _THROTTLE_FILE)
+        if throttle.enabled
+        else None,
     )
 
 

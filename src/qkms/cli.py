@@ -171,6 +171,14 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         default=defaults.audit_backups,
         help="rotated audit logs kept (default %(default)s)",
     )
+    serve.add_argument(
+        "--throttle",
+        action="append",
+        metavar="CLASS=RATE",
+        help="override an AWS request quota (requests/s per account, 0 = unlimited; '*' for "
+        "every class), repeatable or comma-separated; 'off' disables throttling "
+        "(default: AWS KMS's default quotas)",
+    )
     add_admin_commands(commands, defaults)
     _add_db_commands(commands, defaults)
     add_audit_commands(commands, defaults)
@@ -178,7 +186,7 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, defaults: Settings) -> Settings:
     return Settings(
         host=args.host,
         port=args.port,
@@ -198,6 +206,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         audit_log=args.audit_log,
         audit_max_bytes=args.audit_max_bytes,
         audit_backups=args.audit_backups,
+        # Given on the command line, --throttle replaces QKMS_THROTTLE rather than adding to it.
+        throttle=",".join(args.throttle) if args.throttle else defaults.throttle,
     )
 
 
@@ -267,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(defaults).parse_args(argv)
     configure_logging(args.log_level if args.command == "serve" else "info")
     if args.command == "serve":
-        return _serve(_settings(args))
+        return _serve(_settings(args, defaults))
     if args.command == "admin":
         return run_admin(args, defaults)
     if args.command == "db":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from qkms.domain.arns import ArnFormat
+from qkms.throttling import QuotaSpecError, ThrottleConfig, parse_throttle
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_PORT", "ConfigError", "Settings"]
 
@@ -39,6 +40,8 @@ class Settings:
     audit_log: Path | None = None  # None: <data-dir>/audit.log
     audit_max_bytes: int = 64 * 1024 * 1024  # rotate the audit log past this size
     audit_backups: int = 5  # rotated audit logs kept: audit.log.1 ... audit.log.<n>
+    # Overrides of AWS's request quotas, "CLASS=RATE,..." or "off" (qkms.throttling.quotas).
+    throttle: str = ""
 
     @property
     def worker_count(self) -> int:
@@ -56,7 +59,15 @@ class Settings:
     def audit_log_path(self) -> Path:
         return self.audit_log if self.audit_log is not None else self.data_dir / "audit.log"
 
+    @property
+    def throttle_config(self) -> ThrottleConfig:
+        try:
+            return parse_throttle(self.throttle, self.region)
+        except QuotaSpecError as exc:
+            raise ConfigError(f"--throttle / QKMS_THROTTLE: {exc}") from None
+
     def validate(self) -> None:
+        self.throttle_config  # noqa: B018 - parsing is the check
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("--tls-cert and --tls-key go together: give both or neither.")
         if self.database_url is not None and not self.database_url.startswith(
@@ -117,6 +128,7 @@ class Settings:
                 audit_log=Path(v) if (v := get("audit_log")) else None,
                 audit_max_bytes=int(get("audit_max_bytes") or defaults.audit_max_bytes),
                 audit_backups=int(get("audit_backups") or defaults.audit_backups),
+                throttle=get("throttle") or defaults.throttle,
             )
         except ValueError as exc:
             raise ConfigError(f"invalid QKMS_* setting: {exc}") from None

@@ -22,6 +22,9 @@ EXPECTED_ROWS = [
     *[("SQLite", f"derive {curve}, 1 key", c) for curve in ("P-256", "P-384") for c in (1, 16, 64)],
     ("SQLite", "DescribeKey", 16),
     ("SQLite", "CreateKey", 16),
+    ("SQLite", "derive P-256, throttling on", 16),
+    ("SQLite", "derive P-256, throttling off", 16),
+    ("SQLite", "derive P-256, AWS default quotas", 16),
 ]
 
 

@@ -63,6 +63,10 @@ class QkmsServer:
 
     def start(self, wait: bool = True) -> QkmsServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
+        # AWS's default quotas (CreateKey: 5/s) would throttle tests that create keys in a
+        # burst. Quotas far above any test's rate keep every call going through the buckets
+        # without ever refusing one; tests of throttling give their own (env or --throttle).
+        env["QKMS_THROTTLE"] = "*=1000000"
         if self.preset_admin:
             env.update(
                 {

@@ -30,6 +30,7 @@ Hierarchy::
     ├── UnrecognizedClientException       unknown or inactive access key id
     ├── InvalidSignatureException         signature mismatch or outside the clock window
     ├── RequestEntityTooLargeException    body over the 64 KiB limit (HTTP 413)
+    ├── ThrottlingException               the caller's account exceeded a request quota
     ├── DependencyTimeoutException        the store did not answer within its deadline
     └── KMSInternalException              anything unexpected (no detail reaches the caller)
 
@@ -66,6 +67,7 @@ __all__ = [
     "RequestEntityTooLargeException",
     "SerializationException",
     "TagException",
+    "ThrottlingException",
     "UnknownOperationException",
     "UnrecognizedClientException",
     "UnsupportedOperationException",
@@ -193,6 +195,10 @@ class InvalidSignatureException(KmsError):
 
 
 class RequestEntityTooLargeException(KmsError):
+    pass
+
+
+class ThrottlingException(KmsError):
     pass
 
 

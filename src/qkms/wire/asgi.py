@@ -30,6 +30,7 @@ from qkms.domain.errors import (
     KmsError,
     KMSInternalException,
     RequestEntityTooLargeException,
+    ThrottlingException,
     UnknownOperationException,
     UnrecognizedClientException,
 )
@@ -43,6 +44,7 @@ from qkms.operations.dispatch import (
     execute_inline,
 )
 from qkms.operations.registry import OPERATIONS, Operation
+from qkms.throttling import THROTTLED_MESSAGE, RateLimiter
 from qkms.wire.codec import decode_request, encode_response
 from qkms.wire.errors import render_error
 from qkms.wire.sigv4 import SignedRequest, SigV4Verifier
@@ -86,8 +88,10 @@ class QkmsApp:
         follower: ChangeFollower,
         settings: WireSettings,
         audit: AuditTrail | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._services = services
+        self._limiter = limiter
         self._audit = audit
         self._credentials = credentials
         self._follower = follower
@@ -241,6 +245,10 @@ class QkmsApp:
             operation_name = operation.name
             request = decode_request(body, operation.request_type)
             ctx = caller_ctx
+            # AWS's request quotas, charged to the caller's account (qkms.throttling).
+            limiter, account = self._limiter, caller_ctx.caller.account_id
+            if limiter is not None and not limiter.admit(account, operation.name, request):
+                raise ThrottlingException(THROTTLED_MESSAGE)
             response = await self._run(operation, ctx, request)
             status, payload, error_code = 200, encode_response(response), None
         except KmsError as error:
