@@ -52,9 +52,10 @@ _KEY_ID_UUID: Final = 0x01
 _KEY_ID_MULTI_REGION: Final = 0x02
 _KEY_ID_SIZE: Final = 16
 _MULTI_REGION_PREFIX: Final = "mrk-"
-# magic, version, key id form, key id, key material id, nonce.
-_HEADER: Final = struct.Struct(f">2sBB{_KEY_ID_SIZE}s{KEY_MATERIAL_ID_SIZE}s{GCM_NONCE_SIZE}s")
-_AUTHENTICATED_HEADER_SIZE: Final = _HEADER.size - GCM_NONCE_SIZE
+# What GCM authenticates besides the context: magic, version, key id form, key id, material id.
+_AUTHENTICATED_HEADER: Final = struct.Struct(f">2sBB{_KEY_ID_SIZE}s{KEY_MATERIAL_ID_SIZE}s")
+# The whole header: the authenticated part, then the nonce.
+_HEADER: Final = struct.Struct(_AUTHENTICATED_HEADER.format + f"{GCM_NONCE_SIZE}s")
 CIPHERTEXT_BLOB_OVERHEAD: Final = _HEADER.size + GCM_TAG_SIZE  # bytes added to a plaintext
 
 # Key ids exactly as QKMS writes them (str(uuid4()) and mrk- ids are lowercase); any other
@@ -153,12 +154,6 @@ def _authenticated_header(key_id: str, key_material_id: str) -> bytes:
         raise ValueError("key id must be a lowercase UUID or mrk- followed by 32 hex digits")
     if not is_key_material_id(key_material_id):
         raise ValueError("key material id must be 64 lowercase hex characters")
-    packed = _HEADER.pack(
-        _MAGIC,
-        _VERSION_1,
-        form,
-        key_id_bytes,
-        bytes.fromhex(key_material_id),
-        bytes(GCM_NONCE_SIZE),
+    return _AUTHENTICATED_HEADER.pack(
+        _MAGIC, _VERSION_1, form, key_id_bytes, bytes.fromhex(key_material_id)
     )
-    return packed[:_AUTHENTICATED_HEADER_SIZE]
