@@ -1,4 +1,9 @@
-"""The one loader for Wycheproof ECDH test vectors (schema ecdh_test_schema_v1, "asn" encoding)."""
+"""The one loader for Wycheproof test vectors: ECDH ("asn" encoding), HMAC, RSA-OAEP decryption.
+
+Every loader reads a whole file, checks its schema and that the number of cases read equals the
+file's own count, and raises ValueError on anything unexpected: a vector is never dropped here.
+Which vectors KMS cannot express is decided by the tests, by rule, with a counted skip.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, cast
 
-from qkms.crypto import Curve
+import pytest
+
+from qkms.crypto import Curve, HmacKeySpec, RsaEncryptionAlgorithm
 
 __all__ = [
     "ECDH_FILES",
+    "MAC_FILES",
+    "RSA_OAEP_FILES",
     "EcdhVector",
+    "MacVector",
     "Result",
+    "RsaOaepVector",
     "load_ecdh_vectors",
+    "load_mac_vectors",
+    "load_rsa_oaep_vectors",
+    "require_wycheproof_dir",
     "shared_dir",
     "wycheproof_dir",
 ]
@@ -28,7 +42,27 @@ ECDH_FILES: Final[dict[str, tuple[Curve, str]]] = {
     "secp521r1": (Curve.P521, "ecdh_secp521r1_test.json"),
     "secp256k1": (Curve.SECP256K1, "ecdh_secp256k1_test.json"),
 }
+# Wycheproof's MAC file -> the KMS HMAC key spec whose algorithm it tests.
+MAC_FILES: Final[dict[str, HmacKeySpec]] = {
+    "hmac_sha224_test.json": HmacKeySpec.HMAC_224,
+    "hmac_sha256_test.json": HmacKeySpec.HMAC_256,
+    "hmac_sha384_test.json": HmacKeySpec.HMAC_384,
+    "hmac_sha512_test.json": HmacKeySpec.HMAC_512,
+}
+# Wycheproof's RSA-OAEP file -> the KMS algorithm (same hash for OAEP and MGF1) it tests.
+RSA_OAEP_FILES: Final[dict[str, RsaEncryptionAlgorithm]] = {
+    "rsa_oaep_2048_sha1_mgf1sha1_test.json": RsaEncryptionAlgorithm.RSAES_OAEP_SHA_1,
+    "rsa_oaep_2048_sha256_mgf1sha256_test.json": RsaEncryptionAlgorithm.RSAES_OAEP_SHA_256,
+    "rsa_oaep_3072_sha256_mgf1sha256_test.json": RsaEncryptionAlgorithm.RSAES_OAEP_SHA_256,
+    "rsa_oaep_4096_sha256_mgf1sha256_test.json": RsaEncryptionAlgorithm.RSAES_OAEP_SHA_256,
+}
+_OAEP_HASHES: Final = {
+    RsaEncryptionAlgorithm.RSAES_OAEP_SHA_1: "SHA-1",
+    RsaEncryptionAlgorithm.RSAES_OAEP_SHA_256: "SHA-256",
+}
 _SCHEMA: Final = "ecdh_test_schema_v1.json"
+_MAC_SCHEMA: Final = "mac_test_schema_v1.json"
+_RSA_OAEP_SCHEMA: Final = "rsaes_oaep_decrypt_schema_v1.json"
 _RESULTS: Final = ("valid", "invalid", "acceptable")
 
 
@@ -51,6 +85,48 @@ class EcdhVector:
         return f"{self.curve_name}-tc{self.tc_id}"
 
 
+@dataclass(frozen=True)
+class MacVector:
+    """One Wycheproof MAC test case, with its group's key and tag sizes."""
+
+    spec: HmacKeySpec
+    file_name: str
+    tc_id: int
+    comment: str
+    flags: tuple[str, ...]
+    key_size_bits: int
+    tag_size_bits: int
+    key: bytes
+    message: bytes
+    tag: bytes
+    result: Result
+
+    @property
+    def id(self) -> str:
+        return f"{self.file_name.removesuffix('_test.json')}-tc{self.tc_id}"
+
+
+@dataclass(frozen=True)
+class RsaOaepVector:
+    """One Wycheproof RSA-OAEP decryption case, with its group's private key (PKCS#8 DER)."""
+
+    algorithm: RsaEncryptionAlgorithm
+    file_name: str
+    tc_id: int
+    comment: str
+    flags: tuple[str, ...]
+    key_size: int
+    private_pkcs8_der: bytes
+    message: bytes
+    ciphertext: bytes
+    label: bytes
+    result: Result
+
+    @property
+    def id(self) -> str:
+        return f"{self.file_name.removesuffix('_test.json')}-tc{self.tc_id}"
+
+
 def shared_dir() -> Path:
     """The shared/ folder: $QKMS_SHARED_DIR, else the sibling of the repository."""
     override = os.environ.get("QKMS_SHARED_DIR")
@@ -62,6 +138,17 @@ def shared_dir() -> Path:
 
 def wycheproof_dir() -> Path:
     return shared_dir() / "testdata" / "wycheproof"
+
+
+def require_wycheproof_dir() -> Path:
+    """The vectors folder; without it the calling test module is skipped, or fails under CI."""
+    directory = wycheproof_dir()
+    if not directory.is_dir():
+        reason = f"Wycheproof vectors not found in {directory} (set QKMS_SHARED_DIR)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+    return directory
 
 
 def load_ecdh_vectors(curve_name: str, directory: Path | None = None) -> list[EcdhVector]:
@@ -84,6 +171,93 @@ def load_ecdh_vectors(curve_name: str, directory: Path | None = None) -> list[Ec
     if len(vectors) != document.get("numberOfTests"):
         raise ValueError(f"{path.name}: read {len(vectors)} tests, file says otherwise")
     return vectors
+
+
+def load_mac_vectors(file_name: str, directory: Path | None = None) -> list[MacVector]:
+    """Every case of one HMAC file (schema mac_test_schema_v1); ValueError if anything is off."""
+    spec = MAC_FILES[file_name]
+    groups = _groups(directory, file_name, _MAC_SCHEMA, "HMACSHA" + spec.value[5:], "MacTest")
+    return [
+        MacVector(
+            spec=spec,
+            file_name=file_name,
+            tc_id=_int(test["tcId"]),
+            comment=str(test["comment"]),
+            flags=_flags(test),
+            key_size_bits=_int(group["keySize"]),
+            tag_size_bits=_int(group["tagSize"]),
+            key=bytes.fromhex(str(test["key"])),
+            message=bytes.fromhex(str(test["msg"])),
+            tag=bytes.fromhex(str(test["tag"])),
+            result=_result(test, file_name),
+        )
+        for group, test in groups
+    ]
+
+
+def load_rsa_oaep_vectors(file_name: str, directory: Path | None = None) -> list[RsaOaepVector]:
+    """Every case of one RSA-OAEP file (rsaes_oaep_decrypt_schema_v1); ValueError if off."""
+    algorithm = RSA_OAEP_FILES[file_name]
+    groups = _groups(directory, file_name, _RSA_OAEP_SCHEMA, "RSAES-OAEP", "RsaesOaepDecrypt")
+    digest = _OAEP_HASHES[algorithm]
+    vectors: list[RsaOaepVector] = []
+    for group, test in groups:
+        if (
+            group.get("sha") != digest
+            or group.get("mgf") != "MGF1"
+            or group.get("mgfSha") != digest
+        ):
+            raise ValueError(f"{file_name}: group is not OAEP with {digest} and MGF1-{digest}")
+        vectors.append(
+            RsaOaepVector(
+                algorithm=algorithm,
+                file_name=file_name,
+                tc_id=_int(test["tcId"]),
+                comment=str(test["comment"]),
+                flags=_flags(test),
+                key_size=_int(group["keySize"]),
+                private_pkcs8_der=bytes.fromhex(str(group["privateKeyPkcs8"])),
+                message=bytes.fromhex(str(test["msg"])),
+                ciphertext=bytes.fromhex(str(test["ct"])),
+                label=bytes.fromhex(str(test["label"])),
+                result=_result(test, file_name),
+            )
+        )
+    return vectors
+
+
+def _document(directory: Path | None, file_name: str) -> dict[str, object]:
+    path = (directory or wycheproof_dir()) / file_name
+    return _object(json.loads(path.read_text(encoding="utf-8")), file_name)
+
+
+def _groups(
+    directory: Path | None, file_name: str, schema: str, algorithm: str, group_type: str
+) -> list[tuple[dict[str, object], dict[str, object]]]:
+    """(group, test) for every test of a file whose schema and algorithm are as expected."""
+    document = _document(directory, file_name)
+    if document.get("schema") != schema or document.get("algorithm") != algorithm:
+        raise ValueError(f"{file_name}: not a {algorithm} file of schema {schema}")
+    pairs: list[tuple[dict[str, object], dict[str, object]]] = []
+    for raw_group in _list(document["testGroups"], "testGroups"):
+        group = _object(raw_group, "test group")
+        if group.get("type") != group_type:
+            raise ValueError(f"{file_name}: unexpected group {group.get('type')!r}")
+        pairs.extend((group, _object(t, "test")) for t in _list(group["tests"], "tests"))
+    if len(pairs) != document.get("numberOfTests"):
+        raise ValueError(f"{file_name}: read {len(pairs)} tests, file says otherwise")
+    return pairs
+
+
+def _result(test: dict[str, object], what: str) -> Result:
+    result = test["result"]
+    if result not in _RESULTS:
+        raise ValueError(f"{what}: unknown result {result!r}")
+    return result
+
+
+def _flags(test: dict[str, object]) -> tuple[str, ...]:
+    return tuple(str(flag) for flag in _list(test["flags"], "flags"))
 
 
 def _vector(curve: Curve, curve_name: str, test: dict[str, object]) -> EcdhVector:

@@ -8,7 +8,13 @@ Hierarchy::
     ├── UnwrapError        a wrapped blob cannot be opened under this root key
     ├── RootKeyError       root key material of the wrong size or encoding
     ├── ImportTokenError   an import token that is malformed or not ours (`key_import`)
-    └── GrantTokenError    a grant token that is malformed, altered or not ours (`grant_tokens`)
+    ├── GrantTokenError    a grant token that is malformed, altered or not ours (`grant_tokens`)
+    ├── CiphertextError    a caller's ciphertext does not open: not ours, truncated, tampered,
+    │                      another key or another encryption context (one error for all)
+    ├── PlaintextTooLongError   more plaintext than an RSA-OAEP key can take in one block
+    ├── EncryptionContextError  an encryption context that is not valid Unicode text
+    ├── KeyMaterialError   key material that does not fit its key spec (length, type, size)
+    └── MacVerificationError    a MAC that does not match the message under this key
 
 Messages are fixed texts that may name curves, formats or key check values, never key bytes,
 secrets or the caller's input.
@@ -19,9 +25,14 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "CiphertextError",
     "CryptoError",
+    "EncryptionContextError",
+    "KeyMaterialError",
+    "MacVerificationError",
     "PeerKeyError",
     "PeerKeyProblem",
+    "PlaintextTooLongError",
     "PrivateKeyError",
     "RootKeyError",
     "UnwrapError",
@@ -77,3 +88,29 @@ class UnwrapError(CryptoError):
 
 class RootKeyError(CryptoError):
     """Root key material that is not exactly 32 bytes, or not valid base64."""
+
+
+class CiphertextError(CryptoError):
+    """A ciphertext that does not decrypt; every cause is this one error (DESIGN §4a).
+
+    Foreign or garbled blobs, truncation, tampering, another key, another encryption context
+    and bad OAEP padding are deliberately not told apart: telling padding failures apart is
+    Manger's attack on OAEP, and KMS answers all of them with InvalidCiphertextException.
+    """
+
+
+class PlaintextTooLongError(CryptoError):
+    """Plaintext longer than the RSA-OAEP maximum for the key size and hash."""
+
+
+class EncryptionContextError(CryptoError):
+    """An encryption context key or value that cannot be encoded as UTF-8 (a lone surrogate)."""
+
+
+class KeyMaterialError(CryptoError):
+    """Key material its key spec does not allow: a symmetric or HMAC key of the wrong length,
+    a public key of another type or size."""
+
+
+class MacVerificationError(CryptoError):
+    """A MAC that is not the MAC of the message under the key (compared in constant time)."""
