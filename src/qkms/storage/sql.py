@@ -63,6 +63,13 @@ def _audit_row(values: Sequence[Any]) -> AuditRow:
 
 # A row dataclass's fields are its table's columns, in order: rows map to and from positionally.
 _KEY_COLUMNS = _columns(KeyRow)
+# What update_key writes back; the key's id, account, usage, spec, origin and creation date
+# are fixed when it is created.
+_KEY_UPDATABLE = (
+    "description, key_state, deletion_date, public_key, wrapped_material, policy, tags, "
+    "expiration_model, valid_to"
+).split(", ")
+_KEY_SET = ", ".join(f"{column} = %s" for column in _KEY_UPDATABLE)
 _ACCESS_KEY_COLUMNS = _columns(AccessKeyRow)
 _USER_COLUMNS = _columns(UserRow)
 _USER_POLICY_COLUMNS = _columns(UserPolicyRow)
@@ -203,23 +210,8 @@ class SqlKeyStore(ABC):
             if found is None:
                 return None
             new = change(KeyRow(*found))
-            conn.execute(
-                "UPDATE keys SET description = %s, key_state = %s, deletion_date = %s, "
-                "public_key = %s, wrapped_material = %s, policy = %s, tags = %s, "
-                "expiration_model = %s, valid_to = %s WHERE key_id = %s",
-                (
-                    new.description,
-                    new.key_state,
-                    new.deletion_date,
-                    new.public_key,
-                    new.wrapped_material,
-                    new.policy,
-                    new.tags,
-                    new.expiration_model,
-                    new.valid_to,
-                    key_id,
-                ),
-            )
+            updated = tuple(getattr(new, column) for column in _KEY_UPDATABLE)
+            conn.execute(f"UPDATE keys SET {_KEY_SET} WHERE key_id = %s", (*updated, key_id))
             self._record_changes(conn, [("key", key_id)])
             return new
 
