@@ -1,7 +1,9 @@
 """The shared store for several nodes: PostgreSQL through psycopg 3 and a connection pool.
 
-`PostgresKeyStore(url, deadline_seconds, pool_size, schema)` keeps the KeyStore contract of
-SqliteKeyStore (same ordering, return values and errors) on one PostgreSQL database.
+`PostgresKeyStore(url, deadline_seconds, pool_size, schema)` runs the shared statements of
+storage/sql.py (the same ones SqliteKeyStore runs, so the same ordering, return values and
+errors) on one PostgreSQL database; this module holds only the pool, the deadlines, schema
+isolation and the advisory locks.
 
 Schema isolation: the store lives in one PostgreSQL schema, named by the `schema` argument or,
 when that is None, by a `schema` query parameter of the URL
@@ -270,8 +272,8 @@ class PostgresKeyStore(SqlKeyStore):
                 raise StoreUnavailableError(f"postgres store failed: {exc}") from exc
             raise
 
-    def _read(self, query: str, params: Sequence[Any] = ()) -> list[TupleRow]:
-        return self._call(lambda conn: conn.execute(query, params).fetchall(), write=False)
+    def _read(self, statement: str, params: Sequence[Any] = ()) -> list[TupleRow]:
+        return self._call(lambda conn: conn.execute(statement, params).fetchall(), write=False)
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         return self._call(work, write=True)

@@ -97,7 +97,7 @@ class SqliteKeyStore(SqlKeyStore):
 
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._errors():
-            return _Translating(self._conn()).execute(statement, params).fetchall()
+            return self._conn().execute(SQLITE.prepare(statement), params).fetchall()
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> int:
