@@ -55,9 +55,9 @@ class SqlDialect:
     """The hooks by which one statement text serves both databases."""
 
     name: Dialect
-    # Appended to a SELECT whose rows the transaction then changes. PostgreSQL locks them, so a
-    # concurrent writer waits and the reader sees its outcome; SQLite needs nothing, as
-    # BEGIN IMMEDIATE already holds the database's single write lock.
+    # Appended to a SELECT whose rows the transaction then changes. PostgreSQL locks them until
+    # commit, so two writers of one row take turns and the second reads the first's outcome;
+    # SQLite needs nothing, as BEGIN IMMEDIATE already holds the database's single write lock.
     lock_rows: str
     # A condition: the JSON array of strings in `{column}` holds the parameter as an element.
     json_array_has: str
@@ -89,6 +89,7 @@ SQLITE = SqlDialect(
 POSTGRESQL = SqlDialect(
     name="postgresql",
     lock_rows=" FOR UPDATE",
+    # jsonb's `?` operator (has this string element); psycopg's only marker is `%s`.
     json_array_has="{column}::jsonb ? %s",
     placeholder="%s",
 )
