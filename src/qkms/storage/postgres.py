@@ -1,7 +1,9 @@
 """The shared store for several nodes: PostgreSQL through psycopg 3 and a connection pool.
 
-`PostgresKeyStore(url, deadline_seconds, pool_size, schema)` keeps the KeyStore contract of
-SqliteKeyStore (same ordering, return values and errors) on one PostgreSQL database.
+`PostgresKeyStore(url, deadline_seconds, pool_size, schema)` runs the shared statements of
+storage/sql.py (the same ones SqliteKeyStore runs, so the same ordering, return values and
+errors) on one PostgreSQL database; this module holds only the pool, the deadlines, schema
+isolation and the advisory locks.
 
 Schema isolation: the store lives in one PostgreSQL schema, named by the `schema` argument or,
 when that is None, by a `schema` query parameter of the URL
@@ -26,7 +28,6 @@ Writes commit with the server's default synchronous_commit (on): durable before 
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -44,44 +45,15 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from qkms.storage.base import (
-    AccessKeyRow,
-    AliasRow,
-    AuditRow,
-    Change,
-    DuplicateError,
-    GrantRow,
-    ImportParametersRow,
-    KeyRow,
-    StoreTimeoutError,
-    StoreUnavailableError,
-    UserPolicyRow,
-    UserRow,
-)
-from qkms.storage.schema import MIGRATIONS, for_dialect
+from qkms.storage.base import DuplicateError, StoreTimeoutError, StoreUnavailableError
+from qkms.storage.dialect import POSTGRESQL, Connection
+from qkms.storage.schema import apply_migrations
+from qkms.storage.sql import SqlKeyStore
 
 __all__ = ["PostgresKeyStore", "split_schema"]
 
 T = TypeVar("T")
 
-_KEY_COLUMNS = (
-    "key_id, account_id, description, key_usage, key_spec, origin, key_state, "
-    "creation_date, deletion_date, public_key, wrapped_material, policy, tags, "
-    "expiration_model, valid_to"
-)
-_ALIAS_COLUMNS = "account_id, alias_name, key_id, creation_date, last_updated_date"
-_IMPORT_COLUMNS = (
-    "key_id, wrapping_key_spec, wrapping_algorithm, wrapped_wrapping_key, token_id, "
-    "created_at, expires_at"
-)
-_AUDIT_COLUMNS = "event_id, event_time, event_name, account_id, error_code, resources, record"
-_GRANT_COLUMNS = (
-    "grant_id, key_id, key_account_id, name, grantee_principal, retiring_principal, "
-    "operations, issuing_account, creation_date"
-)
-_ACCESS_KEY_COLUMNS = "access_key_id, account_id, user_name, wrapped_secret, status, created_at"
-# Change-feed rows only need to outlive the slowest poller; an hour is generous.
-_CHANGE_RETENTION_SECONDS = 3600.0
 # Migrations may take longer than a request: DDL on a large table, or waiting for another
 # node's migration to finish.
 _MIGRATION_SECONDS = 60.0
@@ -139,26 +111,6 @@ class _StaleConnection(Exception):
     """A pooled connection failed before doing any work of the call: safe to try another."""
 
 
-# --- rows ---------------------------------------------------------------------------------------
-def _key_row(values: Sequence[Any]) -> KeyRow:
-    return KeyRow(*values)
-
-
-def _grant_row(values: Sequence[Any]) -> GrantRow:
-    (grant_id, key_id, key_account, name, grantee, retiring, operations, issuing, created) = values
-    return GrantRow(
-        grant_id=grant_id,
-        key_id=key_id,
-        key_account_id=key_account,
-        name=name,
-        grantee_principal=grantee,
-        retiring_principal=retiring,
-        operations=tuple(json.loads(operations)),
-        issuing_account=issuing,
-        creation_date=created,
-    )
-
-
 def split_schema(url: str) -> tuple[str, str | None]:
     """Remove QKMS's own `schema` query parameter from a PostgreSQL URL: (libpq URL, schema)."""
     parts = urlsplit(url)
@@ -179,8 +131,10 @@ def _check_schema_name(schema: str) -> str:
     return schema
 
 
-class PostgresKeyStore:
+class PostgresKeyStore(SqlKeyStore):
     """A connection pool on one database and schema; every call is bounded by the deadline."""
+
+    dialect = POSTGRESQL
 
     def __init__(
         self,
@@ -318,16 +272,14 @@ class PostgresKeyStore:
                 raise StoreUnavailableError(f"postgres store failed: {exc}") from exc
             raise
 
-    def _read(self, query: str, params: Sequence[Any] = ()) -> list[TupleRow]:
-        return self._call(lambda conn: conn.execute(query, params).fetchall(), write=False)
+    def _read(self, statement: str, params: Sequence[Any] = ()) -> list[TupleRow]:
+        return self._call(lambda conn: conn.execute(statement, params).fetchall(), write=False)
 
-    def _write(self, work: Callable[[_DeadlineConnection], T]) -> T:
+    def _write(self, work: Callable[[Connection], T]) -> T:
         return self._call(work, write=True)
 
-    def _record_changes(
-        self, conn: psycopg.Connection[TupleRow], changes: Sequence[tuple[str, str]]
-    ) -> None:
-        """Append to the change feed; must be the last statements of the transaction.
+    def _lock_change_feed(self, conn: Connection) -> None:
+        """Make change-feed writers allocate and commit one at a time.
 
         PostgreSQL hands out identity values at insert time but transactions commit in any
         order, so a poller reading `seq > last` could see seq 8 committed while seq 7 is still
@@ -338,15 +290,7 @@ class PostgresKeyStore:
         transaction (insert + commit), and no other lock is awaited while holding it, so it
         cannot deadlock; key writes are rare next to derives, which never write.
         """
-        if not changes:
-            return
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_CHANGE_FEED_LOCK, self._lock_key))
-        now = time.time()
-        with conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO changes (entity, entity_id, changed_at) VALUES (%s, %s, %s)",
-                [(entity, entity_id, now) for entity, entity_id in changes],
-            )
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> int:
@@ -361,17 +305,7 @@ class PostgresKeyStore:
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
                 )
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            current = int(row[0]) if row and row[0] is not None else 0
-            for version, statements in MIGRATIONS:
-                if version <= current:
-                    continue
-                for statement in statements:
-                    conn.execute(for_dialect(statement, "postgresql"))
-                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
-                current = version
-            return current
+            return apply_migrations(conn, self.dialect.name)
 
         return self._call(work, write=True, budget=max(self._deadline, _MIGRATION_SECONDS))
 
@@ -380,487 +314,3 @@ class PostgresKeyStore:
 
     def ping(self) -> None:
         self._read("SELECT 1")
-
-    # --- meta -------------------------------------------------------------------------------
-    def get_meta(self, name: str) -> str | None:
-        rows = self._read("SELECT value FROM meta WHERE name = %s", (name,))
-        return str(rows[0][0]) if rows else None
-
-    def put_meta_if_absent(self, name: str, value: str) -> str:
-        def work(conn: _DeadlineConnection) -> str:
-            conn.execute(
-                "INSERT INTO meta (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
-                (name, value),
-            )
-            row = conn.execute("SELECT value FROM meta WHERE name = %s", (name,)).fetchone()
-            assert row is not None
-            return str(row[0])
-
-        return self._write(work)
-
-    def set_meta(self, name: str, value: str) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                "INSERT INTO meta (name, value) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
-
-        self._write(work)
-
-    def delete_meta(self, name: str) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute("DELETE FROM meta WHERE name = %s", (name,))
-
-        self._write(work)
-
-    # --- root key rotation ------------------------------------------------------------------
-    def list_key_ids(self, after_key_id: str | None, limit: int) -> list[str]:
-        rows = self._read(
-            "SELECT key_id FROM keys WHERE key_id > %s ORDER BY key_id LIMIT %s",
-            (after_key_id or "", limit),
-        )
-        return [str(r[0]) for r in rows]
-
-    def list_access_key_ids(self, after_id: str | None, limit: int) -> list[str]:
-        rows = self._read(
-            "SELECT access_key_id FROM access_keys WHERE access_key_id > %s "
-            "ORDER BY access_key_id LIMIT %s",
-            (after_id or "", limit),
-        )
-        return [str(r[0]) for r in rows]
-
-    def update_access_key_secret(self, access_key_id: str, wrapped_secret: bytes) -> bool:
-        return self._change_if_any(
-            "UPDATE access_keys SET wrapped_secret = %s WHERE access_key_id = %s",
-            (wrapped_secret, access_key_id),
-            "access_key",
-            access_key_id,
-        )
-
-    def list_import_parameter_key_ids(self) -> list[str]:
-        rows = self._read("SELECT key_id FROM import_parameters ORDER BY key_id")
-        return [str(r[0]) for r in rows]
-
-    # --- keys -------------------------------------------------------------------------------
-    def insert_key(self, row: KeyRow) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})",
-                (
-                    row.key_id,
-                    row.account_id,
-                    row.description,
-                    row.key_usage,
-                    row.key_spec,
-                    row.origin,
-                    row.key_state,
-                    row.creation_date,
-                    row.deletion_date,
-                    row.public_key,
-                    row.wrapped_material,
-                    row.policy,
-                    row.tags,
-                    row.expiration_model,
-                    row.valid_to,
-                ),
-            )
-            self._record_changes(conn, [("key", row.key_id)])
-
-        self._write(work)
-
-    def get_key(self, key_id: str) -> KeyRow | None:
-        rows = self._read(f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = %s", (key_id,))
-        return _key_row(rows[0]) if rows else None
-
-    def update_key(self, key_id: str, change: Callable[[KeyRow], KeyRow]) -> KeyRow | None:
-        def work(conn: _DeadlineConnection) -> KeyRow | None:
-            found = conn.execute(
-                f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = %s FOR UPDATE", (key_id,)
-            ).fetchone()
-            if found is None:
-                return None
-            new = change(_key_row(found))
-            conn.execute(
-                "UPDATE keys SET description = %s, key_state = %s, deletion_date = %s, "
-                "public_key = %s, wrapped_material = %s, policy = %s, tags = %s, "
-                "expiration_model = %s, valid_to = %s WHERE key_id = %s",
-                (
-                    new.description,
-                    new.key_state,
-                    new.deletion_date,
-                    new.public_key,
-                    new.wrapped_material,
-                    new.policy,
-                    new.tags,
-                    new.expiration_model,
-                    new.valid_to,
-                    key_id,
-                ),
-            )
-            self._record_changes(conn, [("key", key_id)])
-            return new
-
-        return self._write(work)
-
-    def list_keys(self, account_id: str, after_key_id: str | None, limit: int) -> list[KeyRow]:
-        rows = self._read(
-            f"SELECT {_KEY_COLUMNS} FROM keys WHERE account_id = %s AND key_id > %s "
-            "ORDER BY key_id LIMIT %s",
-            (account_id, after_key_id or "", limit),
-        )
-        return [_key_row(r) for r in rows]
-
-    def delete_keys_due(self, now: float) -> list[str]:
-        def work(conn: _DeadlineConnection) -> list[str]:
-            # FOR UPDATE re-checks each row after waiting for a concurrent writer, so a key
-            # whose deletion was just cancelled is not destroyed.
-            due = [
-                str(r[0])
-                for r in conn.execute(
-                    "SELECT key_id FROM keys WHERE key_state = 'PendingDeletion' "
-                    "AND deletion_date IS NOT NULL AND deletion_date <= %s "
-                    "ORDER BY key_id FOR UPDATE",
-                    (now,),
-                ).fetchall()
-            ]
-            if due:
-                conn.execute("DELETE FROM grants WHERE key_id = ANY(%s)", (due,))
-                conn.execute("DELETE FROM aliases WHERE key_id = ANY(%s)", (due,))
-                conn.execute("DELETE FROM import_parameters WHERE key_id = ANY(%s)", (due,))
-                conn.execute("DELETE FROM keys WHERE key_id = ANY(%s)", (due,))
-            conn.execute(
-                "DELETE FROM changes WHERE changed_at < %s",
-                (time.time() - _CHANGE_RETENTION_SECONDS,),
-            )
-            self._record_changes(conn, [("key", key_id) for key_id in due])
-            return due
-
-        return self._write(work)
-
-    def keys_with_expired_material(self, now: float) -> list[str]:
-        rows = self._read(
-            "SELECT key_id FROM keys WHERE valid_to IS NOT NULL AND valid_to <= %s "
-            "AND wrapped_material IS NOT NULL ORDER BY key_id",
-            (now,),
-        )
-        return [str(r[0]) for r in rows]
-
-    # --- principals -------------------------------------------------------------------------
-    def ensure_account(self, account_id: str, now: float) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO accounts (account_id, created_at) VALUES (%s, %s) "
-                "ON CONFLICT (account_id) DO NOTHING",
-                (account_id, now),
-            )
-        )
-
-    def ensure_user(self, account_id: str, user_name: str, now: float) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO users (account_id, user_name, created_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT (account_id, user_name) DO NOTHING",
-                (account_id, user_name, now),
-            )
-        )
-
-    def insert_access_key(self, row: AccessKeyRow) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                f"INSERT INTO access_keys ({_ACCESS_KEY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
-                (
-                    row.access_key_id,
-                    row.account_id,
-                    row.user_name,
-                    row.wrapped_secret,
-                    row.status,
-                    row.created_at,
-                ),
-            )
-            self._record_changes(conn, [("access_key", row.access_key_id)])
-
-        self._write(work)
-
-    def get_access_key(self, access_key_id: str) -> AccessKeyRow | None:
-        rows = self._read(
-            f"SELECT {_ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = %s",
-            (access_key_id,),
-        )
-        return AccessKeyRow(*rows[0]) if rows else None
-
-    def get_user(self, account_id: str, user_name: str) -> UserRow | None:
-        rows = self._read(
-            "SELECT account_id, user_name, created_at FROM users "
-            "WHERE account_id = %s AND user_name = %s",
-            (account_id, user_name),
-        )
-        return UserRow(*rows[0]) if rows else None
-
-    def list_users(self, account_id: str) -> list[UserRow]:
-        rows = self._read(
-            "SELECT account_id, user_name, created_at FROM users WHERE account_id = %s "
-            "ORDER BY user_name",
-            (account_id,),
-        )
-        return [UserRow(*r) for r in rows]
-
-    def list_access_keys(self, account_id: str, user_name: str) -> list[AccessKeyRow]:
-        rows = self._read(
-            f"SELECT {_ACCESS_KEY_COLUMNS} FROM access_keys "
-            "WHERE account_id = %s AND user_name = %s ORDER BY created_at, access_key_id",
-            (account_id, user_name),
-        )
-        return [AccessKeyRow(*r) for r in rows]
-
-    def _change_if_any(
-        self, query: str, params: Sequence[Any], entity: str, entity_id: str
-    ) -> bool:
-        def work(conn: _DeadlineConnection) -> bool:
-            changed = conn.execute(query, params).rowcount > 0
-            if changed:
-                self._record_changes(conn, [(entity, entity_id)])
-            return changed
-
-        return self._write(work)
-
-    def set_access_key_status(self, access_key_id: str, status: str) -> bool:
-        return self._change_if_any(
-            "UPDATE access_keys SET status = %s WHERE access_key_id = %s",
-            (status, access_key_id),
-            "access_key",
-            access_key_id,
-        )
-
-    def delete_access_key(self, access_key_id: str) -> bool:
-        return self._change_if_any(
-            "DELETE FROM access_keys WHERE access_key_id = %s",
-            (access_key_id,),
-            "access_key",
-            access_key_id,
-        )
-
-    # --- identity policies ------------------------------------------------------------------
-    def put_user_policy(self, row: UserPolicyRow, now: float) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                "INSERT INTO user_policies (account_id, user_name, policy_name, document, "
-                "updated_at) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (account_id, user_name, policy_name) "
-                "DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
-                (row.account_id, row.user_name, row.policy_name, row.document, now),
-            )
-            self._record_changes(conn, [("user", f"{row.account_id}:{row.user_name}")])
-
-        self._write(work)
-
-    def delete_user_policy(self, account_id: str, user_name: str, policy_name: str) -> bool:
-        return self._change_if_any(
-            "DELETE FROM user_policies "
-            "WHERE account_id = %s AND user_name = %s AND policy_name = %s",
-            (account_id, user_name, policy_name),
-            "user",
-            f"{account_id}:{user_name}",
-        )
-
-    def list_user_policies(self, account_id: str, user_name: str) -> list[UserPolicyRow]:
-        rows = self._read(
-            "SELECT account_id, user_name, policy_name, document FROM user_policies "
-            "WHERE account_id = %s AND user_name = %s ORDER BY policy_name",
-            (account_id, user_name),
-        )
-        return [UserPolicyRow(*r) for r in rows]
-
-    # --- grants -----------------------------------------------------------------------------
-    def insert_grant(self, row: GrantRow) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                f"INSERT INTO grants ({_GRANT_COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    row.grant_id,
-                    row.key_id,
-                    row.key_account_id,
-                    row.name,
-                    row.grantee_principal,
-                    row.retiring_principal,
-                    json.dumps(list(row.operations)),
-                    row.issuing_account,
-                    row.creation_date,
-                ),
-            )
-            self._record_changes(conn, [("grant", row.key_id)])
-
-        self._write(work)
-
-    def get_grant(self, grant_id: str) -> GrantRow | None:
-        rows = self._read(f"SELECT {_GRANT_COLUMNS} FROM grants WHERE grant_id = %s", (grant_id,))
-        return _grant_row(rows[0]) if rows else None
-
-    def list_grants(self, key_id: str) -> list[GrantRow]:
-        rows = self._read(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE key_id = %s "
-            "ORDER BY creation_date, grant_id",
-            (key_id,),
-        )
-        return [_grant_row(r) for r in rows]
-
-    def list_grants_by_retiring_principal(self, principal: str) -> list[GrantRow]:
-        rows = self._read(
-            f"SELECT {_GRANT_COLUMNS} FROM grants WHERE retiring_principal = %s "
-            "ORDER BY creation_date, grant_id",
-            (principal,),
-        )
-        return [_grant_row(r) for r in rows]
-
-    def delete_grant(self, grant_id: str) -> GrantRow | None:
-        def work(conn: _DeadlineConnection) -> GrantRow | None:
-            found = conn.execute(
-                f"DELETE FROM grants WHERE grant_id = %s RETURNING {_GRANT_COLUMNS}", (grant_id,)
-            ).fetchone()
-            if found is None:
-                return None
-            row = _grant_row(found)
-            self._record_changes(conn, [("grant", row.key_id)])
-            return row
-
-        return self._write(work)
-
-    # --- aliases ----------------------------------------------------------------------------
-    def insert_alias(self, row: AliasRow) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                f"INSERT INTO aliases ({_ALIAS_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
-                (
-                    row.account_id,
-                    row.alias_name,
-                    row.key_id,
-                    row.creation_date,
-                    row.last_updated_date,
-                ),
-            )
-            self._record_changes(conn, [("alias", f"{row.account_id}:{row.alias_name}")])
-
-        self._write(work)
-
-    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None:
-        rows = self._read(
-            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name = %s",
-            (account_id, alias_name),
-        )
-        return AliasRow(*rows[0]) if rows else None
-
-    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
-        return self._change_if_any(
-            "UPDATE aliases SET key_id = %s, last_updated_date = %s "
-            "WHERE account_id = %s AND alias_name = %s",
-            (key_id, now, account_id, alias_name),
-            "alias",
-            f"{account_id}:{alias_name}",
-        )
-
-    def delete_alias(self, account_id: str, alias_name: str) -> bool:
-        return self._change_if_any(
-            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",
-            (account_id, alias_name),
-            "alias",
-            f"{account_id}:{alias_name}",
-        )
-
-    def list_aliases(
-        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
-    ) -> list[AliasRow]:
-        query = f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name > %s"
-        params: tuple[Any, ...] = (account_id, after_alias or "")
-        if key_id is not None:
-            query += " AND key_id = %s"
-            params += (key_id,)
-        rows = self._read(query + " ORDER BY alias_name LIMIT %s", (*params, limit))
-        return [AliasRow(*r) for r in rows]
-
-    # --- import of key material -------------------------------------------------------------
-    def put_import_parameters(self, row: ImportParametersRow) -> None:
-        def work(conn: _DeadlineConnection) -> None:
-            conn.execute(
-                f"INSERT INTO import_parameters ({_IMPORT_COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key_id) DO UPDATE SET "
-                "wrapping_key_spec = excluded.wrapping_key_spec, "
-                "wrapping_algorithm = excluded.wrapping_algorithm, "
-                "wrapped_wrapping_key = excluded.wrapped_wrapping_key, "
-                "token_id = excluded.token_id, created_at = excluded.created_at, "
-                "expires_at = excluded.expires_at",
-                (
-                    row.key_id,
-                    row.wrapping_key_spec,
-                    row.wrapping_algorithm,
-                    row.wrapped_wrapping_key,
-                    row.token_id,
-                    row.created_at,
-                    row.expires_at,
-                ),
-            )
-
-        self._write(work)
-
-    def get_import_parameters(self, key_id: str) -> ImportParametersRow | None:
-        rows = self._read(
-            f"SELECT {_IMPORT_COLUMNS} FROM import_parameters WHERE key_id = %s", (key_id,)
-        )
-        return ImportParametersRow(*rows[0]) if rows else None
-
-    def delete_import_parameters(self, key_id: str) -> None:
-        self._write(
-            lambda conn: conn.execute("DELETE FROM import_parameters WHERE key_id = %s", (key_id,))
-        )
-
-    # --- audit ------------------------------------------------------------------------------
-    def append_audit_event(self, row: AuditRow) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    row.event_id,
-                    row.event_time,
-                    row.event_name,
-                    row.account_id,
-                    row.error_code,
-                    json.dumps(list(row.resources)),
-                    row.record,
-                ),
-            )
-        )
-
-    def search_audit_events(
-        self, since: float | None, event_name: str | None, resource: str | None, limit: int
-    ) -> list[AuditRow]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            conditions.append("event_time >= %s")
-            params.append(since)
-        if event_name is not None:
-            conditions.append("event_name = %s")
-            params.append(event_name)
-        if resource is not None:
-            # resources is a JSON array of ARNs; match one element exactly.
-            conditions.append("resources::jsonb ? %s")
-            params.append(resource)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        rows = self._read(
-            f"SELECT {_AUDIT_COLUMNS} FROM audit_events{where} "
-            "ORDER BY event_time, event_id LIMIT %s",
-            (*params, limit),
-        )
-        return [AuditRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6]) for r in rows]
-
-    # --- change feed ------------------------------------------------------------------------
-    def latest_change(self) -> int:
-        rows = self._read("SELECT COALESCE(MAX(seq), 0) FROM changes")
-        return int(rows[0][0])
-
-    def changes_since(self, seq: int, limit: int = 10000) -> list[Change]:
-        rows = self._read(
-            "SELECT seq, entity, entity_id FROM changes WHERE seq > %s ORDER BY seq LIMIT %s",
-            (seq, limit),
-        )
-        return [Change(int(r[0]), str(r[1]), str(r[2])) for r in rows]

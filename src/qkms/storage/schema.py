@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Dialect", "for_dialect"]
+if TYPE_CHECKING:
+    from qkms.storage.dialect import Connection
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Dialect", "apply_migrations", "for_dialect"]
 
 # Each entry upgrades the schema from version N-1 to N. Never edit a published entry; append.
 # Types are chosen to mean the same on SQLite and PostgreSQL (BLOB is mapped per backend).
@@ -136,3 +139,21 @@ def for_dialect(statement: str, dialect: Dialect) -> str:
     for pattern, replacement in _POSTGRESQL_REWRITES:
         statement = pattern.sub(replacement, statement)
     return statement
+
+
+def apply_migrations(conn: Connection, dialect: Dialect) -> int:
+    """Bring the schema to SCHEMA_VERSION inside the caller's transaction; return the version.
+
+    The caller serialises concurrent migrations (SQLite's write lock, PostgreSQL's advisory lock).
+    """
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = int(row[0]) if row and row[0] is not None else 0
+    for version, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        for statement in statements:
+            conn.execute(for_dialect(statement, dialect))
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+        current = version
+    return current
