@@ -188,9 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for number, mutant in enumerate(mutants, 1):
                 outcome = run_mutant(tree, mutant, chosen[mutant], args.timeout)
                 outcomes[mutant.name] = outcome
-                label = "KILLED" if outcome.verdict == "timeout" else outcome.verdict.upper()
                 print(
-                    f"[{number:2}/{len(mutants)}] {label:8} {mutant.name:55} "
+                    f"[{number:2}/{len(mutants)}] {outcome.verdict.upper():8} {mutant.name:55} "
                     f"{outcome.seconds:6.1f} s  {outcome.detail}",
                     flush=True,
                 )
@@ -215,9 +214,12 @@ def _summary(outcomes: dict[str, Outcome]) -> int:
     score = (
         f"{100 * len(killed) / (len(killed) + len(survived)):.0f}%" if killed or survived else "-"
     )
+    # A hang under the mutant is a kill, but a too-short --timeout looks the same: say so.
+    timeouts = len(named("timeout"))
+    by_timeout = f" ({timeouts} by timeout)" if timeouts else ""
     print(
-        f"mutation check: {total} mutants, {len(killed)} killed, {len(survived)} survived, "
-        f"{len(broken)} not run; score {score}"
+        f"mutation check: {total} mutants, {len(killed)} killed{by_timeout}, "
+        f"{len(survived)} survived, {len(broken)} not run; score {score}"
     )
     return 0 if total and len(killed) == total else 1
 
