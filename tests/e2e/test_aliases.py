@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import http.client
 import json
 import time
 import uuid
@@ -21,7 +22,13 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import QkmsServer, admin_cli, kms_client, raw_call
+from tests.e2e.server import (
+    QkmsServer,
+    RawResponse,
+    admin_cli,
+    kms_client,
+    signed_request,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -616,6 +623,12 @@ def test_another_accounts_alias_arn_works_where_the_key_policy_shares_the_key(
 
 
 # --- two workers -------------------------------------------------------------------------------
+#
+# A fresh connection may reach either worker, so an answer from "the server" does not prove the
+# worker that did not make the change has caught up. Each check below goes through one
+# keep-alive connection per worker: a connection is accepted by one process and stays there,
+# /healthz on it names that process, and the socket is checked unchanged after every request
+# (http.client would silently reconnect, perhaps to the other worker).
 
 
 @pytest.fixture(scope="module")
@@ -625,63 +638,152 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer
     qkms.stop()
 
 
-def _derive_raw(server: QkmsServer, alias_name: str, spki: bytes) -> tuple[str, bytes]:
-    """(KeyId, SharedSecret) of one derive on a fresh connection (any worker may answer)."""
-    response = raw_call(
-        server.endpoint,
-        "DeriveSharedSecret",
-        {"KeyId": alias_name, "PublicKey": base64.b64encode(spki).decode()},
-    )
-    assert response.status == 200, response.body
-    body = response.json()
-    return str(body["KeyId"]), base64.b64decode(body["SharedSecret"])
+class PinnedWorker:
+    """Requests on one keep-alive connection, hence to one worker process (`pid`)."""
+
+    def __init__(self, server: QkmsServer) -> None:
+        self._endpoint = server.endpoint
+        self._connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+        self._connection.connect()
+        self._socket = self._connection.sock
+        self.pid = self.healthz_pid()
+
+    def _exchange(self, method: str, body: bytes, headers: dict[str, str]) -> RawResponse:
+        self._connection.request(method, "/healthz" if method == "GET" else "/", body, headers)
+        response = self._connection.getresponse()
+        answer = RawResponse(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        )
+        assert self._connection.sock is self._socket, "the connection was closed and reopened"
+        return answer
+
+    def healthz_pid(self) -> int:
+        response = self._exchange("GET", b"", {})
+        assert response.status == 200, response.body
+        return int(response.json()["pid"])
+
+    def derive(self, key_ref: str, spki: bytes) -> RawResponse:
+        request = signed_request(
+            self._endpoint,
+            "DeriveSharedSecret",
+            {"KeyId": key_ref, "PublicKey": base64.b64encode(spki).decode()},
+        )
+        assert isinstance(request.body, bytes)
+        return self._exchange("POST", request.body, dict(request.headers.items()))
+
+    def derived(self, key_ref: str, spki: bytes) -> tuple[str, bytes]:
+        """(KeyId, SharedSecret) of a derive this worker answered."""
+        response = self.derive(key_ref, spki)
+        assert response.status == 200, response.body
+        body = response.json()
+        return str(body["KeyId"]), base64.b64decode(body["SharedSecret"])
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+@pytest.fixture
+def workers(two_workers: QkmsServer) -> Iterator[list[PinnedWorker]]:
+    """One pinned connection to each of the two workers, found within 10 s."""
+    found: dict[int, PinnedWorker] = {}
+    try:
+        for _ in range(200):
+            worker = PinnedWorker(two_workers)
+            if worker.pid in found:
+                worker.close()
+            else:
+                found[worker.pid] = worker
+            if len(found) == 2:
+                break
+            time.sleep(0.05)
+        assert len(found) == 2, f"only reached worker pids {sorted(found)}"
+        yield list(found.values())
+        for worker in found.values():
+            assert worker.healthz_pid() == worker.pid  # still the same two processes
+    finally:
+        for worker in found.values():
+            worker.close()
+
+
+def settle_the_feed() -> None:
+    """Wait until every worker has applied the alias's creation from the change feed.
+
+    Otherwise a worker could cache the alias and then evict it for the creation itself, and
+    serve the update from the store even if the update recorded no change.
+    """
+    time.sleep(PROPAGATION_SECONDS + SLACK_SECONDS)
 
 
 def test_update_alias_is_effective_in_every_worker_within_one_second(
-    two_workers: QkmsServer,
+    two_workers: QkmsServer, workers: list[PinnedWorker]
 ) -> None:
     kms = two_workers.client()
     first, second = new_key(kms), new_key(kms)
     alias_name = new_alias_name("workers")
     kms.create_alias(AliasName=alias_name, TargetKeyId=first["KeyId"])
     peer = Peer()
-    old_secret = peer.expected_secret(kms, first["KeyId"])
-    new_secret = peer.expected_secret(kms, second["KeyId"])
-    assert old_secret != new_secret
-    # Every worker resolves (and caches) the alias to the first key.
-    for _ in range(30):
-        assert _derive_raw(two_workers, alias_name, peer.spki) == (first["Arn"], old_secret)
+    old = (first["Arn"], peer.expected_secret(kms, first["KeyId"]))
+    new = (second["Arn"], peer.expected_secret(kms, second["KeyId"]))
+    assert old[1] != new[1]
+    settle_the_feed()
+    for worker in workers:  # each worker resolves (and caches) the alias to the first key
+        assert worker.derived(alias_name, peer.spki) == old
 
     kms.update_alias(AliasName=alias_name, TargetKeyId=second["KeyId"])
     returned = time.monotonic()
-    stale_late: list[float] = []
-    while (started := time.monotonic()) < returned + PROPAGATION_SECONDS + 0.5:
-        key_arn, secret = _derive_raw(two_workers, alias_name, peer.spki)
-        assert (key_arn, secret) in {(first["Arn"], old_secret), (second["Arn"], new_secret)}
-        if key_arn == first["Arn"] and started > returned + PROPAGATION_SECONDS + SLACK_SECONDS:
-            stale_late.append(started - returned)
-    assert stale_late == [], f"old key still served {stale_late} s after UpdateAlias returned"
-    for _ in range(30):
-        assert _derive_raw(two_workers, alias_name, peer.spki) == (second["Arn"], new_secret)
+    switched_after: dict[int, float] = {}
+    while len(switched_after) < len(workers) and time.monotonic() < returned + 3.0:
+        for worker in workers:
+            if worker.pid in switched_after:
+                continue
+            started = time.monotonic()
+            answer = worker.derived(alias_name, peer.spki)
+            assert answer in (old, new)
+            if answer == new:
+                switched_after[worker.pid] = started - returned
+    assert set(switched_after) == {w.pid for w in workers}, (
+        f"worker(s) {sorted({w.pid for w in workers} - set(switched_after))} still derive with "
+        "the old key 3 s after UpdateAlias returned"
+    )
+    late = {pid: s for pid, s in switched_after.items() if s > PROPAGATION_SECONDS + SLACK_SECONDS}
+    assert late == {}, f"old key still served this many seconds after UpdateAlias: {late}"
+    for worker in workers:  # and no worker goes back to the old key
+        for _ in range(10):
+            assert worker.derived(alias_name, peer.spki) == new
 
 
 def test_delete_alias_is_effective_in_every_worker_within_one_second(
-    two_workers: QkmsServer,
+    two_workers: QkmsServer, workers: list[PinnedWorker]
 ) -> None:
     kms = two_workers.client()
     key = new_key(kms)
     alias_name = new_alias_name("workers-del")
     kms.create_alias(AliasName=alias_name, TargetKeyId=key["KeyId"])
     spki = Peer().spki
-    for _ in range(30):
-        assert _derive_raw(two_workers, alias_name, spki)[0] == key["Arn"]
+    settle_the_feed()
+    for worker in workers:  # each worker resolves (and caches) the alias
+        assert worker.derived(alias_name, spki)[0] == key["Arn"]
+
     kms.delete_alias(AliasName=alias_name)
-    time.sleep(PROPAGATION_SECONDS + SLACK_SECONDS)
-    for _ in range(30):
-        response = raw_call(
-            two_workers.endpoint,
-            "DeriveSharedSecret",
-            {"KeyId": alias_name, "PublicKey": base64.b64encode(spki).decode()},
-        )
-        assert response.status == 400
-        assert response.json()["__type"] == "NotFoundException"
+    returned = time.monotonic()
+    gone_after: dict[int, float] = {}
+    while len(gone_after) < len(workers) and time.monotonic() < returned + 3.0:
+        for worker in workers:
+            if worker.pid in gone_after:
+                continue
+            started = time.monotonic()
+            response = worker.derive(alias_name, spki)
+            if response.status == 400:
+                assert response.json()["__type"] == "NotFoundException"
+                gone_after[worker.pid] = started - returned
+            else:
+                assert response.status == 200, response.body
+    assert set(gone_after) == {w.pid for w in workers}, (
+        f"worker(s) {sorted({w.pid for w in workers} - set(gone_after))} still resolve the "
+        "alias 3 s after DeleteAlias returned"
+    )
+    late = {pid: s for pid, s in gone_after.items() if s > PROPAGATION_SECONDS + SLACK_SECONDS}
+    assert late == {}, f"alias still resolved this many seconds after DeleteAlias: {late}"
+    for worker in workers:
+        for _ in range(10):
+            assert worker.derive(alias_name, spki).status == 400

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from qkms.storage import (
     AccessKeyRow,
+    AliasRow,
     DuplicateError,
     GrantRow,
     ImportParametersRow,
@@ -299,6 +301,50 @@ def test_grants(store: KeyStore, account: str) -> None:
     ] * 3
     with pytest.raises(DuplicateError):
         store.insert_grant(second)
+
+
+def test_aliases_and_the_change_each_write_records(store: KeyStore, account: str) -> None:
+    # Other workers drop a cached alias only when the feed names it (DESIGN §7): every write
+    # that changes an alias must record exactly one change for it, and a write that changes
+    # nothing records none.
+    first, second = key_row(), key_row()
+    store.insert_key(first)
+    store.insert_key(second)
+    entity_id = f"{ACCOUNT}:alias/app"
+
+    def written(write: Callable[[], object]) -> tuple[object, list[tuple[str, str]]]:
+        """What the write returned, and the changes it recorded."""
+        before = store.latest_change()
+        result = write()
+        return result, [(c.entity, c.entity_id) for c in store.changes_since(before)]
+
+    created = AliasRow(ACCOUNT, "alias/app", first.key_id, 1.0, 1.0)
+    assert written(lambda: store.insert_alias(created)) == (None, [("alias", entity_id)])
+    assert store.get_alias(ACCOUNT, "alias/app") == created
+    assert store.get_alias("444455556666", "alias/app") is None  # names are per account
+    with pytest.raises(DuplicateError):
+        store.insert_alias(replace(created, key_id=second.key_id))
+
+    updated = written(lambda: store.update_alias(ACCOUNT, "alias/app", second.key_id, 5.0))
+    assert updated == (True, [("alias", entity_id)])
+    assert store.get_alias(ACCOUNT, "alias/app") == replace(
+        created, key_id=second.key_id, last_updated_date=5.0
+    )
+    assert store.list_aliases(ACCOUNT, first.key_id, None, 10) == []
+    assert [a.alias_name for a in store.list_aliases(ACCOUNT, second.key_id, None, 10)] == [
+        "alias/app"
+    ]
+
+    deleted = written(lambda: store.delete_alias(ACCOUNT, "alias/app"))
+    assert deleted == (True, [("alias", entity_id)])
+    assert store.get_alias(ACCOUNT, "alias/app") is None
+
+    # Nothing to update or delete: False, and the feed stays quiet.
+    assert written(lambda: store.update_alias(ACCOUNT, "alias/app", first.key_id, 6.0)) == (
+        False,
+        [],
+    )
+    assert written(lambda: store.delete_alias(ACCOUNT, "alias/app")) == (False, [])
 
 
 def test_destroying_a_key_destroys_its_grants(store: KeyStore, account: str) -> None:

@@ -1,0 +1,1 @@
+"""A planted-bug (mutation) check: realistic bugs applied one at a time to a copy of the tree."""
