@@ -226,8 +226,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "access-grant-token-of-another-key",
         _ACCESS_PY,
-        "g is not None and g.key_id == key.key_id",
-        "g is not None",
+        "        if claims.key_id == key.key_id and claims.key_account_id == key.account_id\n",
+        "",
         ACCESS,
         "a grant token is honoured on a key other than the grant's",
     ),
@@ -315,23 +315,39 @@ MUTANTS: tuple[Mutant, ...] = (
     # --- storage: the change feed (DESIGN §7) ----------------------------------------------------
     Mutant(
         "feed-alias-update-not-recorded",
-        "src/qkms/storage/sqlite.py",
+        "src/qkms/storage/sql.py",
+        "        return self._change_if_any(\n"
+        '            "UPDATE aliases SET key_id = %s, last_updated_date = %s "\n'
+        '            "WHERE account_id = %s AND alias_name = %s",\n'
+        "            (key_id, now, account_id, alias_name),\n"
+        '            ("alias", f"{account_id}:{alias_name}"),\n'
+        "        )",
+        "        return self._write(\n"
+        "            lambda conn: conn.execute(\n"
+        '                "UPDATE aliases SET key_id = %s, last_updated_date = %s "\n'
+        '                "WHERE account_id = %s AND alias_name = %s",\n'
         "                (key_id, now, account_id, alias_name),\n"
         "            ).rowcount\n"
-        "            if changed:\n"
-        '                self._record_change(conn, "alias", f"{account_id}:{alias_name}")',
-        "                (key_id, now, account_id, alias_name),\n            ).rowcount",
+        "            > 0\n"
+        "        )",
         ALIAS_FEED,
         "UpdateAlias records no change: other workers keep the old target",
     ),
     Mutant(
         "feed-alias-delete-not-recorded",
-        "src/qkms/storage/sqlite.py",
+        "src/qkms/storage/sql.py",
+        "        return self._change_if_any(\n"
+        '            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",\n'
+        "            (account_id, alias_name),\n"
+        '            ("alias", f"{account_id}:{alias_name}"),\n'
+        "        )",
+        "        return self._write(\n"
+        "            lambda conn: conn.execute(\n"
+        '                "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",\n'
         "                (account_id, alias_name),\n"
         "            ).rowcount\n"
-        "            if changed:\n"
-        '                self._record_change(conn, "alias", f"{account_id}:{alias_name}")',
-        "                (account_id, alias_name),\n            ).rowcount",
+        "            > 0\n"
+        "        )",
         ALIAS_FEED,
         "DeleteAlias records no change: other workers keep resolving the deleted alias",
     ),
