@@ -171,6 +171,26 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         default=defaults.audit_backups,
         help="rotated audit logs kept (default %(default)s)",
     )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=defaults.request_timeout,
+        help="seconds a client has to send a whole request, headers and body; slower ones "
+        "get 408 and are closed (default %(default)s)",
+    )
+    serve.add_argument(
+        "--keepalive-timeout",
+        type=float,
+        default=defaults.keepalive_timeout,
+        help="seconds an idle kept-alive connection stays open (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=defaults.max_connections,
+        help="open connections per worker; one more is refused at once with 503 "
+        "(default %(default)s)",
+    )
     add_admin_commands(commands, defaults)
     _add_db_commands(commands, defaults)
     add_audit_commands(commands, defaults)
@@ -198,6 +218,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         audit_log=args.audit_log,
         audit_max_bytes=args.audit_max_bytes,
         audit_backups=args.audit_backups,
+        request_timeout=args.request_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        max_connections=args.max_connections,
     )
 
 
@@ -221,6 +244,8 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 def _serve(settings: Settings) -> int:
     import uvicorn
+
+    from qkms.wire.http_protocol import QkmsHttpProtocol
 
     try:
         settings.validate()
@@ -246,7 +271,8 @@ def _serve(settings: Settings) -> int:
         port=settings.port,
         workers=settings.worker_count if settings.worker_count > 1 else None,
         loop="uvloop",
-        http="httptools",
+        http=QkmsHttpProtocol,  # httptools plus read deadlines and a connection cap
+        ws="none",  # an upgrade would hand the socket to a protocol without those limits
         lifespan="on",
         access_log=False,
         server_header=False,

@@ -30,6 +30,8 @@ Hierarchy::
     ├── UnrecognizedClientException       unknown or inactive access key id
     ├── InvalidSignatureException         signature mismatch or outside the clock window
     ├── RequestEntityTooLargeException    body over the 64 KiB limit (HTTP 413)
+    ├── RequestTimeoutException           request not fully received within the read timeout
+    ├── ServiceUnavailableException       connection refused: the worker is at its limit
     ├── DependencyTimeoutException        the store did not answer within its deadline
     └── KMSInternalException              anything unexpected (no detail reaches the caller)
 
@@ -64,7 +66,9 @@ __all__ = [
     "NotAuthorizedException",
     "NotFoundException",
     "RequestEntityTooLargeException",
+    "RequestTimeoutException",
     "SerializationException",
+    "ServiceUnavailableException",
     "TagException",
     "UnknownOperationException",
     "UnrecognizedClientException",
@@ -193,6 +197,14 @@ class InvalidSignatureException(KmsError):
 
 
 class RequestEntityTooLargeException(KmsError):
+    pass
+
+
+class RequestTimeoutException(KmsError):
+    pass
+
+
+class ServiceUnavailableException(KmsError):
     pass
 
 

@@ -1,0 +1,166 @@
+"""The HTTP/1.1 connection edge: read deadlines, idle close, a connection cap, JSON framing errors.
+
+uvicorn's httptools protocol, plus what DESIGN §1 ("never a hang") needs from the edge:
+- a client has `request_timeout_seconds` from connecting (or from the first byte of a later
+  request on a kept-alive connection) to deliver the whole request, headers and body; a slow
+  or stalled sender is answered 408 `RequestTimeoutException` and closed, so half-sent requests
+  cannot pile up (uvicorn alone arms no timer before the first request or while one arrives);
+- an idle kept-alive connection is closed after `keepalive_timeout_seconds` (uvicorn's timer);
+- a worker holds at most `max_connections` connections; one more is answered at once with 503
+  `ServiceUnavailableException` and closed, before anything is read, so a flood of clients is
+  refused cleanly instead of slowing everyone (uvicorn's own limit answers in plain text, and
+  only once a request's headers have arrived);
+- malformed HTTP framing gets AWS's JSON error shape instead of uvicorn's plain-text 400.
+The limits are per worker process; `configure` is called once per worker by the composition
+root, before the worker accepts connections (uvicorn builds one protocol object per connection
+from this class, so the class is where a worker's limits live).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from qkms.domain.errors import (
+    KmsError,
+    RequestTimeoutException,
+    SerializationException,
+    ServiceUnavailableException,
+)
+from qkms.wire.errors import render_error
+
+__all__ = ["EdgeLimits", "QkmsHttpProtocol"]
+
+_log = logging.getLogger("qkms.edge")
+# A refused client gets this long to read its 503 before the socket is closed under it.
+_REFUSAL_LINGER_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeLimits:
+    request_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: float = 5.0
+    max_connections: int = 1000
+
+
+class QkmsHttpProtocol(HttpToolsProtocol):
+    limits: ClassVar[EdgeLimits] = EdgeLimits()
+
+    @classmethod
+    def configure(cls, limits: EdgeLimits) -> None:
+        cls.limits = limits
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # uvicorn hands this to loop.call_later, which takes fractions of a second too.
+        self.timeout_keep_alive = self.limits.keepalive_timeout_seconds  # type: ignore[assignment]
+        self._deadline: asyncio.TimerHandle | None = None
+        self._request_started = False
+        self._refused = False
+
+    # --- connection ------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            self._refuse()
+            return
+        self._arm()  # the first request must arrive in time, even if not one byte of it does
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # the answer is already sent; what the client says no longer matters
+        super().data_received(data)
+
+    # --- parser callbacks: the read deadline runs from a request's first byte to its end ------
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._request_started = True
+        if self._deadline is None:
+            self._arm()
+
+    def on_message_complete(self) -> None:
+        self._request_started = False
+        self._disarm()
+        super().on_message_complete()
+
+    # --- answers uvicorn would give in plain text -------------------------------------------
+    def send_400_response(self, msg: str) -> None:
+        # AWS's answer to broken framing comes from its load balancer, not the service; the
+        # closest KMS code for "the request could not be read" is SerializationException.
+        self._disarm()
+        self._write_error(SerializationException("The request is not well-formed HTTP/1.1."))
+        self.transport.close()
+
+    def _refuse(self) -> None:
+        self._refused = True
+        _log.warning(
+            "refused a connection: this worker holds its limit of %d (--max-connections)",
+            self.limits.max_connections,
+        )
+        # AWS's common error for a temporary failure of the server; clients retry 503s.
+        self._write_error(
+            ServiceUnavailableException(
+                "The request has failed due to a temporary failure of the server."
+            )
+        )
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # the client reads the whole answer, then end of stream
+        self._deadline = self.loop.call_later(_REFUSAL_LINGER_SECONDS, self._close)
+
+    def _on_deadline(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        # Say why only if nothing else is being written: the stalled request is the one in
+        # hand (its headers not yet complete, or its body still awaited by the app) and no
+        # earlier pipelined answer is still to come.
+        cycle = self.cycle
+        between = cycle is None or cycle.response_complete
+        awaiting_body = cycle is not None and cycle.more_body and not cycle.response_started
+        if self._request_started and not self.pipeline and (between or awaiting_body):
+            self._write_error(
+                RequestTimeoutException(
+                    "The request was not received in full within "
+                    f"{self.limits.request_timeout_seconds:g} seconds."
+                )
+            )
+        self._close()
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(
+            self.limits.request_timeout_seconds, self._on_deadline
+        )
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _close(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _write_error(self, error: KmsError) -> None:
+        status, body = render_error(error)
+        head = [
+            STATUS_LINE[status],
+            b"content-type: application/x-amz-json-1.1\r\n",
+            b"content-length: %d\r\n" % len(body),
+            b"x-amzn-requestid: " + str(uuid.uuid4()).encode() + b"\r\n",
+            b"x-amzn-errortype: " + error.code.encode() + b"\r\n",
+            b"cache-control: no-store\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
