@@ -12,6 +12,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -259,3 +260,20 @@ def test_a_deep_body_is_a_serialization_error_without_a_traceback(patient: QkmsS
     assert response.json()["__type"] == "SerializationException"
     assert "Traceback" not in patient.log()
     assert "RecursionError" not in patient.log()
+
+
+def test_environment_variables_set_the_limits_in_every_worker(tmp_path: Path) -> None:
+    # Spawned workers rebuild their settings from QKMS_*; each must arm the same deadline.
+    server = QkmsServer(
+        tmp_path / "data", workers=2, env={"QKMS_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT)}
+    ).start()
+    try:
+        stalled = [connect(server) for _ in range(8)]  # spread over both workers
+        for sock in stalled:
+            sock.sendall(HALF_A_REQUEST_LINE)
+        for sock in stalled:
+            received, _ = read_until_closed(sock, REQUEST_TIMEOUT + SLACK)
+            assert b" 408 " in received.split(b"\r\n", 1)[0]
+            sock.close()
+    finally:
+        server.stop()

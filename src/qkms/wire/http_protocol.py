@@ -59,7 +59,11 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         # uvicorn hands this to loop.call_later, which takes fractions of a second too.
         self.timeout_keep_alive = self.limits.keepalive_timeout_seconds  # type: ignore[assignment]
-        self._deadline: asyncio.TimerHandle | None = None
+        # One timer per connection, re-aimed lazily: a request moves `_deadline_at` and the
+        # timer, when it fires early for a later request, sleeps again (no timer per request).
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline_at = 0.0
+        self._awaiting = False  # a request (or the first one) is due and not yet whole
         self._request_started = False
         self._refused = False
 
@@ -69,10 +73,12 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         if len(self.connections) > self.limits.max_connections:
             self._refuse()
             return
-        self._arm()  # the first request must arrive in time, even if not one byte of it does
+        self._start_clock()  # the first request must arrive in time, even if no byte of it does
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -83,20 +89,19 @@ class QkmsHttpProtocol(HttpToolsProtocol):
     # --- parser callbacks: the read deadline runs from a request's first byte to its end ------
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        if not self._awaiting:  # a later request on a kept-alive connection: a fresh clock
+            self._start_clock()
         self._request_started = True
-        if self._deadline is None:
-            self._arm()
 
     def on_message_complete(self) -> None:
-        self._request_started = False
-        self._disarm()
+        self._awaiting = self._request_started = False
         super().on_message_complete()
 
     # --- answers uvicorn would give in plain text -------------------------------------------
     def send_400_response(self, msg: str) -> None:
         # AWS's answer to broken framing comes from its load balancer, not the service; the
         # closest KMS code for "the request could not be read" is SerializationException.
-        self._disarm()
+        self._awaiting = False
         self._write_error(SerializationException("The request is not well-formed HTTP/1.1."))
         self.transport.close()
 
@@ -114,11 +119,14 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         )
         if self.transport.can_write_eof():
             self.transport.write_eof()  # the client reads the whole answer, then end of stream
-        self._deadline = self.loop.call_later(_REFUSAL_LINGER_SECONDS, self._close)
+        self.loop.call_later(_REFUSAL_LINGER_SECONDS, self._close)
 
-    def _on_deadline(self) -> None:
-        self._deadline = None
-        if self.transport.is_closing():
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self._awaiting or self.transport.is_closing():
+            return
+        if self.loop.time() < self._deadline_at:  # a later request restarted the clock
+            self._timer = self.loop.call_at(self._deadline_at, self._on_timer)
             return
         # Say why only if nothing else is being written: the stalled request is the one in
         # hand (its headers not yet complete, or its body still awaited by the app) and no
@@ -136,19 +144,13 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         self._close()
 
     # --- helpers ------------------------------------------------------------------------------
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(
-            self.limits.request_timeout_seconds, self._on_deadline
-        )
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+    def _start_clock(self) -> None:
+        self._awaiting = True
+        self._deadline_at = self.loop.time() + self.limits.request_timeout_seconds
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._deadline_at, self._on_timer)
 
     def _close(self) -> None:
-        self._deadline = None
         if not self.transport.is_closing():
             self.transport.close()
 
