@@ -160,6 +160,17 @@ def test_an_idle_kept_alive_connection_is_closed(strict: QkmsServer) -> None:
     assert waited >= KEEPALIVE_TIMEOUT - 0.3
 
 
+def test_stray_bytes_between_requests_do_not_keep_a_connection_open(strict: QkmsServer) -> None:
+    # A line break between requests is no request yet (the parser skips it), but it stops the
+    # idle timer: the read deadline must take over.
+    with connect(strict) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        time.sleep(0.3)
+        sock.sendall(b"\r\n")
+        received, _ = read_until_closed(sock, REQUEST_TIMEOUT + KEEPALIVE_TIMEOUT + SLACK)
+    assert received.startswith(b"HTTP/1.1 200 ")
+
+
 def test_a_complete_request_is_not_cut_off(strict: QkmsServer) -> None:
     kms = strict.client()
     assert "Keys" in kms.list_keys()

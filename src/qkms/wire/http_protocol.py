@@ -84,6 +84,10 @@ class QkmsHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # the answer is already sent; what the client says no longer matters
+        if not self._awaiting and (self.cycle is None or self.cycle.response_complete):
+            # Any byte after an answer stops uvicorn's idle timer, even one the parser skips
+            # (a stray line break starts no request): the read deadline takes over from here.
+            self._start_clock()
         super().data_received(data)
 
     # --- parser callbacks: the read deadline runs from a request's first byte to its end ------
