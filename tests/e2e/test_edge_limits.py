@@ -252,6 +252,22 @@ def test_malformed_framing_gets_a_json_error(strict: QkmsServer) -> None:
     assert "message" in error
 
 
+@pytest.mark.parametrize("where", ["header", "url"])
+def test_a_request_head_over_64_kib_is_refused_as_json(strict: QkmsServer, where: str) -> None:
+    filler = b"a" * (65 * 1024)
+    if where == "url":
+        head = b"GET /" + filler + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    else:
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Filler: " + filler + b"\r\n\r\n"
+    with connect(strict) as sock:
+        with contextlib.suppress(OSError):  # the server may close before all of it is sent
+            sock.sendall(head)
+        received, _ = read_until_closed(sock, 5)
+    status, error = json_error(received)
+    assert (status, error["__type"]) == (400, "SerializationException")
+    assert "64 KiB" in error["message"]
+
+
 def test_healthz_does_not_show_the_process_id(patient: QkmsServer) -> None:
     with connect(patient) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -37,6 +37,9 @@ from qkms.wire.errors import render_error
 __all__ = ["EdgeLimits", "QkmsHttpProtocol"]
 
 _log = logging.getLogger("qkms.edge")
+# Request line and headers together; KMS requests need well under 8 KiB. uvicorn's httptools
+# protocol sets no bound, so a client could grow one request's headers for the whole deadline.
+_MAX_HEAD_BYTES = 64 * 1024
 # A refused client gets this long to read its 503 before the socket is closed under it.
 _REFUSAL_LINGER_SECONDS = 1.0
 
@@ -66,6 +69,7 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         self._awaiting = False  # a request (or the first one) is due and not yet whole
         self._request_started = False
         self._refused = False
+        self._head_bytes = 0
 
     # --- connection ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -96,6 +100,15 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         if not self._awaiting:  # a later request on a kept-alive connection: a fresh clock
             self._start_clock()
         self._request_started = True
+        self._head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)
+        super().on_header(name, value)
 
     def on_message_complete(self) -> None:
         self._awaiting = self._request_started = False
@@ -106,7 +119,12 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         # AWS's answer to broken framing comes from its load balancer, not the service; the
         # closest KMS code for "the request could not be read" is SerializationException.
         self._awaiting = False
-        self._write_error(SerializationException("The request is not well-formed HTTP/1.1."))
+        problem = (
+            f"The request line and headers exceed {_MAX_HEAD_BYTES // 1024} KiB."
+            if self._head_bytes > _MAX_HEAD_BYTES
+            else "The request is not well-formed HTTP/1.1."
+        )
+        self._write_error(SerializationException(problem))
         self.transport.close()
 
     def _refuse(self) -> None:
@@ -153,6 +171,12 @@ class QkmsHttpProtocol(HttpToolsProtocol):
         self._deadline_at = self.loop.time() + self.limits.request_timeout_seconds
         if self._timer is None:
             self._timer = self.loop.call_at(self._deadline_at, self._on_timer)
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > _MAX_HEAD_BYTES:
+            # httptools turns this into a parser error, answered by send_400_response.
+            raise ValueError("request head too large")
 
     def _close(self) -> None:
         if not self.transport.is_closing():
