@@ -10,7 +10,8 @@ uvicorn's httptools protocol, plus what DESIGN §1 ("never a hang") needs from t
   `ServiceUnavailableException` and closed, before anything is read, so a flood of clients is
   refused cleanly instead of slowing everyone (uvicorn's own limit answers in plain text, and
   only once a request's headers have arrived);
-- malformed HTTP framing gets AWS's JSON error shape instead of uvicorn's plain-text 400.
+- a request line and headers over 64 KiB, and malformed HTTP framing, get AWS's JSON error
+  shape (400 `SerializationException`) instead of uvicorn's plain-text 400.
 The limits are per worker process; `configure` is called once per worker by the composition
 root, before the worker accepts connections (uvicorn builds one protocol object per connection
 from this class, so the class is where a worker's limits live).
