@@ -29,6 +29,7 @@ from qkms.storage.base import DuplicateError, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.throttling import RateLimiter
 from qkms.wire.asgi import QkmsApp, WireSettings
+from qkms.wire.http_protocol import EdgeLimits, QkmsHttpProtocol
 
 __all__ = [
     "ADMIN_USER",
@@ -337,4 +338,12 @@ def create_app() -> QkmsApp:
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
     configure_logging(settings.log_level)
+    # This worker's connection limits, in force before uvicorn accepts its first connection.
+    QkmsHttpProtocol.configure(
+        EdgeLimits(
+            request_timeout_seconds=settings.request_timeout,
+            keepalive_timeout_seconds=settings.keepalive_timeout,
+            max_connections=settings.max_connections,
+        )
+    )
     return build_app(settings)

@@ -179,6 +179,26 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         "every class), repeatable or comma-separated; 'off' disables throttling "
         "(default: AWS KMS's default quotas)",
     )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=defaults.request_timeout,
+        help="seconds a client has to send a whole request, headers and body; slower ones "
+        "get 408 and are closed (default %(default)s)",
+    )
+    serve.add_argument(
+        "--keepalive-timeout",
+        type=float,
+        default=defaults.keepalive_timeout,
+        help="seconds an idle kept-alive connection stays open (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=defaults.max_connections,
+        help="open connections per worker; one more is refused at once with 503 "
+        "(default %(default)s)",
+    )
     add_admin_commands(commands, defaults)
     _add_db_commands(commands, defaults)
     add_audit_commands(commands, defaults)
@@ -208,6 +228,9 @@ def _settings(args: argparse.Namespace, defaults: Settings) -> Settings:
         audit_backups=args.audit_backups,
         # Given on the command line, --throttle replaces QKMS_THROTTLE rather than adding to it.
         throttle=",".join(args.throttle) if args.throttle else defaults.throttle,
+        request_timeout=args.request_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        max_connections=args.max_connections,
     )
 
 
@@ -231,6 +254,8 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 def _serve(settings: Settings) -> int:
     import uvicorn
+
+    from qkms.wire.http_protocol import QkmsHttpProtocol
 
     try:
         settings.validate()
@@ -256,7 +281,8 @@ def _serve(settings: Settings) -> int:
         port=settings.port,
         workers=settings.worker_count if settings.worker_count > 1 else None,
         loop="uvloop",
-        http="httptools",
+        http=QkmsHttpProtocol,  # httptools plus read deadlines and a connection cap
+        ws="none",  # an upgrade would hand the socket to a protocol without those limits
         lifespan="on",
         access_log=False,
         server_header=False,

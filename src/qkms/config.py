@@ -42,6 +42,9 @@ class Settings:
     audit_backups: int = 5  # rotated audit logs kept: audit.log.1 ... audit.log.<n>
     # Overrides of AWS's request quotas, "CLASS=RATE,..." or "off" (qkms.throttling.quotas).
     throttle: str = ""
+    request_timeout: float = 10.0  # seconds to deliver a whole request (headers and body)
+    keepalive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open
+    max_connections: int = 1000  # open connections per worker; more are refused with a 503
 
     @property
     def worker_count(self) -> int:
@@ -85,6 +88,12 @@ class Settings:
             raise ConfigError("--key-cache-size must be 0 or more.")
         if self.audit_max_bytes < 4096:
             raise ConfigError("--audit-max-bytes must be at least 4096.")
+        if self.request_timeout <= 0:
+            raise ConfigError("--request-timeout must be positive.")
+        if self.keepalive_timeout <= 0:
+            raise ConfigError("--keepalive-timeout must be positive.")
+        if self.max_connections < 1:
+            raise ConfigError("--max-connections must be at least 1.")
         if self.audit_backups < 1:
             raise ConfigError(
                 "--audit-backups must be at least 1: rotation keeps the previous log."
@@ -129,6 +138,9 @@ class Settings:
                 audit_max_bytes=int(get("audit_max_bytes") or defaults.audit_max_bytes),
                 audit_backups=int(get("audit_backups") or defaults.audit_backups),
                 throttle=get("throttle") or defaults.throttle,
+                request_timeout=float(get("request_timeout") or defaults.request_timeout),
+                keepalive_timeout=float(get("keepalive_timeout") or defaults.keepalive_timeout),
+                max_connections=int(get("max_connections") or defaults.max_connections),
             )
         except ValueError as exc:
             raise ConfigError(f"invalid QKMS_* setting: {exc}") from None

@@ -210,11 +210,6 @@ def test_fuzzed_requests_get_no_server_error(
     assert_still_answers(kms, witness_key)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="signed bodies nested >= 1,000 deep raise RecursionError (500 KMSInternalException) "
-    "instead of 400 SerializationException; the fix is being made alongside this test",
-)
 def test_deeply_nested_bodies_get_no_server_error(
     server: QkmsServer, kms: Any, cases: list[FuzzCase], witness_key: str
 ) -> None:

@@ -24,7 +24,7 @@ PROPAGATION_SECONDS = 1.0
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
     qkms = QkmsServer(tmp_path_factory.mktemp("workers") / "data", workers=2).start()
     # /readyz answers as soon as one worker is up; give the other one time to start too.
-    worker_pids(qkms, tries=200, pause=0.05)
+    worker_ids(qkms, tries=200, pause=0.05)
     yield qkms
     qkms.stop()
 
@@ -34,22 +34,22 @@ def admin(two_workers: QkmsServer) -> Any:
     return two_workers.client()
 
 
-def healthz_pid(server: QkmsServer) -> int:
+def healthz_worker(server: QkmsServer) -> str:
     # urllib opens a fresh connection per call (Connection: close).
     with urllib.request.urlopen(f"{server.endpoint}/healthz", timeout=5) as response:
         assert response.status == 200
-        return int(json.loads(response.read())["pid"])
+        return str(json.loads(response.read())["worker"])
 
 
-def worker_pids(server: QkmsServer, tries: int, pause: float = 0.0) -> set[int]:
-    """Distinct pids answering /healthz on fresh connections, stopping at two."""
-    pids: set[int] = set()
+def worker_ids(server: QkmsServer, tries: int, pause: float = 0.0) -> set[str]:
+    """Distinct worker ids answering /healthz on fresh connections, stopping at two."""
+    seen: set[str] = set()
     for _ in range(tries):
-        pids.add(healthz_pid(server))
-        if len(pids) == 2:
+        seen.add(healthz_worker(server))
+        if len(seen) == 2:
             break
         time.sleep(pause)
-    return pids
+    return seen
 
 
 class Peer:
@@ -80,9 +80,8 @@ def outcomes(server: QkmsServer, peer: Peer, rounds: int = ROUNDS) -> set[str]:
 
 
 def test_both_workers_serve_requests(two_workers: QkmsServer) -> None:
-    pids = worker_pids(two_workers, tries=200)
-    assert len(pids) == 2, f"only saw worker pids {pids}"
-    assert two_workers.process is not None and two_workers.process.pid not in pids
+    seen = worker_ids(two_workers, tries=200)
+    assert len(seen) == 2, f"only saw workers {seen}"
 
 
 def test_disable_schedule_and_enable_reach_every_worker(
@@ -173,4 +172,4 @@ def test_readyz_and_healthz_answer(two_workers: QkmsServer) -> None:
     with urllib.request.urlopen(f"{two_workers.endpoint}/readyz", timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read())["status"] == "ready"
-    assert healthz_pid(two_workers) > 0
+    assert healthz_worker(two_workers)

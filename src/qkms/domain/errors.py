@@ -31,6 +31,8 @@ Hierarchy::
     ├── InvalidSignatureException         signature mismatch or outside the clock window
     ├── RequestEntityTooLargeException    body over the 64 KiB limit (HTTP 413)
     ├── ThrottlingException               the caller's account exceeded a request quota
+    ├── RequestTimeoutException           request not fully received within the read timeout
+    ├── ServiceUnavailableException       connection refused: the worker is at its limit
     ├── DependencyTimeoutException        the store did not answer within its deadline
     └── KMSInternalException              anything unexpected (no detail reaches the caller)
 
@@ -65,7 +67,9 @@ __all__ = [
     "NotAuthorizedException",
     "NotFoundException",
     "RequestEntityTooLargeException",
+    "RequestTimeoutException",
     "SerializationException",
+    "ServiceUnavailableException",
     "TagException",
     "ThrottlingException",
     "UnknownOperationException",
@@ -199,6 +203,14 @@ class RequestEntityTooLargeException(KmsError):
 
 
 class ThrottlingException(KmsError):
+    pass
+
+
+class RequestTimeoutException(KmsError):
+    pass
+
+
+class ServiceUnavailableException(KmsError):
     pass
 
 

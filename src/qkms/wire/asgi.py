@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -60,6 +60,10 @@ T = TypeVar("T")
 _log = logging.getLogger("qkms.request")
 _TARGET_PREFIX = "TrentService."
 _JSON_TYPE = b"application/x-amz-json-1.1"
+# AWS's JSON protocols: KMS speaks 1.1, and its front end takes 1.0 too (the two differ only
+# in error-type spelling, which QKMS never reads from the request).
+_ACCEPTED_TYPES = frozenset({b"application/x-amz-json-1.1", b"application/x-amz-json-1.0"})
+_MAX_ECHO = 128  # AWS echoes at most 128 characters of a value it refuses, then "..."
 _encoder = msgspec.json.Encoder()
 _AUDIT_HEADERS = frozenset({b"x-amz-target", b"authorization", b"user-agent"})
 
@@ -101,6 +105,8 @@ class QkmsApp:
         self._background = ThreadPoolExecutor(1, thread_name_prefix="qkms-bg")
         self._tasks: list[asyncio.Task[None]] = []
         self._store_ok = True
+        # Tells workers apart on /healthz without showing a process id.
+        self._worker_id = secrets.token_hex(8)
 
     def _secret_for(self, access_key_id: str) -> str | None:
         return self._credentials.secret_for(access_key_id)
@@ -179,7 +185,7 @@ class QkmsApp:
             await _send(
                 send,
                 200,
-                _encoder.encode({"status": "ok", "pid": os.getpid()}),
+                _encoder.encode({"status": "ok", "worker": self._worker_id}),
                 b"application/json",
             )
             return
@@ -229,6 +235,8 @@ class QkmsApp:
         error_message: str | None = None
         try:
             body = await self._read_body(headers, receive)
+            if body is None:  # the client left (or was cut off) before its request was whole
+                return
             signed = SignedRequest(
                 method="POST",
                 # The verifier canonicalises UTF-8 paths; surrogateescape keeps any byte intact.
@@ -241,6 +249,7 @@ class QkmsApp:
             )
             caller_ctx = await self._authenticate(scope, headers, signed, request_id)
             access_key_id = caller_ctx.caller.access_key_id
+            _check_content_type(headers)
             operation = self._operation(headers)
             operation_name = operation.name
             request = decode_request(body, operation.request_type)
@@ -290,7 +299,9 @@ class QkmsApp:
             ).decode(),
         )
 
-    async def _read_body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
+    async def _read_body(
+        self, headers: list[tuple[bytes, bytes]], receive: Receive
+    ) -> bytes | None:
         limit = self._settings.max_body_bytes
         too_large = RequestEntityTooLargeException(f"Request body exceeds {limit} bytes.")
         for name, value in headers:
@@ -300,6 +311,8 @@ class QkmsApp:
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -376,7 +389,8 @@ class QkmsApp:
         if target.startswith(_TARGET_PREFIX):
             operation = OPERATIONS.get(target[len(_TARGET_PREFIX) :])
         if operation is None:
-            raise UnknownOperationException(f"Unknown operation {target!r}.")
+            shown = target if len(target) <= _MAX_ECHO else target[:_MAX_ECHO] + "..."
+            raise UnknownOperationException(f"Unknown operation {shown!r}.")
         return operation
 
     async def _authenticate(
@@ -432,6 +446,18 @@ class QkmsApp:
             return await asyncio.wait_for(future, self._settings.store_deadline_seconds * 2 + 1.0)
         except TimeoutError:
             raise DependencyTimeoutException("The key store did not answer in time.") from None
+
+
+def _check_content_type(headers: list[tuple[bytes, bytes]]) -> None:
+    """Only AWS's JSON protocol is spoken here. AWS's front end does not find an operation for
+    another media type and answers UnknownOperationException (as Kinesis did to
+    application/octet-stream in github.com/disneystreaming/smithy4s/issues/167); the status is
+    ours, 400 like every client error of DESIGN §1."""
+    value = next((v for k, v in headers if k == b"content-type"), b"")
+    if value.split(b";", 1)[0].strip().lower() not in _ACCEPTED_TYPES:
+        raise UnknownOperationException(
+            "Content-Type must be application/x-amz-json-1.1 for this service."
+        )
 
 
 async def _send(

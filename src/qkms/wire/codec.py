@@ -21,6 +21,14 @@ __all__ = ["decode_request", "encode_response"]
 R = TypeVar("R", bound=Request)
 
 _PATH = re.compile(r" - at `\$\.([A-Za-z]+)")
+# No KMS request shape nests deeper than a handful of levels (a list of structures holding a
+# map); msgspec recurses once per level and a 64 KiB body of "[" would exhaust the C stack's
+# recursion guard (RecursionError, a 500). Depth is therefore checked before parsing.
+_MAX_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+# AWS echoes at most 128 characters of a rejected value, then "...".
+_MAX_ECHO = 128
 _encoder = msgspec.json.Encoder()
 
 
@@ -38,6 +46,10 @@ def _attribute_names(request_type: type[Request]) -> dict[str, str]:
 
 
 def decode_request(body: bytes, request_type: type[R]) -> R:
+    if _nests_too_deep(body):
+        raise SerializationException(
+            f"The request body nests arrays or objects deeper than {_MAX_DEPTH} levels."
+        )
     try:
         request = cast(R, _decoder(request_type).decode(body or b"{}"))
     except msgspec.ValidationError as exc:
@@ -46,6 +58,23 @@ def decode_request(body: bytes, request_type: type[R]) -> R:
         raise SerializationException("The request body is not valid JSON.") from None
     _check_constraints(request)
     return request
+
+
+def _nests_too_deep(body: bytes) -> bool:
+    """True if brackets outside JSON strings nest deeper than _MAX_DEPTH (C-speed scans only
+    for ordinary bodies: fewer opening brackets than the limit cannot nest past it)."""
+    if body.count(b"[") + body.count(b"{") <= _MAX_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub(b'""', body)):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > _MAX_DEPTH:
+            return True
+    return False
+
+
+def _truncated(text: str) -> str:
+    return text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "..."
 
 
 def _type_error(message: str, request_type: type[Request]) -> Exception:
@@ -60,7 +89,7 @@ def _type_error(message: str, request_type: type[Request]) -> Exception:
 def _describe(value: object) -> str:
     # Blobs and lists are not echoed: they may hold key material or be long.
     if isinstance(value, str | int) and not isinstance(value, bool):
-        return f"Value '{value}'"
+        return f"Value '{_truncated(str(value))}'"
     return "Value"
 
 
@@ -72,10 +101,10 @@ def _violation(member: Member, value: object) -> str | None:
         return f"{_describe(value)} {at} satisfy enum value set: [{', '.join(member.enum)}]"
     if member.each_enum is not None and isinstance(value, list):
         if any(item not in member.each_enum for item in value):
-            items = ", ".join(map(str, value))
+            items = _truncated("[" + ", ".join(map(str, value)) + "]")
             allowed = ", ".join(member.each_enum)
             return (
-                f"Value '[{items}]' {at} satisfy constraint: "
+                f"Value '{items}' {at} satisfy constraint: "
                 f"[Member must satisfy enum value set: [{allowed}]]"
             )
     if isinstance(value, str | bytes | list):

@@ -9,6 +9,8 @@ from qkms.domain.errors import (
     KmsError,
     KMSInternalException,
     RequestEntityTooLargeException,
+    RequestTimeoutException,
+    ServiceUnavailableException,
 )
 
 __all__ = ["render_error", "status_of"]
@@ -18,6 +20,8 @@ _STATUS: dict[type[KmsError], int] = {
     KMSInternalException: 500,
     DependencyTimeoutException: 503,
     RequestEntityTooLargeException: 413,
+    RequestTimeoutException: 408,
+    ServiceUnavailableException: 503,
 }
 
 _encoder = msgspec.json.Encoder()

@@ -28,6 +28,12 @@ _AMZ_DATE_RE = re.compile(r"\d{8}T\d{6}Z")
 _SIGNATURE_RE = re.compile(r"[0-9a-fA-F]{64}")
 _ALGORITHM_NAME_RE = re.compile(r"[A-Za-z0-9-]{1,24}")
 _PRESIGN_PARAMS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"})
+# DESIGN §5: what a KMS signature must cover. Unsigned, X-Amz-Target could be swapped on a
+# captured request (DescribeKey replayed as DisableKey); botocore, the AWS CLI, the JS SDK and
+# the console all sign these three.
+_KMS_SIGNED_HEADERS = ("host", "x-amz-date", "x-amz-target")
+# How AWS spells each in its "'<Header>' must be a 'SignedHeader'" refusal.
+_DISPLAY_NAMES = {"host": "Host", "x-amz-date": "X-Amz-Date", "x-amz-target": "X-Amz-Target"}
 _UNRECOGNIZED_CLIENT = "The security token included in the request is invalid."
 _MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -65,6 +71,7 @@ class SigV4Verifier:
         service: str = "kms",
         max_skew_seconds: float = 300.0,
         signing_key_cache_size: int = 1024,
+        required_signed_headers: Sequence[str] = _KMS_SIGNED_HEADERS,
     ) -> None:
         if signing_key_cache_size < 0:
             raise ValueError("signing_key_cache_size must not be negative")
@@ -73,6 +80,7 @@ class SigV4Verifier:
         self._service = service
         self._max_skew = max_skew_seconds
         self._cache_size = signing_key_cache_size
+        self._required = tuple(required_signed_headers)
         self._cache: OrderedDict[tuple[str, bytes, str, str], bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -105,11 +113,15 @@ class SigV4Verifier:
     def _check_scope(self, auth: _Authorization, request: SignedRequest) -> None:
         # AWS answers these with InvalidSignature, not IncompleteSignature, and reports all scope
         # mismatches in one message, a scope date that differs from X-Amz-Date included (as
-        # recorded from AWS's JSON services). Any region is accepted (DESIGN §5).
-        if "host" not in auth.signed_names:
-            raise InvalidSignatureException(
-                "'Host' must be a 'SignedHeader' in the AWS Authorization."
-            )
+        # recorded from AWS's JSON services). Any region is accepted (DESIGN §5). AWS words
+        # every required-but-unsigned header alike ("'Content-Type' must be a 'SignedHeader'
+        # in the AWS Authorization." is recorded for services that require Content-Type).
+        for name in self._required:
+            if name not in auth.signed_names:
+                raise InvalidSignatureException(
+                    f"'{_DISPLAY_NAMES.get(name, name)}' must be a 'SignedHeader' "
+                    "in the AWS Authorization."
+                )
         problems = []
         if auth.service != self._service:
             problems.append(f"Credential should be scoped to correct service: '{self._service}'.")
