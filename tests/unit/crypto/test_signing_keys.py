@@ -16,6 +16,7 @@ from qkms.crypto import (
     load_signing_private_key,
     load_signing_public_key,
 )
+from qkms.domain.keys import KeySpec
 
 DER = serialization.Encoding.DER
 PKCS8 = serialization.PrivateFormat.PKCS8
@@ -156,3 +157,8 @@ def test_ml_dsa_private_keys_only_in_seed_form(
         der = _tlv(0x30, b"\x02\x01\x00" + algorithm + _tlv(0x04, private_key))
         with pytest.raises(PrivateKeyError):
             import_signing_private_key(der, SigningKeySpec.ML_DSA_44)
+
+
+def test_every_signing_spec_is_a_domain_key_spec_by_value() -> None:
+    """Operations translate the domain's KeySpec to SigningKeySpec by value; none may be missing."""
+    assert {spec.value for spec in SigningKeySpec} <= {spec.value for spec in KeySpec}
