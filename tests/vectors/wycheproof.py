@@ -3,6 +3,8 @@
 Every loader reads a whole file, checks its schema and that the number of cases read equals the
 file's own count, and raises ValueError on anything unexpected: a vector is never dropped here.
 Which vectors KMS cannot express is decided by the tests, by rule, with a counted skip.
+ECDH, HMAC and RSA-OAEP have typed vectors; every other file (ECDSA, RSA signatures, ML-DSA,
+ML-KEM, X25519/X448) is read as generic `Case`s by the same rules.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ __all__ = [
     "ECDH_FILES",
     "MAC_FILES",
     "RSA_OAEP_FILES",
+    "Case",
     "EcdhVector",
     "MacVector",
     "Result",
     "RsaOaepVector",
+    "load_cases",
     "load_ecdh_vectors",
+    "load_files_or_skip",
     "load_mac_vectors",
     "load_rsa_oaep_vectors",
     "require_wycheproof_dir",
@@ -294,3 +299,73 @@ def _int(value: object) -> int:
     if not isinstance(value, int):
         raise ValueError(f"expected an integer, got {value!r}")
     return value
+
+
+# --- Every other Wycheproof file: one generic case type, read by the same rules -------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test of any Wycheproof file, with its group's fields (keys, parameters) beside it."""
+
+    file_stem: str  # e.g. "ecdsa_secp256r1_sha256_test", used in test ids
+    tc_id: int
+    comment: str
+    flags: tuple[str, ...]
+    result: Result
+    group: dict[str, object]
+    test: dict[str, object]
+
+    @property
+    def id(self) -> str:
+        return f"{self.file_stem.removesuffix('_test')}-tc{self.tc_id}"
+
+    def test_hex(self, name: str) -> bytes:
+        return bytes.fromhex(str(self.test[name]))
+
+    def group_hex(self, name: str) -> bytes:
+        return bytes.fromhex(str(self.group[name]))
+
+
+def load_cases(file_name: str, schema: str, directory: Path | None = None) -> list[Case]:
+    """Every test of `file_name`, which must be of `schema`; ValueError on anything unexpected."""
+    path = (directory or wycheproof_dir()) / file_name
+    document = _object(json.loads(path.read_text(encoding="utf-8")), path.name)
+    if document.get("schema") != schema:
+        raise ValueError(f"{path.name}: schema {document.get('schema')!r}, expected {schema}")
+    stem = path.name.removesuffix(".json")
+    cases: list[Case] = []
+    for raw_group in _list(document["testGroups"], "testGroups"):
+        group = _object(raw_group, "test group")
+        for raw_test in _list(group["tests"], "tests"):
+            test = _object(raw_test, "test")
+            result = test["result"]
+            if result not in _RESULTS:
+                raise ValueError(f"{path.name}: unknown result {result!r}")
+            cases.append(
+                Case(
+                    file_stem=stem,
+                    # Newer files (ML-DSA, ML-KEM) write tcId as a string.
+                    tc_id=int(str(test["tcId"])),
+                    comment=str(test.get("comment", "")),
+                    flags=tuple(str(flag) for flag in _list(test.get("flags", []), "flags")),
+                    result=result,
+                    group={k: v for k, v in group.items() if k != "tests"},
+                    test=test,
+                )
+            )
+    if len(cases) != document.get("numberOfTests"):
+        raise ValueError(f"{path.name}: read {len(cases)} tests, file says otherwise")
+    if len({case.tc_id for case in cases}) != len(cases):
+        raise ValueError(f"{path.name}: duplicate tcId")
+    return cases
+
+
+def load_files_or_skip(files: dict[str, str]) -> list[Case]:
+    """All cases of `files` (name -> schema); the whole module skips if the folder is absent.
+
+    Under CI a missing folder fails instead; a missing or malformed file below an existing
+    folder always fails collection, never a skip.
+    """
+    directory = require_wycheproof_dir()
+    return [case for name, schema in files.items() for case in load_cases(name, schema, directory)]

@@ -14,7 +14,13 @@ Hierarchy::
     ├── PlaintextTooLongError   more plaintext than an RSA-OAEP key can take in one block
     ├── EncryptionContextError  an encryption context that is not valid Unicode text
     ├── KeyMaterialError   key material that does not fit its key spec (length, type, size)
-    └── MacVerificationError    a MAC that does not match the message under this key
+    ├── MacVerificationError    a MAC that does not match the message under this key
+    ├── PublicKeyError     a public key (DER SPKI) to verify with or encapsulate to is unusable
+    ├── SigningInputError  a Sign/Verify request this key cannot serve; `reason` (SigningProblem)
+    ├── KemCiphertextError an ML-KEM ciphertext of the wrong length for the key
+    └── UnsupportedKeySpecError  a key spec the installed crypto library cannot serve
+
+A signature that does not verify is not an error: `verify` answers False.
 
 Messages are fixed texts that may name curves, formats or key check values, never key bytes,
 secrets or the caller's input.
@@ -28,13 +34,18 @@ __all__ = [
     "CiphertextError",
     "CryptoError",
     "EncryptionContextError",
+    "KemCiphertextError",
     "KeyMaterialError",
     "MacVerificationError",
     "PeerKeyError",
     "PeerKeyProblem",
     "PlaintextTooLongError",
     "PrivateKeyError",
+    "PublicKeyError",
     "RootKeyError",
+    "SigningInputError",
+    "SigningProblem",
+    "UnsupportedKeySpecError",
     "UnwrapError",
 ]
 
@@ -53,6 +64,8 @@ class PeerKeyProblem(enum.Enum):
     POINT_NOT_ON_CURVE = "POINT_NOT_ON_CURVE"
     POINT_AT_INFINITY = "POINT_AT_INFINITY"
     INVALID_ENCODING = "INVALID_ENCODING"
+    # X25519/X448 (RFC 7748 §6.1): a small-order point makes the shared secret all zeros.
+    SMALL_ORDER_POINT = "SMALL_ORDER_POINT"
 
 
 _PEER_KEY_MESSAGES: dict[PeerKeyProblem, str] = {
@@ -63,6 +76,7 @@ _PEER_KEY_MESSAGES: dict[PeerKeyProblem, str] = {
     PeerKeyProblem.POINT_NOT_ON_CURVE: "public key point is not on the curve",
     PeerKeyProblem.POINT_AT_INFINITY: "public key point is the point at infinity",
     PeerKeyProblem.INVALID_ENCODING: "public key point has an invalid encoding",
+    PeerKeyProblem.SMALL_ORDER_POINT: "public key is a small-order point",
 }
 
 
@@ -114,3 +128,50 @@ class KeyMaterialError(CryptoError):
 
 class MacVerificationError(CryptoError):
     """A MAC that is not the MAC of the message under the key (compared in constant time)."""
+
+
+class PublicKeyError(CryptoError):
+    """A public key that is not DER SPKI of the expected algorithm and size, or is malformed."""
+
+
+class SigningProblem(enum.Enum):
+    """Why a Sign or Verify request cannot be served by this key (AWS "Sign" / "Verify" pages)."""
+
+    ALGORITHM_NOT_FOR_KEY = "ALGORITHM_NOT_FOR_KEY"
+    MESSAGE_TYPE_NOT_FOR_ALGORITHM = "MESSAGE_TYPE_NOT_FOR_ALGORITHM"
+    WRONG_DIGEST_LENGTH = "WRONG_DIGEST_LENGTH"
+
+
+_SIGNING_MESSAGES: dict[SigningProblem, str] = {
+    SigningProblem.ALGORITHM_NOT_FOR_KEY: "the signing algorithm is not valid for this key spec",
+    SigningProblem.MESSAGE_TYPE_NOT_FOR_ALGORITHM: (
+        "the message type is not valid for this signing algorithm"
+    ),
+    SigningProblem.WRONG_DIGEST_LENGTH: (
+        "the message length does not match the digest length of the signing algorithm"
+    ),
+}
+
+
+class SigningInputError(CryptoError):
+    """A Sign or Verify request this key cannot serve; `reason` says why."""
+
+    reason: SigningProblem
+
+    def __init__(self, reason: SigningProblem, detail: str = "") -> None:
+        # `detail` only names algorithms, specs and lengths, never message bytes.
+        message = _SIGNING_MESSAGES[reason]
+        super().__init__(f"{message} ({detail})" if detail else message)
+        self.reason = reason
+
+
+class KemCiphertextError(CryptoError):
+    """An ML-KEM ciphertext whose length is not the parameter set's (FIPS 203 §7.3 input check).
+
+    A ciphertext of the right length never raises: it decapsulates to the real secret or, by
+    implicit rejection, to a pseudo-random one.
+    """
+
+
+class UnsupportedKeySpecError(CryptoError):
+    """A key spec the installed `cryptography` does not implement (e.g. ML-KEM-512)."""
