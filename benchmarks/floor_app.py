@@ -25,12 +25,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-__all__ = ["SERVERS", "app", "create_app", "main", "rsgi_app"]
+__all__ = ["PRIVATE_KEYS", "SERVERS", "answer", "app", "create_app", "main", "rsgi_app"]
 
 SERVERS = ("uvicorn", "granian-asgi", "granian-rsgi")
 
 # Fixed scalars: the floor's keys need no secrecy, only a key per curve that every worker shares.
-_PRIVATE_KEYS: dict[str, ec.EllipticCurvePrivateKey] = {
+PRIVATE_KEYS: dict[str, ec.EllipticCurvePrivateKey] = {
     "secp256r1": ec.derive_private_key(0x5EED_0256_0000_0001, ec.SECP256R1()),
     "secp384r1": ec.derive_private_key(0x5EED_0384_0000_0001, ec.SECP384R1()),
 }
@@ -51,9 +51,9 @@ def _decode(body: bytes) -> tuple[str, bytes]:
 
 def _derive(peer_der: bytes) -> bytes:
     peer = load_der_public_key(peer_der)
-    if not isinstance(peer, ec.EllipticCurvePublicKey) or peer.curve.name not in _PRIVATE_KEYS:
+    if not isinstance(peer, ec.EllipticCurvePublicKey) or peer.curve.name not in PRIVATE_KEYS:
         raise FloorError("PublicKey is not a P-256 or P-384 key")
-    return _PRIVATE_KEYS[peer.curve.name].exchange(_ECDH, peer)
+    return PRIVATE_KEYS[peer.curve.name].exchange(_ECDH, peer)
 
 
 def _encode(key_id: str, secret: bytes) -> bytes:
@@ -67,7 +67,7 @@ def _encode(key_id: str, secret: bytes) -> bytes:
     ).encode()
 
 
-def _answer(body: bytes) -> tuple[int, bytes]:
+def answer(body: bytes) -> tuple[int, bytes]:
     try:
         key_id, peer_der = _decode(body)
         return 200, _encode(key_id, _derive(peer_der))
@@ -97,7 +97,7 @@ async def app(
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    status, payload = _answer(b"".join(chunks))
+    status, payload = answer(b"".join(chunks))
     headers = [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
@@ -110,7 +110,7 @@ def create_app() -> Callable[..., Awaitable[None]]:
 
 async def rsgi_app(scope: Any, protocol: Any) -> None:
     """The RSGI floor (granian --interface rsgi): the body in one await, the answer in one call."""
-    status, payload = _answer(await protocol())
+    status, payload = answer(await protocol())
     protocol.response_bytes(status, [("content-type", "application/x-amz-json-1.1")], payload)
 
 
