@@ -1,7 +1,8 @@
-"""The per-request CPU budget: where a worker's CPU goes, stage by stage, from py-spy samples.
+"""The per-request CPU budget: where a worker's CPU goes, stage by stage, from stack samples.
 
-py-spy samples every worker (`--format raw`: one collapsed stack and a count per line; idle
-threads are not sampled). Each stack is given to one stage: the innermost frame that matches a
+Samples come from benchmarks.cpu_sampler (default: one per slice of CPU time, in each worker) or
+from py-spy (`--profiler py-spy`; it also counts threads that wait for a core, see cpu_sampler),
+both as raw collapsed stacks (`frame;frame;... count`). Each stack is given to one stage: the innermost frame that matches a
 rule of `STAGE_RULES` decides, so time in `json` or `hmac` goes to whoever called it, while
 `logging` is always the log. Native code (ECDH in OpenSSL, uvloop's socket I/O, httptools'
 parser) shows as the Python frame that called it, which is what the rules name.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -27,7 +29,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["STAGES", "STAGE_RULES", "Budget", "format_budgets", "sample_budget", "stage_of"]
+from benchmarks.cpu_sampler import samples_path, site_dir
+
+__all__ = [
+    "STAGES",
+    "STAGE_RULES",
+    "Budget",
+    "format_budgets",
+    "sample_budget",
+    "sample_budget_in_process",
+    "sampler_env",
+    "stage_of",
+]
 
 HTTP = "HTTP server + event loop"
 SIGV4 = "SigV4 + caller"
@@ -105,6 +118,15 @@ def _module(filename: str) -> str:
     return dotted.removesuffix(".__init__")
 
 
+def _short(filename: str) -> str:
+    """`/x/site-packages/uvicorn/main.py` -> `uvicorn/main.py` (as py-spy shortens it)."""
+    for marker in ("/site-packages/", "/src/", "/lib/python3."):
+        if marker in filename:
+            rest = filename.rsplit(marker, 1)[1]
+            return rest.split("/", 1)[1] if marker == "/lib/python3." else rest
+    return filename
+
+
 def _matches(module: str, function: str, prefix: str, functions: tuple[str, ...] | None) -> bool:
     if not (module == prefix or f".{module}.".find(f".{prefix}.") >= 0):
         return False
@@ -165,7 +187,7 @@ def parse_raw(text: str, pids: set[int]) -> tuple[Counter[str], Counter[str]]:
             continue
         stages[stage_of(frames)] += int(count)
         function, filename = frames[-1]
-        leaves[f"{function} ({filename})"] += int(count)
+        leaves[f"{function} ({_short(filename)})"] += int(count)
     return stages, leaves
 
 
@@ -223,6 +245,48 @@ def sample_budget(
     return Budget(label, requests, cpu, stages, leaves)
 
 
+def sampler_env(directory: Path) -> dict[str, str]:
+    """Environment that arms benchmarks.cpu_sampler in a server and all its workers."""
+    root = site_dir().parents[1]
+    path = [str(site_dir()), str(root), os.environ.get("PYTHONPATH", "")]
+    return {
+        "PYTHONPATH": os.pathsep.join(p for p in path if p),
+        "BENCH_CPU_SAMPLES": str(directory),
+    }
+
+
+def sample_budget_in_process(
+    label: str,
+    worker_pids: list[int],
+    load: Callable[[float], int],
+    seconds: float,
+    directory: Path,
+) -> Budget | str:
+    """The armed CPU sampler (benchmarks.cpu_sampler) in every worker while `load` runs."""
+    for pid in worker_pids:
+        samples_path(directory, pid).unlink(missing_ok=True)
+    before = _cpu_seconds(worker_pids)
+    for pid in worker_pids:
+        os.kill(pid, signal.SIGUSR2)
+    requests = load(seconds)
+    for pid in worker_pids:
+        os.kill(pid, signal.SIGUSR2)
+    cpu = _cpu_seconds(worker_pids) - before
+    stages: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    deadline = time.monotonic() + 10
+    for pid in worker_pids:
+        path = samples_path(directory, pid)
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not path.exists():
+            return f"worker {pid} wrote no CPU samples (was the server started with sampler_env?)"
+        more_stages, more_leaves = parse_raw(path.read_text(), set())
+        stages += more_stages
+        leaves += more_leaves
+    return Budget(label, requests, cpu, stages, leaves)
+
+
 def format_budgets(budgets: list[Budget]) -> list[str]:
     """The stage table: % of sampled worker CPU and CPU microseconds per request, side by side."""
     header = f"  {'stage':<26}" + "".join(f" {b.label[:24]:>24}" for b in budgets)
@@ -239,7 +303,8 @@ def format_budgets(budgets: list[Budget]) -> list[str]:
     lines.append(
         "  "
         + "; ".join(
-            f"{b.label}: {b.total:,} samples, {b.cpu_seconds:.2f} CPU s, {b.requests:,} requests"
+            f"{b.label}: {b.total:,} samples, {b.cpu_seconds:.2f} worker CPU s, "
+            f"{b.requests:,} requests"
             for b in budgets
         )
     )

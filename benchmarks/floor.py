@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.budget import sampler_env
 from benchmarks.floor_app import SERVERS
 from benchmarks.server import LOOPBACK, BenchError, free_port, worker_processes
 from benchmarks.wrk import WrkResult, run_wrk
@@ -80,7 +81,7 @@ class FloorServer:
     def start(self) -> FloorServer:
         if self.server not in SERVERS:
             raise BenchError(f"unknown floor server {self.server!r}")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path[1:]])}
+        env = {**os.environ, **sampler_env(self.log_path.parent / "cpu-samples")}
         command = [
             sys.executable, "-m", "benchmarks.floor_app", "--server", self.server,
             "--host", LOOPBACK, "--port", str(self.port), "--workers", str(self.workers),

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
 )
 
-from benchmarks.budget import Budget, format_budgets, sample_budget
+from benchmarks.budget import Budget, format_budgets, sample_budget, sample_budget_in_process
 from benchmarks.floor import (
     FLOOR_STORE,
     FloorServer,
@@ -307,7 +307,7 @@ def bench_store(
                 report.rows.insert(first, raw_row)
                 print(f"  {_format_row(raw_row)}", flush=True)
             if curve == "P-256" and args.profile:
-                cpu_budget(report, server, floors or [], batch, duration, work)
+                cpu_budget(report, server, floors or [], batch, duration, work, args.profiler)
 
         describe = SignedBatch(
             work / "describe.req",
@@ -460,8 +460,9 @@ def cpu_budget(
     batch: SignedBatch,
     duration: float,
     work: Path,
+    profiler: str = "cpu",
 ) -> None:
-    """py-spy on every worker, QKMS then its server's floor, P-256 derive at 16 connections."""
+    """Sample every worker, QKMS then its server's floor, P-256 derive at 16 connections."""
     assert server.process is not None
     seconds = max(2.0, duration)
     targets: list[tuple[str, int, list[int], Callable[[float], int]]] = [
@@ -484,14 +485,17 @@ def cpu_budget(
             )
     budgets: list[Budget] = []
     for label, pid, workers, load in targets:
-        budget = sample_budget(
-            label, pid, workers, load, seconds, work / f"profile-{len(budgets)}.txt"
-        )
+        if profiler == "py-spy":
+            out = work / f"profile-{len(budgets)}.txt"
+            budget = sample_budget(label, pid, workers, load, seconds, out)
+        else:
+            budget = sample_budget_in_process(label, workers, load, seconds, work / "cpu-samples")
         if isinstance(budget, str):
             report.note(f"profile: {budget}; skipped")
             return
         budgets.append(budget)
-    title = "CPU budget per request: P-256 derive, 16 connections, all workers (py-spy samples)"
+    how = "py-spy samples" if profiler == "py-spy" else "samples per slice of CPU time"
+    title = f"CPU budget per request: P-256 derive, 16 connections, all workers ({how})"
     lines = format_budgets(budgets)
     print(f"\n{title}\n" + "\n".join(lines), flush=True)
     top = [
@@ -680,6 +684,13 @@ def main(argv: list[str] | None = None) -> int:
         "--markdown", type=Path, help="also write the results as a Markdown table here"
     )
     add_floor_arguments(parser, DESCRIBE_BASELINE)
+    parser.add_argument(
+        "--profiler",
+        choices=["cpu", "py-spy"],
+        default="cpu",
+        help="--profile's sampler: 'cpu' (in-process, one sample per slice of CPU time; "
+        "default) or 'py-spy' (counts runnable threads too: inflated on a busy machine)",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     if args.smoke:
         args.duration, args.keys, args.grants, args.skip_postgres = 1.0, 0, 0, True

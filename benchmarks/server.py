@@ -25,6 +25,8 @@ import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from benchmarks.budget import sampler_env
+
 __all__ = [
     "ADMIN_ACCESS_KEY_ID",
     "ADMIN_SECRET",
@@ -146,6 +148,7 @@ class BenchServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
         env["QKMS_ADMIN_ACCESS_KEY_ID"] = ADMIN_ACCESS_KEY_ID
         env["QKMS_ADMIN_SECRET_ACCESS_KEY"] = ADMIN_SECRET
+        env.update(sampler_env(self.data_dir.parent / "cpu-samples"))  # idle until signalled
         command = [
             sys.executable, "-m", "qkms", "serve",
             "--host", LOOPBACK,
