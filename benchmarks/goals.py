@@ -45,9 +45,12 @@ class Goal:
     goal: str
     measured: str
     met: bool | None  # None: not measured in this run
+    informational: bool = False  # context for the goal above it, judged by nobody
 
     @property
     def status(self) -> str:
+        if self.informational:
+            return ""
         return "not measured" if self.met is None else ("met" if self.met else "NOT met")
 
 
@@ -77,10 +80,10 @@ def _vs_raw(rows: Sequence[RowLike], curve: str) -> Goal:
         r for r in rows if r.store == FLOOR_STORE and r.connections == 16 and curve in r.scenario
     ]
     if raw is None or qkms is None or not raw.rate:
-        return Goal(goal, "no raw ECDH or QKMS figure", None)
+        return Goal(goal, "no raw ECDH or QKMS figure", None, informational=True)
     parts = [f"QKMS {qkms.rate / raw.rate:.2f}"]
     parts += [f"{r.scenario.split(', ', 1)[1]} {r.rate / raw.rate:.2f}" for r in floors]
-    return Goal(goal, ", ".join(parts) + f" (raw {raw.rate:,.0f}/s)", None)
+    return Goal(goal, ", ".join(parts) + f" (raw {raw.rate:,.0f}/s)", None, informational=True)
 
 
 def _p99(rows: Sequence[RowLike], conns: int, limit: float) -> list[Goal]:
@@ -96,7 +99,7 @@ def _p99(rows: Sequence[RowLike], conns: int, limit: float) -> list[Goal]:
     ]
     if floors:
         text = ", ".join(f"{r.scenario.split(', ', 1)[1]} {r.p99_ms:.2f} ms" for r in floors)
-        goals.append(Goal("  floors' p99 at the same conns (reported)", text, None))
+        goals.append(Goal("  floors' p99 at the same conns (reported)", text, None, True))
     return goals
 
 
@@ -125,7 +128,7 @@ def judge(rows: Sequence[RowLike], inputs: GoalInputs) -> list[Goal]:
     goals += [_vs_floor(rows, inputs.server, "P-384", 0.9), _vs_raw(rows, "P-384")]
     goals += _many_keys(rows, "PostgreSQL", inputs.max_rss_mb.get("PostgreSQL"))
     goals += [
-        Goal(g.goal + " (reported)", g.measured, None)
+        Goal(g.goal + " (reported)", g.measured, None, informational=True)
         for g in _many_keys(rows, "SQLite", inputs.max_rss_mb.get("SQLite"))
     ]
     describe = _find(rows, "SQLite", "DescribeKey", 16)
@@ -155,8 +158,5 @@ def format_goals(goals: Sequence[Goal], inputs: GoalInputs) -> list[str]:
         f"  {'goal':<68} {'measured':<44} status",
     ]
     for goal in goals:
-        status = "" if goal.met is None and goal.goal.startswith(" ") else goal.status
-        if goal.met is None and goal.goal.endswith("(reported)"):
-            status = ""
-        lines.append(f"  {goal.goal:<68} {goal.measured:<44} {status}")
+        lines.append(f"  {goal.goal:<68} {goal.measured:<44} {goal.status}".rstrip())
     return lines

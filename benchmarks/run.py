@@ -644,7 +644,12 @@ def goal_table(report: Report, args: argparse.Namespace) -> list[str]:
         max_rss_mb=report.max_rss_mb,
     )
     goals = judge(report.rows, inputs)
-    report.goals = [f"[{g.status}] {g.goal.strip()}: {g.measured}" for g in goals]
+    report.goals = [
+        f"[{g.status}] {g.goal.strip()}: {g.measured}"
+        if g.status
+        else f"{g.goal.strip()}: {g.measured}"
+        for g in goals
+    ]
     return format_goals(goals, inputs)
 
 
