@@ -99,6 +99,7 @@ class Report:
     goals: list[str] = field(default_factory=list)
     max_rss_mb: dict[str, float] = field(default_factory=dict)  # store -> after many keys
     budget: list[str] = field(default_factory=list)  # the CPU budget table, when profiled
+    cpu_us: dict[str, float] = field(default_factory=dict)  # budget label -> us per request
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -503,6 +504,7 @@ def cpu_budget(
     ]
     print("QKMS: top 15 functions by self time\n" + "\n".join(top), flush=True)
     report.budget = [title, *lines]
+    report.cpu_us = {b.label: b.cpu_seconds * 1e6 / max(1, b.requests) for b in budgets}
     report.notes.append("profile top 15 (self time):\n" + "\n".join(top))
 
 
@@ -642,6 +644,7 @@ def goal_table(report: Report, args: argparse.Namespace) -> list[str]:
         describe_baseline=baseline or DESCRIBE_BASELINE[0],
         describe_baseline_source=source,
         max_rss_mb=report.max_rss_mb,
+        cpu_us=report.cpu_us,
     )
     goals = judge(report.rows, inputs)
     report.goals = [

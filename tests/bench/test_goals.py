@@ -57,3 +57,12 @@ def test_latency_describe_create_and_missing_figures() -> None:
     assert _status(goals, "  P-256: QKMS and floor / raw ECDH") == ""
     table = "\n".join(format_goals(goals, _inputs()))
     assert "0.80 x (8,000 vs 10,000/s)" in table
+
+
+def test_the_cpu_budget_gives_the_floor_to_qkms_cpu_ratio_when_profiled() -> None:
+    inputs = GoalInputs(
+        "uvicorn", 2, 1000.0, "x", {}, cpu_us={"QKMS": 400.0, "floor (uvicorn)": 120.0}
+    )
+    table = "\n".join(format_goals(judge(_rows(8_000, 10_000), inputs), inputs))
+    assert "floor / QKMS" in table and "0.30 (120 vs 400 us of worker CPU)" in table
+    assert "floor / QKMS" not in "\n".join(format_goals(judge([], _inputs()), _inputs()))
