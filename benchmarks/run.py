@@ -29,14 +29,12 @@ import os
 import platform
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +48,15 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
 )
 
+from benchmarks.budget import Budget, format_budgets, sample_budget, sample_budget_in_process
+from benchmarks.floor import (
+    FLOOR_STORE,
+    FloorServer,
+    add_floor_arguments,
+    floor_scenario,
+    floor_servers,
+)
+from benchmarks.goals import DESCRIBE_BASELINE, GoalInputs, format_goals, judge
 from benchmarks.raw_ecdh import CURVES, raw_ecdh_rate
 from benchmarks.server import RAISED_QUOTAS, BenchError, BenchServer, Signer
 from benchmarks.wrk import WrkResult, ensure_wrk, run_wrk, write_requests
@@ -59,12 +66,7 @@ KEY_SPECS = {"P-256": "ECC_NIST_P256", "P-384": "ECC_NIST_P384"}
 CONNECTIONS = (1, 16, 64)
 SIGNATURE_LIFETIME = 240.0  # seconds we trust a pre-signed request (the server allows 300)
 CREATE_CHUNK = 20_000  # keys or grants per replayed signature in bulk creation
-GOALS = (
-    "P-256 end to end >= 50% of raw ECDH on the same cores (load generator included)",
-    "p99 <= 2 ms at 1 connection and <= 5 ms at 16",
-    "100,000 keys uniform >= 80% of the single-key rate; <= 200 MB RSS per worker",
-    "CreateKey >= 1,000/s on SQLite",
-)
+QKMS_SERVER = "uvicorn"  # the server software `qkms serve` runs on: its floor is the reference
 
 
 @dataclass
@@ -95,6 +97,9 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
+    max_rss_mb: dict[str, float] = field(default_factory=dict)  # store -> after many keys
+    budget: list[str] = field(default_factory=list)  # the CPU budget table, when profiled
+    cpu_us: dict[str, float] = field(default_factory=dict)  # budget label -> us per request
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -265,7 +270,12 @@ def _server(
 
 
 def bench_store(
-    report: Report, store: str, database_url: str | None, args: argparse.Namespace, work: Path
+    report: Report,
+    store: str,
+    database_url: str | None,
+    args: argparse.Namespace,
+    work: Path,
+    floors: list[FloorServer] | None = None,
 ) -> None:
     workers, duration = args.workers, args.duration
     print(f"\n{store}: qkms serve --workers {workers}", flush=True)
@@ -291,14 +301,16 @@ def bench_store(
                 raws.append(raw_ecdh_rate(curve, workers, max(1.0, duration / 2)))
                 result = _wrk(server, batch, connections, duration)
                 ratio = f"e2e/raw {_ratio(result.requests_per_second, raws[-1])}"
-                report.add(Row.of(store, f"derive {curve}, 1 key", result, ratio))
+                qkms = report.add(Row.of(store, f"derive {curve}, 1 key", result, ratio))
+                measure_floors(report, floors or [], curve, batch, qkms, raws[-1], duration)
             if report.find("in-process", f"raw ECDH {curve}", None) is None:
                 raw_row = Row("in-process", f"raw ECDH {curve}", None, statistics.median(raws))
                 raw_row.ratio = "median of " + ", ".join(f"{r:,.0f}" for r in raws)
-                report.rows.insert(len(report.rows) - len(CONNECTIONS), raw_row)
+                first = [r.scenario for r in report.rows].index(f"derive {curve}, 1 key")
+                report.rows.insert(first, raw_row)
                 print(f"  {_format_row(raw_row)}", flush=True)
             if curve == "P-256" and args.profile:
-                profile(report, server, batch, duration, work)
+                cpu_budget(report, server, floors or [], batch, duration, work, args.profiler)
 
         describe = SignedBatch(
             work / "describe.req",
@@ -309,21 +321,13 @@ def bench_store(
         create = SignedBatch(work / "create.req", lambda: [signer.raw("CreateKey", create_body)])
         create_result = _wrk(server, create, 16, duration)
         report.add(Row.of(store, "CreateKey", create_result))
-        if store == "SQLite":
-            _goal(
-                report,
-                create_result.requests_per_second >= 1000,
-                f"CreateKey on SQLite: {create_result.requests_per_second:,.0f}/s (goal >= 1,000/s)",
-            )
-        rss_single = _rss_note(report, store, server, "after single-key runs")
+        _rss_note(report, store, server, "after single-key runs")
 
         if args.grants:
             bench_grants(report, store, server, args.grants, duration, work)
 
         if args.keys:
             bench_many_keys(report, store, server, args.keys, single, duration, work)
-        else:
-            _goal(report, rss_single <= 200, f"{store}: max worker RSS {rss_single:.0f} MB")
 
 
 def bench_grants(
@@ -422,64 +426,88 @@ def bench_many_keys(
         base = report.find(store, "derive P-256, 1 key", connections)
         ratio = f"vs 1 key {_ratio(result.requests_per_second, base.rate if base else 0)}"
         report.add(Row.of(store, label, result, ratio))
-        if connections == 16 and base:
-            share = result.requests_per_second / base.rate
-            _goal(
-                report,
-                share >= 0.8,
-                f"{store}: {len(chosen):,} keys uniform at 16 conns = {share:.0%} of 1 key (goal >= 80%)",
-            )
     rss = _rss_note(report, store, server, f"after the {len(chosen):,}-key runs")
-    _goal(report, rss <= 200, f"{store}: max worker RSS {rss:.0f} MB (goal <= 200 MB)")
+    report.max_rss_mb[store] = rss
 
 
-def profile(
-    report: Report, server: BenchServer, batch: SignedBatch, duration: float, work: Path
+def measure_floors(
+    report: Report,
+    floors: list[FloorServer],
+    curve: str,
+    batch: SignedBatch,
+    qkms: Row,
+    raw: float,
+    duration: float,
 ) -> None:
-    """py-spy on every worker during a P-256 derive at 16 connections: top self-time functions."""
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(py_spy).exists():
-        report.note("profile: py-spy not installed (.venv/bin/pip install py-spy); skipped")
-        return
-    assert server.process is not None
-    out = work / "profile.txt"
-    seconds = max(2, round(duration))
-    spy = subprocess.Popen(
-        [
-            py_spy, "record", "--pid", str(server.process.pid), "--subprocesses",
-            "--nonblocking", "--format", "raw", "--rate", "200",
-            "--duration", str(seconds), "--output", str(out),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    time.sleep(0.5)
-    _wrk(server, batch, 16, seconds)
-    _, err = spy.communicate(timeout=seconds + 60)
-    if spy.returncode != 0 or not out.exists():
-        report.note(f"profile: py-spy failed: {err.strip()[-300:]}")
-        return
-    self_time: Counter[str] = Counter()
-    total = 0
-    for line in out.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+    """Each floor server on the same requests and connections, right after QKMS's figure."""
+    connections = qkms.connections or 1
+    for floor in floors:
+        if floor.connections and connections not in floor.connections:
             continue
-        leaf = stack.split(";")[-1]
-        leaf = re.sub(r":\d+\)$", ")", leaf)  # one entry per function, not per line
-        self_time[leaf] += int(count)
-        total += int(count)
-    print(f"\nProfile: P-256 derive, 16 connections, all workers, {total} samples (self time)")
-    lines = []
-    for name, samples in self_time.most_common(15):
-        lines.append(f"  {samples / total:6.1%}  {name}")
-    print("\n".join(lines), flush=True)
-    report.notes.append("profile top 15 (self time):\n" + "\n".join(lines))
+        data = batch.fresh(duration + WARMUP_SECONDS + 30)
+        if not floor.warmed and WARMUP_SECONDS:
+            floor.measure(data, 16, WARMUP_SECONDS)
+        floor.warmed = True
+        result = floor.measure(data, connections, duration)
+        ratio = (
+            f"QKMS/floor {_ratio(qkms.rate, result.requests_per_second)}, "
+            f"floor/raw {_ratio(result.requests_per_second, raw)}"
+        )
+        report.add(Row.of(FLOOR_STORE, floor_scenario(floor.server, curve), result, ratio))
 
 
-def _goal(report: Report, met: bool, text: str) -> None:
-    report.goals.append(f"[{'met' if met else 'NOT met'}] {text}")
+def cpu_budget(
+    report: Report,
+    server: BenchServer,
+    floors: list[FloorServer],
+    batch: SignedBatch,
+    duration: float,
+    work: Path,
+    profiler: str = "cpu",
+) -> None:
+    """Sample every worker, QKMS then its server's floor, P-256 derive at 16 connections."""
+    assert server.process is not None
+    seconds = max(2.0, duration)
+    targets: list[tuple[str, int, list[int], Callable[[float], int]]] = [
+        (
+            "QKMS",
+            server.process.pid,
+            server.worker_pids() or [server.process.pid],
+            lambda s: _wrk(server, batch, 16, s).requests,
+        )
+    ]
+    for floor in floors:
+        if floor.server == QKMS_SERVER and floor.process is not None:
+            targets.append(
+                (
+                    f"floor ({floor.server})",
+                    floor.process.pid,
+                    floor.worker_pids(),
+                    lambda s, f=floor: f.measure(batch.fresh(s + 30), 16, s).requests,  # type: ignore[misc]
+                )
+            )
+    budgets: list[Budget] = []
+    for label, pid, workers, load in targets:
+        if profiler == "py-spy":
+            out = work / f"profile-{len(budgets)}.txt"
+            budget = sample_budget(label, pid, workers, load, seconds, out)
+        else:
+            budget = sample_budget_in_process(label, workers, load, seconds, work / "cpu-samples")
+        if isinstance(budget, str):
+            report.note(f"profile: {budget}; skipped")
+            return
+        budgets.append(budget)
+    how = "py-spy samples" if profiler == "py-spy" else "samples per slice of CPU time"
+    title = f"CPU budget per request: P-256 derive, 16 connections, all workers ({how})"
+    lines = format_budgets(budgets)
+    print(f"\n{title}\n" + "\n".join(lines), flush=True)
+    top = [
+        f"  {n / budgets[0].total:6.1%}  {name}" for name, n in budgets[0].leaves.most_common(15)
+    ]
+    print("QKMS: top 15 functions by self time\n" + "\n".join(top), flush=True)
+    report.budget = [title, *lines]
+    report.cpu_us = {b.label: b.cpu_seconds * 1e6 / max(1, b.requests) for b in budgets}
+    report.notes.append("profile top 15 (self time):\n" + "\n".join(top))
 
 
 def _postgres_url(given: str | None) -> tuple[str | None, str]:
@@ -594,7 +622,40 @@ def _markdown(
     lines.append("")
     lines += [f"- {note}" for note in report.notes if "\n" not in note]
     lines += [f"- {goal}" for goal in report.goals]
+    if report.budget:
+        lines += ["", "```", *report.budget, "```"]
     return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def _floor_servers(
+    report: Report, args: argparse.Namespace, work: Path
+) -> Iterator[list[FloorServer]]:
+    """The bare-floor servers of --floors (--smoke: at 16 connections only)."""
+    connections = (16,) if args.smoke else ()
+    with floor_servers(args.floors, args.workers, work, connections, report.note) as floors:
+        yield floors
+
+
+def goal_table(report: Report, args: argparse.Namespace) -> list[str]:
+    baseline = args.describe_baseline
+    source = "--describe-baseline" if baseline else f"recorded {DESCRIBE_BASELINE[1]}"
+    inputs = GoalInputs(
+        server=QKMS_SERVER,
+        workers=args.workers,
+        describe_baseline=baseline or DESCRIBE_BASELINE[0],
+        describe_baseline_source=source,
+        max_rss_mb=report.max_rss_mb,
+        cpu_us=report.cpu_us,
+    )
+    goals = judge(report.rows, inputs)
+    report.goals = [
+        f"[{g.status}] {g.goal.strip()}: {g.measured}"
+        if g.status
+        else f"{g.goal.strip()}: {g.measured}"
+        for g in goals
+    ]
+    return format_goals(goals, inputs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -632,6 +693,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--markdown", type=Path, help="also write the results as a Markdown table here"
     )
+    add_floor_arguments(parser, DESCRIBE_BASELINE)
+    parser.add_argument(
+        "--profiler",
+        choices=["cpu", "py-spy"],
+        default="cpu",
+        help="--profile's sampler: 'cpu' (in-process, one sample per slice of CPU time; "
+        "default) or 'py-spy' (counts runnable threads too: inflated on a busy machine)",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     if args.smoke:
         args.duration, args.keys, args.grants, args.skip_postgres = 1.0, 0, 0, True
@@ -652,37 +721,14 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="qkms-bench-") as tmp:
         work = Path(tmp)
-        bench_store(report, "SQLite", None, args, work)
+        with _floor_servers(report, args, work) as floors:
+            bench_store(report, "SQLite", None, args, work, floors)
         report.note(f"quotas for the figures above: --throttle {RAISED_QUOTAS} (buckets consulted)")
         from benchmarks.throttling import bench_throttling  # it builds on this module's helpers
 
         bench_throttling(report, args, work)
         if not args.skip_postgres:
             bench_postgres(report, args, work)
-
-    p256 = [r for r in report.rows if r.store == "SQLite" and r.scenario == "derive P-256, 1 key"]
-    if p256:
-        best = max(p256, key=lambda r: r.rate)
-        share = float(best.ratio.split()[-1].rstrip("%")) / 100
-        _goal(
-            report,
-            share >= 0.5,
-            f"P-256 end to end (best, {best.connections} conns) = {share:.0%} of raw ECDH measured "
-            "just before it (goal >= 50%)",
-        )
-    for row in report.rows:
-        if (
-            row.store == "SQLite"
-            and row.scenario == "derive P-256, 1 key"
-            and row.p99_ms is not None
-        ):
-            limit = {1: 2.0, 16: 5.0}.get(row.connections or 0)
-            if limit:
-                _goal(
-                    report,
-                    row.p99_ms <= limit,
-                    f"P-256 p99 at {row.connections} conn(s): {row.p99_ms:.2f} ms (goal <= {limit:g} ms)",
-                )
 
     print("\nResults (requests/s; latency in ms; ratios measured side by side in this run)")
     print(
@@ -693,9 +739,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nNotes")
     for note in report.notes:
         print(f"  {note}")
-    print("\nGoals (reported, not asserted)")
-    for goal in report.goals:
-        print(f"  {goal}")
+    if report.budget:
+        print("\n" + "\n".join(report.budget))
+    print("\n" + "\n".join(goal_table(report, args)))
     if args.markdown:
         args.markdown.write_text(_markdown(report, machine, args, command))
         print(f"\nMarkdown table written to {args.markdown}")

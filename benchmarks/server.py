@@ -25,6 +25,8 @@ import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from benchmarks.budget import sampler_env
+
 __all__ = [
     "ADMIN_ACCESS_KEY_ID",
     "ADMIN_SECRET",
@@ -33,6 +35,7 @@ __all__ = [
     "BenchServer",
     "Signer",
     "free_port",
+    "worker_processes",
 ]
 
 ADMIN_ACCESS_KEY_ID = "QKMSBENCHADMIN000001"
@@ -131,6 +134,9 @@ class BenchServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     throttle: str = RAISED_QUOTAS  # --throttle; "" = AWS's default quotas, "off" = none
+    # None: the shipped default (info, one line per request). The benchmark measures QKMS as
+    # shipped, so its per-request log line is part of every figure and of the CPU budget.
+    log_level: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -149,14 +155,16 @@ class BenchServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
         env["QKMS_ADMIN_ACCESS_KEY_ID"] = ADMIN_ACCESS_KEY_ID
         env["QKMS_ADMIN_SECRET_ACCESS_KEY"] = ADMIN_SECRET
+        env.update(sampler_env(self.data_dir.parent / "cpu-samples"))  # idle until signalled
         command = [
             sys.executable, "-m", "qkms", "serve",
             "--host", LOOPBACK,
             "--port", str(self.port),
             "--data-dir", str(self.data_dir),
             "--workers", str(self.workers),
-            "--log-level", "warning",
         ]  # fmt: skip
+        if self.log_level:
+            command += ["--log-level", self.log_level]
         if self.database_url:
             command += ["--database-url", self.database_url]
         if self.throttle:
@@ -234,6 +242,11 @@ class BenchServer:
     def log(self, tail: int = 4000) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return text[-tail:]
+
+
+def worker_processes(pid: int) -> list[int]:
+    """The children of a multi-worker server that serve requests (not multiprocessing's tracker)."""
+    return [child for child in _children(pid) if "resource_tracker" not in _cmdline(child)]
 
 
 def _children(pid: int) -> list[int]:

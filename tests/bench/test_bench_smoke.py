@@ -7,6 +7,7 @@ CI=true, where it installs wrk (`apt-get install -y wrk`) or fails.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -25,7 +26,13 @@ EXPECTED_ROWS = [
     ("SQLite", "derive P-256, throttling on", 16),
     ("SQLite", "derive P-256, throttling off", 16),
     ("SQLite", "derive P-256, AWS default quotas", 16),
+    # the bare floor on QKMS's own server software, right after QKMS's 16-connection figure
+    *[
+        ("floor", f"bare app {curve}, uvicorn (httptools, uvloop)", 16)
+        for curve in ("P-256", "P-384")
+    ],
 ]
+GRANIAN_FLOORS = ("granian ASGI", "granian RSGI")
 
 
 def _require_wrk() -> None:
@@ -67,6 +74,14 @@ def test_benchmark_smoke_run_prints_every_figure(tmp_path: Path) -> None:
         ]
         assert found, f"no row {store} / {scenario} / {connections} in:\n{table}"
     assert "e2e/raw" in table
-    assert "Goals (reported, not asserted)" in done.stdout
+    assert "QKMS/floor" in table
+    for server in GRANIAN_FLOORS:  # optional: measured when granian is installed, else said so
+        if importlib.util.find_spec("granian") is None:
+            assert f"floor {server}: skipped, granian is not installed" in done.stdout
+        else:
+            assert f"bare app P-256, {server} " in table, table
+    goals = done.stdout.split("\nGoals (reported, not asserted)", 1)
+    assert len(goals) == 2, done.stdout
+    assert ">= 0.8 x bare floor (uvicorn)" in goals[1] and "CreateKey >= 1,000/s" in goals[1]
     text = markdown.read_text()
     assert "| Store | Scenario |" in text and "cores" in text
