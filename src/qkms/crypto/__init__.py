@@ -1,5 +1,16 @@
 """QKMS's recipe layer over `cryptography`: curves, ECDH, wrapping, tokens (STYLE §7)."""
 
+from qkms.crypto.attestation import (
+    AWS_NITRO_ENCLAVES_ROOT_G1_PEM,
+    DEFAULT_MAX_DOCUMENT_AGE,
+    AttestationDocument,
+    AttestationError,
+    AttestationProblem,
+    AttestationTrust,
+    RecipientKey,
+    recipient_key,
+    verify_attestation_document,
+)
 from qkms.crypto.curves import Curve
 from qkms.crypto.ecdh import (
     GeneratedKeyPair,
@@ -10,6 +21,7 @@ from qkms.crypto.ecdh import (
     load_peer_public_key,
     load_private_key,
 )
+from qkms.crypto.envelope import envelope_for_recipient
 from qkms.crypto.errors import (
     CryptoError,
     PeerKeyError,
@@ -43,6 +55,12 @@ from qkms.crypto.random import random_bytes, random_token
 from qkms.crypto.wrapping import RootKey, unwrap, wrap, wrapped_key_check_value
 
 __all__ = [
+    "AWS_NITRO_ENCLAVES_ROOT_G1_PEM",
+    "DEFAULT_MAX_DOCUMENT_AGE",
+    "AttestationDocument",
+    "AttestationError",
+    "AttestationProblem",
+    "AttestationTrust",
     "CryptoError",
     "Curve",
     "GeneratedKeyPair",
@@ -57,6 +75,7 @@ __all__ = [
     "PeerPublicKey",
     "PrivateKey",
     "PrivateKeyError",
+    "RecipientKey",
     "RootKey",
     "RootKeyError",
     "UnwrapError",
@@ -64,6 +83,7 @@ __all__ = [
     "WrappingKeyPair",
     "WrappingKeySpec",
     "derive_shared_secret",
+    "envelope_for_recipient",
     "generate_key_pair",
     "generate_wrapping_key_pair",
     "load_imported_private_key",
@@ -74,10 +94,12 @@ __all__ = [
     "open_import_token",
     "random_bytes",
     "random_token",
+    "recipient_key",
     "seal_grant_token",
     "seal_import_token",
     "unwrap",
     "unwrap_key_material",
+    "verify_attestation_document",
     "wrap",
     "wrapped_key_check_value",
 ]

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 import cbor2
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -205,7 +205,7 @@ def _bytes_field(payload: Mapping[Any, Any], name: str, *, optional: bool = Fals
 
 
 def _parse_pcrs(value: object) -> Mapping[int, bytes]:
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, Mapping) or not value:
         raise _malformed("pcrs")
     pcrs: dict[int, bytes] = {}
     for index, measurement in value.items():
@@ -223,7 +223,7 @@ def _parse_pcrs(value: object) -> Mapping[int, bytes]:
 def _load_certificate(der: bytes, what: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise _malformed(what) from exc
 
 
@@ -243,17 +243,18 @@ def _parse(data: bytes) -> _Parsed:
         if envelope.tag != _COSE_SIGN1_TAG:
             raise _malformed("COSE_Sign1 tag")
         envelope = envelope.value
-    if not isinstance(envelope, list) or len(envelope) != 4:
+    # cbor2 decodes the content of a tag as an immutable value: a tuple, not a list.
+    if not isinstance(envelope, list | tuple) or len(envelope) != 4:
         raise _malformed("COSE_Sign1")
     protected, unprotected, payload, signature = envelope
     if not all(isinstance(part, bytes) for part in (protected, payload, signature)):
         raise _malformed("COSE_Sign1")
-    if not isinstance(unprotected, dict):
+    if not isinstance(unprotected, Mapping):
         raise _malformed("unprotected header")
     if _decode_cbor(protected, "protected header") != _ES384_PROTECTED:
         raise AttestationError(AttestationProblem.UNSUPPORTED_ALGORITHM)
     claims = _decode_cbor(payload, "payload")
-    if not isinstance(claims, dict):
+    if not isinstance(claims, Mapping):
         raise _malformed("payload")
     module_id = claims.get("module_id")
     if not isinstance(module_id, str) or not module_id:
@@ -264,7 +265,7 @@ def _parse(data: bytes) -> _Parsed:
     if type(timestamp) is not int or timestamp <= 0:
         raise _malformed("timestamp")
     cabundle = claims.get("cabundle")
-    if not isinstance(cabundle, list) or not cabundle:
+    if not isinstance(cabundle, list | tuple) or not cabundle:
         raise _malformed("cabundle")
     if not all(isinstance(der, bytes) for der in cabundle):
         raise _malformed("cabundle")
@@ -292,7 +293,11 @@ def _parse(data: bytes) -> _Parsed:
 
 
 def _check_signature(parsed: _Parsed) -> None:
-    key = parsed.leaf.public_key()
+    try:
+        # A certificate parses lazily: a damaged key only shows when it is loaded.
+        key = parsed.leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise _malformed("certificate") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP384R1):
         raise AttestationError(AttestationProblem.UNSUPPORTED_ALGORITHM, "leaf key is not P-384")
     if len(parsed.signature) != 2 * _ES384_COORDINATE_SIZE:
@@ -334,7 +339,8 @@ def _check_chain(parsed: _Parsed, trust: AttestationTrust, now: datetime) -> Non
     )
     try:
         verifier.verify(parsed.leaf, list(parsed.cabundle))
-    except verification.VerificationError as exc:
+    except (verification.VerificationError, ValueError, UnsupportedAlgorithm) as exc:
+        # ValueError: a cabundle certificate whose key or signature is damaged.
         raise AttestationError(AttestationProblem.UNTRUSTED_CHAIN) from exc
 
 
