@@ -42,6 +42,7 @@ from qkms.crypto.errors import CryptoError
 __all__ = [
     "AWS_NITRO_ENCLAVES_ROOT_G1_PEM",
     "DEFAULT_MAX_DOCUMENT_AGE",
+    "MAX_DOCUMENT_SIZE",
     "AttestationDocument",
     "AttestationError",
     "AttestationProblem",
@@ -75,6 +76,8 @@ DEFAULT_MAX_DOCUMENT_AGE: Final = timedelta(minutes=5)
 # A document stamped slightly after our clock comes from an enclave whose clock runs ahead.
 DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=1)
 
+# botocore's kms model: AttestationDocumentType is a blob of at most 262144 bytes.
+MAX_DOCUMENT_SIZE: Final = 262144
 _COSE_SIGN1_TAG: Final = 18
 _ES384_PROTECTED: Final = {1: -35}
 _ES384_COORDINATE_SIZE: Final = 48
@@ -238,6 +241,8 @@ class _Parsed:
 
 
 def _parse(data: bytes) -> _Parsed:
+    if len(data) > MAX_DOCUMENT_SIZE:
+        raise _malformed("larger than 262144 bytes")
     envelope = _decode_cbor(data, "COSE_Sign1")
     if isinstance(envelope, cbor2.CBORTag):
         if envelope.tag != _COSE_SIGN1_TAG:

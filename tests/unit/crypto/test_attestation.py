@@ -290,6 +290,12 @@ def test_garbage_does_not_parse(trust: AttestationTrust, data: bytes) -> None:
     assert _reason(data, trust, NOW) is AttestationProblem.MALFORMED
 
 
+def test_oversized_document_is_refused(trust: AttestationTrust) -> None:
+    # AWS's limit for AttestationDocument; checked before any decoding.
+    with pytest.raises(AttestationError, match="larger than 262144 bytes"):
+        verify_attestation_document(b"\x40" * 262145, trust, NOW)
+
+
 def test_trailing_data_is_refused(pki: EnclavePKI, trust: AttestationTrust) -> None:
     data = attestation_document(pki, public_key=None) + b"\x00"
     assert _reason(data, trust, NOW) is AttestationProblem.MALFORMED
