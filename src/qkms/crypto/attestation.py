@@ -25,7 +25,7 @@ import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -79,6 +79,7 @@ DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=1)
 # botocore's kms model: AttestationDocumentType is a blob of at most 262144 bytes.
 MAX_DOCUMENT_SIZE: Final = 262144
 _COSE_SIGN1_TAG: Final = 18
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ES384_PROTECTED: Final = {1: -35}
 _ES384_COORDINATE_SIZE: Final = 48
 _PCR_SIZES: Final = frozenset({32, 48, 64})
@@ -198,9 +199,10 @@ def _decode_cbor(data: bytes, what: str) -> Any:
     return decoded
 
 
-def _bytes_field(payload: Mapping[Any, Any], name: str, *, optional: bool = False) -> bytes | None:
+def _optional_bytes(payload: Mapping[Any, Any], name: str) -> bytes | None:
+    # Absent and CBOR null mean the same: real documents send null for fields not set.
     value = payload.get(name)
-    if value is None and optional:
+    if value is None:
         return None
     if not isinstance(value, bytes):
         raise _malformed(name)
@@ -283,9 +285,9 @@ def _parse(data: bytes) -> _Parsed:
         digest="SHA384",
         timestamp_ms=timestamp,
         pcrs=_parse_pcrs(claims.get("pcrs")),
-        public_key=_bytes_field(claims, "public_key", optional=True),
-        user_data=_bytes_field(claims, "user_data", optional=True),
-        nonce=_bytes_field(claims, "nonce", optional=True),
+        public_key=_optional_bytes(claims, "public_key"),
+        user_data=_optional_bytes(claims, "user_data"),
+        nonce=_optional_bytes(claims, "nonce"),
     )
     return _Parsed(
         protected=protected,
@@ -363,10 +365,12 @@ def verify_attestation_document(
     parsed = _parse(data)
     _check_signature(parsed)
     _check_chain(parsed, trust, now)
-    age = now - datetime.fromtimestamp(parsed.document.timestamp_ms / 1000, now.tzinfo)
-    if age > trust.max_age:
+    # Whole milliseconds, in integers: any 64-bit timestamp compares without overflow.
+    millisecond = timedelta(milliseconds=1)
+    age_ms = (now - _EPOCH) // millisecond - parsed.document.timestamp_ms
+    if age_ms > trust.max_age // millisecond:
         raise AttestationError(AttestationProblem.TOO_OLD)
-    if -age > trust.clock_skew:
+    if -age_ms > trust.clock_skew // millisecond:
         raise AttestationError(AttestationProblem.FROM_THE_FUTURE)
     return parsed.document
 

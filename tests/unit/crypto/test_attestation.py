@@ -122,7 +122,7 @@ def test_real_document_with_a_payload_byte_flipped_is_refused(position: int) -> 
     assert reason in {AttestationProblem.BAD_SIGNATURE, AttestationProblem.MALFORMED}
 
 
-@pytest.mark.parametrize("position", _flip_positions(SIGNATURE, 40, 2))
+@pytest.mark.parametrize("position", SIGNATURE)  # all 96
 def test_real_document_with_a_signature_byte_flipped_is_refused(position: int) -> None:
     altered = bytearray(REAL_DOCUMENT)
     altered[position] ^= 0x80
@@ -227,6 +227,14 @@ def test_document_age_is_bounded(
         assert verify_attestation_document(data, trust, NOW).module_id
     else:
         assert _reason(data, trust, NOW) is expected
+
+
+@pytest.mark.parametrize("timestamp", [2**63 - 1, 2**64 - 1])
+def test_far_future_timestamp_is_refused(
+    pki: EnclavePKI, trust: AttestationTrust, timestamp: int
+) -> None:
+    data = attestation_document(pki, public_key=None, overrides={"timestamp": timestamp})
+    assert _reason(data, trust, NOW) is AttestationProblem.FROM_THE_FUTURE
 
 
 def test_leaf_not_yet_valid_is_refused(pki: EnclavePKI, trust: AttestationTrust) -> None:
