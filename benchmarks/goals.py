@@ -41,6 +41,8 @@ class GoalInputs:
     max_rss_mb: dict[str, float]  # store -> largest worker RSS after the many-keys run
     # CPU microseconds per P-256 derive from the --profile budget: label -> total ("QKMS", floor)
     cpu_us: dict[str, float] = field(default_factory=dict)
+    # 1 - (derive rate with throttling on / off), from the paired rounds; None: not measured
+    throttling_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,12 @@ def judge(rows: Sequence[RowLike], inputs: GoalInputs) -> list[Goal]:
         )
         if create
         else Goal("CreateKey >= 1,000/s", "no figure", None)
+    )
+    cost = inputs.throttling_cost
+    goals.append(
+        Goal("throttling costs < 2% of derive throughput", f"{cost:.1%}", cost < 0.02)
+        if cost is not None
+        else Goal("throttling costs < 2% of derive throughput", "no figure", None)
     )
     return goals
 

@@ -100,6 +100,7 @@ class Report:
     max_rss_mb: dict[str, float] = field(default_factory=dict)  # store -> after many keys
     budget: list[str] = field(default_factory=list)  # the CPU budget table, when profiled
     cpu_us: dict[str, float] = field(default_factory=dict)  # budget label -> us per request
+    throttling_cost: float | None = None  # from benchmarks.throttling's paired rounds
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -647,6 +648,7 @@ def goal_table(report: Report, args: argparse.Namespace) -> list[str]:
         describe_baseline_source=source,
         max_rss_mb=report.max_rss_mb,
         cpu_us=report.cpu_us,
+        throttling_cost=report.throttling_cost,
     )
     goals = judge(report.rows, inputs)
     report.goals = [

@@ -20,7 +20,6 @@ from benchmarks.run import (
     Row,
     SignedBatch,
     _derive_body,
-    _goal,
     _peer_keys,
     _server,
     _wrk,
@@ -97,7 +96,7 @@ def bench_throttling(report: Report, args: argparse.Namespace, work: Path) -> No
         f"RateLimiter.admit: {admit_us:.2f} us of CPU per call in-process = {share:.2%} of "
         f"{workers} cores at {off_rate:,.0f} derives/s"
     )
-    _goal(report, cost < 0.02, f"throttling costs {cost:.1%} of derive throughput (goal < 2%)")
+    report.throttling_cost = cost
 
     with _server(work, "data-throttle-aws", workers, None, throttle="") as shipped:
         batch = _derive_batch(shipped, "aws", work)

@@ -83,5 +83,6 @@ def test_benchmark_smoke_run_prints_every_figure(tmp_path: Path) -> None:
     goals = done.stdout.split("\nGoals (reported, not asserted)", 1)
     assert len(goals) == 2, done.stdout
     assert ">= 0.8 x bare floor (uvicorn)" in goals[1] and "CreateKey >= 1,000/s" in goals[1]
+    assert "throttling costs < 2% of derive throughput" in goals[1]
     text = markdown.read_text()
     assert "| Store | Scenario |" in text and "cores" in text

@@ -2,6 +2,17 @@
 ciphertext blobs, HMAC, RSA-OAEP, data keys, key wrapping, import and grant tokens, randomness
 (STYLE §7)."""
 
+from qkms.crypto.attestation import (
+    AWS_NITRO_ENCLAVES_ROOT_G1_PEM,
+    DEFAULT_MAX_DOCUMENT_AGE,
+    AttestationDocument,
+    AttestationError,
+    AttestationProblem,
+    AttestationTrust,
+    RecipientKey,
+    recipient_key,
+    verify_attestation_document,
+)
 from qkms.crypto.ciphertext_blob import (
     CIPHERTEXT_BLOB_OVERHEAD,
     CiphertextBlob,
@@ -29,6 +40,7 @@ from qkms.crypto.ecdh import (
     load_private_key,
 )
 from qkms.crypto.encryption_context import canonical_encryption_context
+from qkms.crypto.envelope import envelope_for_recipient
 from qkms.crypto.errors import (
     CiphertextError,
     CryptoError,
@@ -139,12 +151,18 @@ from qkms.crypto.xdh import (
 )
 
 __all__ = [
+    "AWS_NITRO_ENCLAVES_ROOT_G1_PEM",
     "CIPHERTEXT_BLOB_OVERHEAD",
+    "DEFAULT_MAX_DOCUMENT_AGE",
     "MAX_DATA_KEY_SIZE",
     "MAX_HMAC_KEY_SIZE",
     "RSA_KEY_SIZES",
     "SIGNING_ALGORITHMS",
     "SYMMETRIC_KEY_SIZE",
+    "AttestationDocument",
+    "AttestationError",
+    "AttestationProblem",
+    "AttestationTrust",
     "CiphertextBlob",
     "CiphertextError",
     "CryptoError",
@@ -177,6 +195,7 @@ __all__ = [
     "PrivateKey",
     "PrivateKeyError",
     "PublicKeyError",
+    "RecipientKey",
     "RootKey",
     "RootKeyError",
     "RsaEncryptionAlgorithm",
@@ -210,6 +229,7 @@ __all__ = [
     "encapsulate",
     "encode_ciphertext_blob",
     "encrypt_to_ciphertext_blob",
+    "envelope_for_recipient",
     "generate_data_key",
     "generate_data_key_pair",
     "generate_key_pair",
@@ -243,6 +263,7 @@ __all__ = [
     "open_import_token",
     "random_bytes",
     "random_token",
+    "recipient_key",
     "required_message_length",
     "rsa_oaep_decrypt",
     "rsa_oaep_encrypt",
@@ -252,6 +273,7 @@ __all__ = [
     "unwrap",
     "unwrap_key_material",
     "verify",
+    "verify_attestation_document",
     "verify_mac",
     "wrap",
     "wrapped_key_check_value",

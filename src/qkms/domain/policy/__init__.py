@@ -26,6 +26,7 @@ from qkms.domain.policy.model import (
     Statement,
 )
 from qkms.domain.policy.principals import PrincipalMatch
+from qkms.domain.policy.recipient_conditions import recipient_condition_values
 
 __all__ = [
     "MAX_POLICY_BYTES",
@@ -50,4 +51,5 @@ __all__ = [
     "evaluate",
     "evaluate_key_policy",
     "parse_policy",
+    "recipient_condition_values",
 ]
