@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -85,6 +86,9 @@ class SqliteKeyStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            # The database holds wrapped keys: 0600 from its first byte, whatever the umask.
+            # SQLite gives the -wal and -shm files the database file's mode.
+            os.close(os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
             conn = sqlite3.connect(
                 self._path, timeout=self._deadline, isolation_level=None, check_same_thread=False
             )
@@ -112,6 +116,10 @@ class SqliteKeyStore:
             raise StoreUnavailableError(f"sqlite store failed: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"sqlite store failed: {type(exc).__name__}") from exc
+        except OSError as exc:  # creating the database file (see _conn)
+            raise StoreUnavailableError(
+                f"sqlite store failed: cannot open {self._path}: {exc.strerror}"
+            ) from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -138,7 +146,7 @@ class SqliteKeyStore:
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> int:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self._write() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
