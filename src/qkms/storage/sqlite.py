@@ -86,9 +86,7 @@ class SqliteKeyStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            # The database holds wrapped keys: 0600 from its first byte, whatever the umask.
-            # SQLite gives the -wal and -shm files the database file's mode.
-            os.close(os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+            self._create_private()
             conn = sqlite3.connect(
                 self._path, timeout=self._deadline, isolation_level=None, check_same_thread=False
             )
@@ -100,6 +98,19 @@ class SqliteKeyStore:
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def _create_private(self) -> None:
+        """Create the database file 0600 from its first byte, whatever the umask.
+
+        SQLite gives the -wal and -shm files the database file's mode. O_EXCL matters: closing
+        any descriptor of an open database drops every POSIX lock this process holds on it
+        (SQLite's "posix advisory locks" caveat), so an existing file is never opened here.
+        """
+        try:
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            return
+        os.close(fd)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
