@@ -1,4 +1,6 @@
-"""Records each `qkms admin` change in the server's audit log (the event shape: qkms.audit.operator).
+"""Records each `qkms admin` and `qkms root-key rotate` change in the server's audit log.
+
+The event shape is documented in qkms.audit.operator.
 
 The log is checked writable before the change is made, so a command that could not be
 audited changes nothing; the event is written (fsynced) once the outcome is known, failures
@@ -23,6 +25,7 @@ from qkms.audit import (
 )
 from qkms.config import Settings
 from qkms.operations import admin
+from qkms.operations.context import Services
 from qkms.storage.base import AuditRow
 
 __all__ = ["AdminAudit", "PlannedChange", "plan_change"]
@@ -47,6 +50,8 @@ class PlannedChange:
     account_id: str | None
     user_name: str | None
     request: dict[str, Any] = field(default_factory=dict)
+    command: str = "qkms admin"
+    event_source: str = "iam.qkms"
 
 
 def plan_change(
@@ -71,13 +76,15 @@ def plan_change(
         request["policyName"] = args.policy_name
     if document is not None:
         request.update(policy_digest(document))
-    return PlannedChange(event_name, account_id, user_name, request)
+    return PlannedChange(
+        event_name, account_id, user_name, request, command=f"qkms admin {args.action}"
+    )
 
 
 class AdminAudit:
     """The audit log of the store `qkms admin` works on."""
 
-    def __init__(self, settings: Settings, services: admin.Services) -> None:
+    def __init__(self, settings: Settings, services: Services) -> None:
         self._settings = settings
         self._services = services
         self._writer = AuditFileWriter(
@@ -105,6 +112,8 @@ class AdminAudit:
             event_time=time.time(),
             account_id=change.account_id,
             request=change.request,
+            command=change.command,
+            event_source=change.event_source,
             response=response,
             user_arn=user_arn,
             error_code=error[0] if error else None,

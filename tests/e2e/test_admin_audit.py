@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pwd
@@ -100,3 +101,29 @@ def test_a_refused_admin_change_is_recorded_with_its_error(tmp_path: Path) -> No
     assert event["eventName"] == "DeleteUserPolicy"
     assert event["errorCode"] == "NoSuchEntity"
     assert "nobody" in event["errorMessage"]
+
+
+def test_a_root_key_rotation_is_recorded_without_either_key(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    server = QkmsServer(data_dir).start()
+    server.client().create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
+    server.stop()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
+    old_key = (data_dir / "root.key").read_text().strip()
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    result = subprocess.run(
+        [sys.executable, "-m", "qkms", "root-key", "rotate", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, "QKMS_NEW_ROOT_KEY": new_key},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+    [event] = operator_events(server)
+    assert event["eventName"] == "RotateRootKey" and event["eventSource"] == "kms.qkms"
+    assert event["responseElements"]["keysRewrapped"] == 1
+    assert event["userAgent"] == "qkms root-key rotate"
+    text = (data_dir / "audit.log").read_text()
+    assert old_key not in text and new_key not in text

@@ -7,10 +7,13 @@ CloudTrail shape, with these choices:
   (CreateUser, CreateAccessKey, PutUserPolicy, DeleteUserPolicy, UpdateAccessKey with
   `status` Active/Inactive for enable/disable, DeleteAccessKey), since AWS makes these changes
   in IAM; `eventType` is `QkmsOperatorCommand`.
+- `qkms root-key rotate` is recorded as `RotateRootKey` from `kms.qkms`, with the check values
+  (never the keys) and what was re-wrapped.
 - `userIdentity` is `{"type": "LocalOperator", "principalId": "uid:<uid>", "userName": <the
-  name of that uid>, "invokedBy": "qkms admin"}`, plus `sudoUser` when run through sudo (as
-  sudo reports it: a claim, while uid is what the kernel says).
-- `sourceIPAddress` is the host name of the machine the command ran on.
+  name of that uid>, "invokedBy": "qkms"}`, plus `sudoUser` when run through sudo (as sudo
+  reports it: a claim, while uid is what the kernel says).
+- `sourceIPAddress` is the host name of the machine the command ran on; `userAgent` the
+  command (`qkms admin create-user`).
 - `recipientAccountId` is the account changed; `resources` the user's ARN.
 - Never a secret: a new access key appears as its id and status only (as CloudTrail records
   CreateAccessKey), and a policy document only as its SHA-256 and size, since a document may
@@ -45,6 +48,8 @@ class OperatorAction:
     event_time: float
     account_id: str | None
     request: Mapping[str, Any]
+    command: str = "qkms admin"  # recorded as userAgent
+    event_source: str = "iam.qkms"
     response: Mapping[str, Any] | None = None
     user_arn: str | None = None
     error_code: str | None = None
@@ -63,7 +68,7 @@ def operator_identity(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         "type": "LocalOperator",
         "principalId": f"uid:{uid}",
         "userName": name,
-        "invokedBy": "qkms admin",
+        "invokedBy": "qkms",
     }
     if sudo_user := environ.get("SUDO_USER"):
         identity["sudoUser"] = sudo_user[:64]
@@ -86,11 +91,11 @@ def build_operator_event(
     event: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "eventTime": format_event_time(action.event_time),
-        "eventSource": "iam.qkms",
+        "eventSource": action.event_source,
         "eventName": action.event_name,
         "awsRegion": region,
         "sourceIPAddress": socket.gethostname()[:64],
-        "userAgent": "qkms admin",
+        "userAgent": action.command[:256],
         "userIdentity": dict(identity),
         "requestParameters": dict(action.request),
         "responseElements": dict(action.response) if action.response is not None else None,

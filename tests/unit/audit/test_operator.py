@@ -25,7 +25,7 @@ def test_the_actor_is_the_uid_and_its_name_with_sudo_as_a_claim() -> None:
         "type": "LocalOperator",
         "principalId": f"uid:{os.getuid()}",
         "userName": pwd.getpwuid(os.getuid()).pw_name,
-        "invokedBy": "qkms admin",
+        "invokedBy": "qkms",
         "sudoUser": "bob",
     }
     assert "sudoUser" not in operator_identity({})
