@@ -89,7 +89,9 @@ def _dispatch(
         return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}, {
             "accessKey": recorded
         }
-    if action == "put-user-policy" and document is not None:
+    if action == "put-user-policy":
+        if document is None:  # argparse requires --policy-document; never reached
+            raise admin.AdminError("--policy-document is required")
         admin.put_user_policy(services, args.account, args.user, args.policy_name, document)
         return None, None
     if action == "delete-user-policy":
@@ -122,9 +124,12 @@ def _run(args: argparse.Namespace, settings: Settings, services: admin.Services)
         audit = AdminAudit(settings, services)
         if change is not None:
             audit.check()
-    except OSError as exc:
+    except OSError as exc:  # the file:// policy document
         print(f"qkms admin: {exc}", file=sys.stderr)
-        return 2
+        return 1
+    except StoreError as exc:
+        print(f"qkms admin: the store failed: {exc}; nothing was changed.", file=sys.stderr)
+        return 1
     except AuditWriteError as exc:
         print(f"qkms admin: {exc}; nothing was changed.", file=sys.stderr)
         return 2
@@ -142,8 +147,8 @@ def _run(args: argparse.Namespace, settings: Settings, services: admin.Services)
             audit.record(change, response, error)
         except (AuditWriteError, StoreError) as exc:
             done = "was refused" if error else "was made"
-            print(f"qkms admin: the change {done} but its audit event was not recorded: {exc}",
-                  file=sys.stderr)  # fmt: skip
+            message = f"the change {done} but its audit event was not recorded: {exc}"
+            print(f"qkms admin: {message}", file=sys.stderr)
             return 1
     if error is not None:
         print(f"qkms admin: {error[1]}", file=sys.stderr)
