@@ -1,4 +1,4 @@
-"""`qkms admin ...`: manage users, access keys and identity policies on the server's store (issue #3)."""
+"""`qkms admin ...`: manage users, access keys and identity policies on the server's store, audited."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from qkms.admin_audit import AdminAudit, plan_change
 from qkms.app import StartupError, open_services
+from qkms.audit import AuditWriteError
 from qkms.config import ConfigError, Settings
 from qkms.operations import admin
 from qkms.storage.base import StoreError
@@ -29,6 +32,12 @@ def add_admin_commands(
     parser.add_argument("--database-url", default=defaults.database_url)
     parser.add_argument("--root-key-file", type=Path, default=defaults.root_key_file)
     parser.add_argument("--partition", default=defaults.partition)
+    parser.add_argument(
+        "--audit-log",
+        type=Path,
+        default=defaults.audit_log,
+        help="the server's audit log, where each change is recorded (default <data-dir>/audit.log)",
+    )
     actions = parser.add_subparsers(dest="action", required=True)
 
     def user_command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -63,28 +72,37 @@ def _document(text: str) -> str:
     return text
 
 
-def _dispatch(args: argparse.Namespace, services: admin.Services) -> object:
+def _dispatch(
+    args: argparse.Namespace, services: admin.Services, document: str | None
+) -> tuple[object, dict[str, Any] | None]:
+    """Run the action: (what to print, the audit event's responseElements)."""
     action = args.action
     if action == "create-user":
         created = admin.create_user(services, args.account, args.user)
-        return {"Account": args.account, "UserName": args.user, "Created": created}
+        return {"Account": args.account, "UserName": args.user, "Created": created}, {
+            "created": created
+        }
     if action == "create-access-key":
         key = admin.new_access_key(services, args.account, args.user)
-        return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}
+        # The audit event gets the id and status only, as CloudTrail records CreateAccessKey.
+        recorded = {"accessKeyId": key.access_key_id, "status": "Active", "userName": args.user}
+        return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}, {
+            "accessKey": recorded
+        }
     if action == "put-user-policy":
-        admin.put_user_policy(
-            services, args.account, args.user, args.policy_name, _document(args.policy_document)
-        )
-        return None
+        if document is None:  # argparse requires --policy-document; never reached
+            raise admin.AdminError("--policy-document is required")
+        admin.put_user_policy(services, args.account, args.user, args.policy_name, document)
+        return None, None
     if action == "delete-user-policy":
         admin.delete_user_policy(services, args.account, args.user, args.policy_name)
-        return None
+        return None, None
     if action in ("disable-access-key", "enable-access-key"):
         admin.set_access_key_status(services, args.access_key_id, action == "enable-access-key")
-        return None
+        return None, None
     if action == "delete-access-key":
         admin.delete_access_key(services, args.access_key_id)
-        return None
+        return None, None
     users = admin.list_users(services, args.account)
     return {
         "Users": [
@@ -95,7 +113,49 @@ def _dispatch(args: argparse.Namespace, services: admin.Services) -> object:
             }
             for u in users
         ]
-    }
+    }, None
+
+
+def _run(args: argparse.Namespace, settings: Settings, services: admin.Services) -> int:
+    """Plan, check the audit log, act, record: a change that cannot be audited is not made."""
+    try:
+        document = _document(args.policy_document) if hasattr(args, "policy_document") else None
+        change = plan_change(args, services, document)
+        audit = AdminAudit(settings, services)
+        if change is not None:
+            audit.check()
+    except OSError as exc:  # the file:// policy document
+        print(f"qkms admin: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"qkms admin: the store failed: {exc}; nothing was changed.", file=sys.stderr)
+        return 1
+    except AuditWriteError as exc:
+        print(f"qkms admin: {exc}; nothing was changed.", file=sys.stderr)
+        return 2
+    error: tuple[str, str] | None = None
+    result: object = None
+    response: dict[str, Any] | None = None
+    try:
+        result, response = _dispatch(args, services, document)
+    except admin.AdminError as exc:
+        error = (exc.code, str(exc))
+    except StoreError as exc:
+        error = ("ServiceFailure", f"the store failed: {exc}")
+    if change is not None:
+        try:
+            audit.record(change, response, error)
+        except (AuditWriteError, StoreError) as exc:
+            done = "was refused" if error else "was made"
+            message = f"the change {done} but its audit event was not recorded: {exc}"
+            print(f"qkms admin: {message}", file=sys.stderr)
+            return 1
+    if error is not None:
+        print(f"qkms admin: {error[1]}", file=sys.stderr)
+        return 1
+    if result is not None:
+        print(json.dumps(result, indent=2))
+    return 0
 
 
 def run_admin(args: argparse.Namespace, defaults: Settings) -> int:
@@ -105,6 +165,7 @@ def run_admin(args: argparse.Namespace, defaults: Settings) -> int:
         database_url=args.database_url,
         root_key_file=args.root_key_file,
         partition=args.partition,
+        audit_log=args.audit_log,
     )
     try:
         services = open_services(settings)
@@ -112,15 +173,6 @@ def run_admin(args: argparse.Namespace, defaults: Settings) -> int:
         print(f"qkms admin: {exc}", file=sys.stderr)
         return 2
     try:
-        result = _dispatch(args, services)
-    except (admin.AdminError, OSError) as exc:
-        print(f"qkms admin: {exc}", file=sys.stderr)
-        return 1
-    except StoreError as exc:
-        print(f"qkms admin: the store failed: {exc}", file=sys.stderr)
-        return 1
+        return _run(args, settings, services)
     finally:
         services.store.close()
-    if result is not None:
-        print(json.dumps(result, indent=2))
-    return 0

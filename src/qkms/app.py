@@ -25,6 +25,7 @@ from qkms.operations.credentials import (
     create_access_key,
 )
 from qkms.operations.dispatch import InlineGuardedStore
+from qkms.preflight import StartupError, prepare_data_dir
 from qkms.storage.base import DuplicateError, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
 from qkms.throttling import RateLimiter
@@ -51,10 +52,6 @@ _META_BOOTSTRAPPED = "admin_bootstrapped"
 _log = logging.getLogger("qkms")
 
 
-class StartupError(Exception):
-    """The server must not start; the message tells the operator what to do."""
-
-
 @dataclass(frozen=True, slots=True)
 class Bootstrap:
     root_key: RootKey
@@ -63,18 +60,37 @@ class Bootstrap:
 
 
 def open_store(settings: Settings) -> KeyStore:
-    """PostgreSQL when --database-url is given, else SQLite in the data directory.
+    """PostgreSQL when --database-url is given, else SQLite in the (private) data directory.
 
-    The data directory exists either way: it holds the credentials file and, unless the root
-    key comes from QKMS_ROOT_KEY or --root-key-file, `root.key` (with PostgreSQL every node
-    must be given the same root key).
+    The data directory is needed either way: it holds the credentials file and, unless the
+    root key comes from QKMS_ROOT_KEY or --root-key-file, `root.key` (with PostgreSQL every
+    node must be given the same root key). With PostgreSQL it is made only after the store
+    answered (`_open_migrated`), so a refused login leaves nothing behind.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if settings.database_url is not None:
         from qkms.storage.postgres import PostgresKeyStore
 
         return PostgresKeyStore(settings.database_url, deadline_seconds=settings.store_timeout)
+    prepare_data_dir(settings.data_dir)
     return SqliteKeyStore(settings.sqlite_path, deadline_seconds=settings.store_timeout)
+
+
+def _open_migrated(settings: Settings) -> KeyStore:
+    """The store, migrated, and the private data directory beside it; StartupError if not."""
+    try:
+        store = open_store(settings)
+    except StoreError as exc:
+        raise StartupError(f"the store is not usable: {exc}") from None
+    try:
+        store.migrate()
+        prepare_data_dir(settings.data_dir)
+    except StoreError as exc:
+        store.close()
+        raise StartupError(f"the store is not usable: {exc}") from None
+    except StartupError:
+        store.close()
+        raise
+    return store
 
 
 def _write_private_file(path: Path, content: bytes) -> None:
@@ -252,9 +268,8 @@ def _bootstrap_admin(
 def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bootstrap:
     """First-start work, done once by `qkms serve` before any worker starts (DESIGN §6)."""
     settings.validate()
-    store = open_store(settings)
+    store = _open_migrated(settings)
     try:
-        store.migrate()
         root_key = _load_root_key(settings, environ, store)
         _check_root_key(store, root_key)
         services = _services(settings, store, root_key, time.time)
@@ -273,9 +288,8 @@ def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bo
 def open_services(settings: Settings, environ: Mapping[str, str] = os.environ) -> Services:
     """Services over the configured store, for `qkms admin`: same root key rules as the server."""
     settings.validate()
-    store = open_store(settings)
+    store = _open_migrated(settings)
     try:
-        store.migrate()
         root_key = _load_root_key(settings, environ, store)
         _check_root_key(store, root_key)
     except StoreError as exc:
@@ -333,6 +347,7 @@ def create_app() -> QkmsApp:
     """Uvicorn's factory in each worker process: settings come from the `QKMS_*` environment."""
     from qkms.logs import configure_logging
 
+    os.umask(0o077)  # also when uvicorn is run on this factory directly (see qkms.cli.main)
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as exc:

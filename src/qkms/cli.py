@@ -18,6 +18,7 @@ from qkms.audit_cli import add_audit_commands, run_audit
 from qkms.config import ConfigError, Settings
 from qkms.domain.arns import ArnFormat
 from qkms.logs import configure_logging
+from qkms.preflight import check_listen_address, check_serve_files, check_tls_files
 from qkms.root_key_cli import add_root_key_commands, run_root_key
 from qkms.storage.base import StoreError
 
@@ -60,7 +61,7 @@ def _db_upgrade(args: argparse.Namespace, defaults: Settings) -> int:
             version = store.migrate()
         finally:
             store.close()
-    except (ConfigError, StoreError, ValueError) as exc:
+    except (ConfigError, StartupError, StoreError, ValueError) as exc:
         print(f"qkms: {exc}", file=sys.stderr)
         return 2
     print(f"schema version {version}")
@@ -259,6 +260,10 @@ def _serve(settings: Settings) -> int:
 
     try:
         settings.validate()
+        # Checks that write nothing come first: a refused start leaves the data dir untouched.
+        check_tls_files(settings.tls_cert, settings.tls_key)
+        check_serve_files(settings.data_dir, settings.audit_log)
+        check_listen_address(settings.host, settings.port)
         result = bootstrap(settings)
     except (ConfigError, StartupError) as exc:
         print(f"qkms: {exc}", file=sys.stderr)
@@ -295,6 +300,9 @@ def _serve(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything a qkms command creates (store, WAL, root key, credentials, audit log and its
+    # rotations) is for this user alone; files are opened 0600 as well (qkms.preflight).
+    os.umask(0o077)
     try:
         defaults = Settings.from_env(os.environ)
     except ConfigError as exc:

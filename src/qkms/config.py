@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 from qkms.domain.arns import ArnFormat
 from qkms.throttling import QuotaSpecError, ThrottleConfig, parse_throttle
@@ -14,6 +15,13 @@ __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_PORT", "ConfigError", "Settings"]
 
 DEFAULT_ACCOUNT_ID = "111122223333"
 DEFAULT_PORT = 4580
+_T = TypeVar("_T")
+# What each converter accepts, for the message naming a malformed QKMS_* variable.
+_EXPECTED: dict[Callable[[str], Any], str] = {
+    int: "a whole number",
+    float: "a number",
+    ArnFormat: " or ".join(repr(f.value) for f in ArnFormat),
+}
 
 
 class ConfigError(Exception):
@@ -116,31 +124,41 @@ class Settings:
             value = environ.get(f"QKMS_{name.upper()}")
             return value if value not in (None, "") else None
 
+        def parsed(name: str, convert: Callable[[str], _T], default: _T) -> _T:
+            """The variable converted, or its default; a bad value names the variable."""
+            text = get(name)
+            if text is None:
+                return default
+            try:
+                return convert(text)
+            except ValueError:
+                expected = _EXPECTED.get(convert, "another value")
+                raise ConfigError(
+                    f"QKMS_{name.upper()}={text!r} is not valid: expected {expected}."
+                ) from None
+
         defaults = cls()
-        try:
-            return cls(
-                host=get("host") or defaults.host,
-                port=int(get("port") or defaults.port),
-                data_dir=Path(get("data_dir") or defaults.data_dir),
-                workers=int(get("workers") or defaults.workers),
-                database_url=get("database_url"),
-                tls_cert=Path(v) if (v := get("tls_cert")) else None,
-                tls_key=Path(v) if (v := get("tls_key")) else None,
-                arn_format=ArnFormat(get("arn_format") or defaults.arn_format.value),
-                partition=get("partition") or defaults.partition,
-                region=get("region") or defaults.region,
-                root_key_file=Path(v) if (v := get("root_key_file")) else None,
-                previous_root_key_file=Path(v) if (v := get("previous_root_key_file")) else None,
-                store_timeout=float(get("store_timeout") or defaults.store_timeout),
-                key_cache_size=int(get("key_cache_size") or defaults.key_cache_size),
-                log_level=get("log_level") or defaults.log_level,
-                audit_log=Path(v) if (v := get("audit_log")) else None,
-                audit_max_bytes=int(get("audit_max_bytes") or defaults.audit_max_bytes),
-                audit_backups=int(get("audit_backups") or defaults.audit_backups),
-                throttle=get("throttle") or defaults.throttle,
-                request_timeout=float(get("request_timeout") or defaults.request_timeout),
-                keepalive_timeout=float(get("keepalive_timeout") or defaults.keepalive_timeout),
-                max_connections=int(get("max_connections") or defaults.max_connections),
-            )
-        except ValueError as exc:
-            raise ConfigError(f"invalid QKMS_* setting: {exc}") from None
+        return cls(
+            host=get("host") or defaults.host,
+            port=parsed("port", int, defaults.port),
+            data_dir=Path(get("data_dir") or defaults.data_dir),
+            workers=parsed("workers", int, defaults.workers),
+            database_url=get("database_url"),
+            tls_cert=Path(v) if (v := get("tls_cert")) else None,
+            tls_key=Path(v) if (v := get("tls_key")) else None,
+            arn_format=parsed("arn_format", ArnFormat, defaults.arn_format),
+            partition=get("partition") or defaults.partition,
+            region=get("region") or defaults.region,
+            root_key_file=Path(v) if (v := get("root_key_file")) else None,
+            previous_root_key_file=Path(v) if (v := get("previous_root_key_file")) else None,
+            store_timeout=parsed("store_timeout", float, defaults.store_timeout),
+            key_cache_size=parsed("key_cache_size", int, defaults.key_cache_size),
+            log_level=get("log_level") or defaults.log_level,
+            audit_log=Path(v) if (v := get("audit_log")) else None,
+            audit_max_bytes=parsed("audit_max_bytes", int, defaults.audit_max_bytes),
+            audit_backups=parsed("audit_backups", int, defaults.audit_backups),
+            throttle=get("throttle") or defaults.throttle,
+            request_timeout=parsed("request_timeout", float, defaults.request_timeout),
+            keepalive_timeout=parsed("keepalive_timeout", float, defaults.keepalive_timeout),
+            max_connections=parsed("max_connections", int, defaults.max_connections),
+        )

@@ -7,8 +7,11 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from qkms.admin_audit import AdminAudit, PlannedChange
 from qkms.app import StartupError, open_services
+from qkms.audit import AuditWriteError
 from qkms.config import ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey
 from qkms.operations.root_key_rotation import RotationError, rotate_root_key
@@ -42,6 +45,12 @@ def add_root_key_commands(
         "--new-root-key-file",
         type=Path,
         help="the new root key (or QKMS_NEW_ROOT_KEY)",
+    )
+    rotate.add_argument(
+        "--audit-log",
+        type=Path,
+        default=defaults.audit_log,
+        help="the server's audit log, where the rotation is recorded (default <data-dir>/audit.log)",
     )
 
 
@@ -81,6 +90,7 @@ def run_root_key(args: argparse.Namespace, defaults: Settings, environ: dict[str
         database_url=args.database_url,
         root_key_file=args.root_key_file,
         previous_root_key_file=None,
+        audit_log=args.audit_log,
     )
     try:
         new_key = _new_key(args, environ)
@@ -89,11 +99,37 @@ def run_root_key(args: argparse.Namespace, defaults: Settings, environ: dict[str
     except (ConfigError, StartupError, CryptoError, OSError) as exc:
         print(f"qkms root-key rotate: {exc}", file=sys.stderr)
         return 2
+    # Recorded like `qkms admin` changes: check values only, never a key (qkms.audit.operator).
+    change = PlannedChange(
+        "RotateRootKey",
+        None,
+        None,
+        {"newKeyCheckValue": new_key.key_check_value},
+        command="qkms root-key rotate",
+        event_source="kms.qkms",
+    )
+    try:
+        audit = AdminAudit(settings, services)
+        audit.check()
+    except AuditWriteError as exc:
+        services.store.close()
+        print(f"qkms root-key rotate: {exc}; nothing was changed.", file=sys.stderr)
+        return 2
     try:
         report = rotate_root_key(services, new_key, _ProgressBar())
     except (RotationError, CryptoError, StoreError) as exc:
+        _record(audit, change, None, ("RotationFailed", str(exc)))
         print(f"qkms root-key rotate: {exc}", file=sys.stderr)
         return 1
+    else:
+        response = {
+            "newKeyCheckValue": report.new_check_value,
+            "keysRewrapped": report.keys_rewrapped,
+            "accessKeysRewrapped": report.access_keys_rewrapped,
+            "importParametersDropped": report.import_parameters_dropped,
+        }
+        if not _record(audit, change, response, None):
+            return 1
     finally:
         services.store.close()
     print(
@@ -103,3 +139,17 @@ def run_root_key(args: argparse.Namespace, defaults: Settings, environ: dict[str
         file=sys.stderr,
     )
     return 0
+
+
+def _record(
+    audit: AdminAudit,
+    change: PlannedChange,
+    response: dict[str, Any] | None,
+    error: tuple[str, str] | None,
+) -> bool:
+    try:
+        audit.record(change, response, error)
+    except (AuditWriteError, StoreError) as exc:
+        print(f"qkms root-key rotate: its audit event was not recorded: {exc}", file=sys.stderr)
+        return False
+    return True

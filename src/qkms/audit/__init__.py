@@ -1,4 +1,4 @@
-"""The audit trail: one CloudTrail-shaped JSON line per API call, and the readers of it (issue #4)."""
+"""The audit trail: one CloudTrail-shaped JSON line per API call or operator command, and its readers."""
 
 from qkms.audit.events import (
     ApiCall,
@@ -7,6 +7,12 @@ from qkms.audit.events import (
     claimed_access_key_id,
     encode_event,
     event_name_from_target,
+)
+from qkms.audit.operator import (
+    OperatorAction,
+    build_operator_event,
+    operator_identity,
+    policy_digest,
 )
 from qkms.audit.reader import EventFilter, follow_events, iter_events, parse_time, tail_events
 from qkms.audit.trail import AuditTrail, is_read_only
@@ -19,14 +25,18 @@ __all__ = [
     "AuditWriteError",
     "EventFilter",
     "Identity",
+    "OperatorAction",
     "build_event",
+    "build_operator_event",
     "claimed_access_key_id",
     "encode_event",
     "event_name_from_target",
     "follow_events",
     "is_read_only",
     "iter_events",
+    "operator_identity",
     "parse_time",
+    "policy_digest",
     "rotated_paths",
     "tail_events",
 ]

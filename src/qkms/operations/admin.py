@@ -23,6 +23,7 @@ __all__ = [
     "AdminError",
     "Services",
     "UserSummary",
+    "access_key_owner",
     "create_user",
     "delete_access_key",
     "delete_user_policy",
@@ -45,7 +46,14 @@ _POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
 
 
 class AdminError(Exception):
-    """A refused admin request; the message says what to change."""
+    """A refused admin request; the message says what to change.
+
+    `code` is IAM's error code for the same refusal, recorded in the audit event.
+    """
+
+    def __init__(self, message: str, code: str = "ValidationError") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,7 @@ def _check_names(account_id: str, user_name: str) -> None:
 def _require_user(services: Services, account_id: str, user_name: str) -> None:
     _check_names(account_id, user_name)
     if services.store.get_user(account_id, user_name) is None:
-        raise AdminError(f"no user {user_name!r} in account {account_id}")
+        raise AdminError(f"no user {user_name!r} in account {account_id}", "NoSuchEntity")
 
 
 def create_user(services: Services, account_id: str, user_name: str) -> bool:
@@ -95,7 +103,9 @@ def put_user_policy(
     try:
         parse_policy(document, services.arns.partition, kind=PolicyKind.IDENTITY)
     except MalformedPolicyDocumentException as exc:
-        raise AdminError(f"policy document refused: {exc.message}") from None
+        raise AdminError(
+            f"policy document refused: {exc.message}", "MalformedPolicyDocument"
+        ) from None
     services.store.put_user_policy(
         UserPolicyRow(account_id, user_name, policy_name, document), services.clock()
     )
@@ -106,17 +116,23 @@ def delete_user_policy(
 ) -> None:
     _require_user(services, account_id, user_name)
     if not services.store.delete_user_policy(account_id, user_name, policy_name):
-        raise AdminError(f"user {user_name!r} has no policy {policy_name!r}")
+        raise AdminError(f"user {user_name!r} has no policy {policy_name!r}", "NoSuchEntity")
 
 
 def set_access_key_status(services: Services, access_key_id: str, active: bool) -> None:
     if not services.store.set_access_key_status(access_key_id, "Active" if active else "Inactive"):
-        raise AdminError(f"no access key {access_key_id!r}")
+        raise AdminError(f"no access key {access_key_id!r}", "NoSuchEntity")
 
 
 def delete_access_key(services: Services, access_key_id: str) -> None:
     if not services.store.delete_access_key(access_key_id):
-        raise AdminError(f"no access key {access_key_id!r}")
+        raise AdminError(f"no access key {access_key_id!r}", "NoSuchEntity")
+
+
+def access_key_owner(services: Services, access_key_id: str) -> tuple[str, str] | None:
+    """(account id, user name) of an access key, or None if there is no such key."""
+    row = services.store.get_access_key(access_key_id)
+    return (row.account_id, row.user_name) if row is not None else None
 
 
 def list_users(services: Services, account_id: str) -> list[UserSummary]:

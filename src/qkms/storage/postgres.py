@@ -131,6 +131,26 @@ def _check_schema_name(schema: str) -> str:
     return schema
 
 
+def _check_login(conninfo: str) -> None:
+    """Connect once before the pool does, so a refused login reads as the server's own words.
+
+    The pool connects in the background and reports nothing but a timeout to its callers; a
+    wrong role or database would start as "did not answer within 2s".
+    """
+    try:
+        psycopg.connect(conninfo, autocommit=True).close()
+    except psycopg.errors.ConnectionTimeout as exc:
+        raise StoreTimeoutError(f"cannot connect to PostgreSQL: {_one_line(exc)}") from exc
+    except psycopg.Error as exc:
+        raise StoreUnavailableError(f"cannot connect to PostgreSQL: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: Exception) -> str:
+    """libpq's message (it never contains the password), on one line."""
+    text = " ".join(str(exc).split())
+    return text.removeprefix("connection failed: ")
+
+
 class PostgresKeyStore(SqlKeyStore):
     """A connection pool on one database and schema; every call is bounded by the deadline."""
 
@@ -167,8 +187,9 @@ class PostgresKeyStore(SqlKeyStore):
             connect_timeout=max(2, math.ceil(deadline_seconds)),
             application_name=params.get("application_name") or "qkms",
         )
+        self._conninfo = make_conninfo("", **params)
         self._pool: ConnectionPool[_DeadlineConnection] = ConnectionPool(
-            make_conninfo("", **params),
+            self._conninfo,
             connection_class=_DeadlineConnection,
             kwargs={"autocommit": True},
             min_size=1,
@@ -180,7 +201,10 @@ class PostgresKeyStore(SqlKeyStore):
             name=f"qkms-{self._schema or 'default'}",
             open=False,
         )
-        self._pool.open(wait=False)
+        # Opened by the first call, not here: `migrate` (the first call of every process) first
+        # checks the login itself, before the pool's background attempts can only time out.
+        self._pool_opened = False
+        self._pool_lock = threading.Lock()
 
     @property
     def schema(self) -> str | None:
@@ -194,6 +218,8 @@ class PostgresKeyStore(SqlKeyStore):
         write: bool,
         budget: float | None = None,
     ) -> T:
+        if not self._pool_opened:
+            self._open_pool()
         seconds = self._deadline if budget is None else budget
         until = time.monotonic() + seconds
         outer = _CALL.until
@@ -213,6 +239,12 @@ class PostgresKeyStore(SqlKeyStore):
                         self._pool.putconn(conn)
         finally:
             _CALL.until = outer
+
+    def _open_pool(self) -> None:
+        with self._pool_lock:
+            if not self._pool_opened:
+                self._pool.open(wait=False)
+                self._pool_opened = True
 
     @staticmethod
     def _attempt(
@@ -295,6 +327,8 @@ class PostgresKeyStore(SqlKeyStore):
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> int:
         """Create or upgrade the schema under an advisory lock, so concurrent starts queue."""
+        if not self._pool_opened:
+            _check_login(self._conninfo)
 
         def work(conn: _DeadlineConnection) -> int:
             timeout = f"{int(_MIGRATION_SECONDS * 1000)}ms"
@@ -310,6 +344,8 @@ class PostgresKeyStore(SqlKeyStore):
         return self._call(work, write=True, budget=max(self._deadline, _MIGRATION_SECONDS))
 
     def close(self) -> None:
+        with self._pool_lock:
+            self._pool_opened = True  # a closed pool is never reopened: later calls fail cleanly
         self._pool.close(timeout=1.0)
 
     def ping(self) -> None:

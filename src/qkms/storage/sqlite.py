@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +53,7 @@ class SqliteKeyStore(SqlKeyStore):
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            self._create_private()
             conn = sqlite3.connect(
                 self._path, timeout=self._deadline, isolation_level=None, check_same_thread=False
             )
@@ -63,6 +65,19 @@ class SqliteKeyStore(SqlKeyStore):
             with self._lock:
                 self._connections.append(conn)
         return conn
+
+    def _create_private(self) -> None:
+        """Create the database file 0600 from its first byte, whatever the umask.
+
+        SQLite gives the -wal and -shm files the database file's mode. O_EXCL matters: closing
+        any descriptor of an open database drops every POSIX lock this process holds on it
+        (SQLite's "posix advisory locks" caveat), so an existing file is never opened here.
+        """
+        try:
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            return
+        os.close(fd)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -79,6 +94,10 @@ class SqliteKeyStore(SqlKeyStore):
             raise StoreUnavailableError(f"sqlite store failed: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"sqlite store failed: {type(exc).__name__}") from exc
+        except OSError as exc:  # creating the database file (see _conn)
+            raise StoreUnavailableError(
+                f"sqlite store failed: cannot open {self._path}: {exc.strerror}"
+            ) from exc
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         with self._errors():
@@ -101,7 +120,7 @@ class SqliteKeyStore(SqlKeyStore):
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> int:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self._write(lambda conn: apply_migrations(conn, self.dialect.name))
 
     def close(self) -> None:
