@@ -41,10 +41,12 @@ _log = logging.getLogger("qkms")
 _PRIVATE_DIR = 0o700
 _PRIVATE_FILE = 0o600
 # Every name QKMS writes in its data directory: the SQLite store and its companions, the root
-# key, the credentials file, the audit log with its rotations and lock, and the temporary files
-# written before an atomic rename (".<name>.<pid>.tmp").
+# key, the credentials file, the audit log with its rotations and lock, the node's shared
+# throttling buckets (app.py), and the temporary files written before an atomic rename
+# (".<name>.<pid>.tmp").
 _QKMS_FILE = re.compile(
-    r"^\.?(qkms\.db(-wal|-shm|-journal)?|root\.key|credentials|audit\.log(\.lock|\.\d+)?)"
+    r"^\.?(qkms\.db(-wal|-shm|-journal)?|root\.key|credentials|audit\.log(\.lock|\.\d+)?"
+    r"|throttle\.buckets)"
     r"(\.\d+\.tmp)?$"
 )
 _MAX_PEM_BYTES = 1024 * 1024
