@@ -10,7 +10,7 @@ from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations.admin import ADMIN_POLICY
-from qkms.operations.context import CachedKey, KeyGrants, OperationContext, Services
+from qkms.operations.runtime.context import CachedKey, KeyGrants, OperationContext, Services
 from qkms.storage import SqliteKeyStore, UserPolicyRow
 
 ACCOUNT = "111122223333"
