@@ -13,10 +13,10 @@ from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
-from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.operations.admin import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.operations.runtime.background import ChangeFollower
+from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import CachedKey, KeyGrants, Services
 from qkms.operations.runtime.credentials import (
     Credential,

@@ -222,7 +222,7 @@ MUTANTS: tuple[Mutant, ...] = (
         POLICY,
         "a trailing '?' matches the empty string, e.g. 'kms:Get?' matches 'kms:Get'",
     ),
-    # --- operations/support/access.py---------------------------------------------------------------
+    # --- operations/support/access.py ------------------------------------------------------------
     Mutant(
         "access-grant-token-of-another-key",
         _ACCESS_PY,

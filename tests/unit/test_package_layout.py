@@ -32,7 +32,8 @@ ALLOWED = {
     # The audit trail records what the wire layer hands it; it knows only the store's row type.
     "audit": {"audit", "storage"},
     "operations": {"operations", "domain", "crypto", "storage"},
-    "domain": {"domain", "crypto", "storage"},
+    # The domain is pure: no I/O, no locks, no store rows (operations map keys to rows).
+    "domain": {"domain", "crypto"},
     "crypto": {"crypto"},
     "storage": {"storage"},
 }
@@ -54,14 +55,38 @@ def qkms_imports(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("layer", sorted(ALLOWED))
-def test_imports_point_down_only(layer: str) -> None:
-    violations = {
-        str(path.relative_to(SRC)): sorted(qkms_imports(path) - ALLOWED[layer])
-        for path in (SRC / layer).rglob("*.py")
+def layer_violations(root: Path, layer: str) -> dict[str, list[str]]:
+    """Each module of `layer` under `root` that imports a qkms package the layer may not."""
+    return {
+        str(path.relative_to(root)): sorted(qkms_imports(path) - ALLOWED[layer])
+        for path in (root / layer).rglob("*.py")
         if qkms_imports(path) - ALLOWED[layer]
     }
-    assert violations == {}
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_imports_point_down_only(layer: str) -> None:
+    assert layer_violations(SRC, layer) == {}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from qkms.storage.base import KeyRow",
+        "import qkms.storage.sqlite",
+        "from qkms.operations.runtime.cache import FreshCache",
+        "from qkms.wire import asgi",
+    ],
+)
+def test_the_checker_refuses_a_domain_module_that_imports_outside_domain_and_crypto(
+    tmp_path: Path, statement: str
+) -> None:
+    (tmp_path / "domain" / "policy").mkdir(parents=True)
+    (tmp_path / "domain" / "keys.py").write_text("from qkms.crypto import Curve\n")
+    (tmp_path / "domain" / "policy" / "model.py").write_text(f"{statement}\n")
+    assert layer_violations(tmp_path, "domain") == {
+        "domain/policy/model.py": [statement.split()[1].split(".")[1]]
+    }
 
 
 def test_only_crypto_imports_cryptography() -> None:

@@ -14,9 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey
-from qkms.domain.cache import FreshCache
 from qkms.domain.errors import AccessDeniedException, KmsError, NotFoundException
-from qkms.domain.keys import key_from_row, key_to_row
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations import admin
@@ -26,6 +24,7 @@ from qkms.operations.key_agreement.derive_shared_secret import derive_shared_sec
 from qkms.operations.keys.create_key import create_key
 from qkms.operations.keys.describe_key import describe_key
 from qkms.operations.runtime.background import ChangeFollower
+from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import CachedKey, OperationContext, Services
 from qkms.operations.runtime.credentials import Credential
 from qkms.operations.shapes import (
@@ -36,6 +35,7 @@ from qkms.operations.shapes import (
     RevokeGrantRequest,
 )
 from qkms.operations.support.access import request_facts
+from qkms.operations.support.key_rows import key_from_row, key_to_row
 from qkms.storage import GrantRow, UserPolicyRow
 from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context, make_services
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from qkms.domain.errors import NotAuthorizedException, ValidationException
-from qkms.domain.keys import Key, key_from_row
+from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import OperationContext
+from qkms.operations.support.key_rows import key_from_row
 from qkms.operations.support.keys import load_key
 from qkms.storage.base import AliasRow
 

@@ -14,7 +14,6 @@ from qkms.domain.keys import (
     KeyUsage,
     is_supported_pair,
     is_valid_aws_pair,
-    key_to_row,
 )
 from qkms.domain.policy import default_key_policy
 from qkms.operations.keys._metadata import key_metadata
@@ -22,6 +21,7 @@ from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import CreateKeyRequest, CreateKeyResponse
 from qkms.operations.support.access import authorize_account_action
 from qkms.operations.support.key_policy import accept_key_policy
+from qkms.operations.support.key_rows import key_to_row
 from qkms.operations.support.tags import merged_tags
 
 __all__ = ["create_key"]

@@ -7,10 +7,10 @@ import binascii
 import re
 
 from qkms.domain.errors import InvalidMarkerException
-from qkms.domain.keys import key_from_row
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyListEntry, ListKeysRequest, ListKeysResponse
 from qkms.operations.support.access import authorize_account_action
+from qkms.operations.support.key_rows import key_from_row
 
 __all__ = ["list_keys"]
 

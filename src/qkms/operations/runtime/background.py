@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from qkms.domain.cache import FreshCache
-from qkms.domain.keys import key_from_row, key_to_row
+from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import Services
 from qkms.operations.runtime.credentials import Credential
+from qkms.operations.support.key_rows import key_from_row, key_to_row
 
 __all__ = ["ChangeFollower", "sweep", "sweep_deleted_keys", "sweep_expired_material"]
 

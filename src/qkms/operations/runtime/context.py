@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from qkms.crypto import PrivateKey, RootKey
 from qkms.domain.arns import Arns
-from qkms.domain.cache import FreshCache
 from qkms.domain.grants import grant_permits
 from qkms.domain.keys import Key
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
+from qkms.operations.runtime.cache import FreshCache
 from qkms.storage.base import GrantRow, KeyStore
 
 __all__ = ["CachedKey", "KeyGrants", "OperationContext", "Services"]

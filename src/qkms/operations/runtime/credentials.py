@@ -6,8 +6,8 @@ import string
 from dataclasses import dataclass
 
 from qkms.crypto import CryptoError, random_token, unwrap, wrap
-from qkms.domain.cache import FreshCache
 from qkms.domain.principals import Caller
+from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import Services
 from qkms.operations.runtime.dispatch import store_errors_as_kms
 from qkms.storage.base import AccessKeyRow

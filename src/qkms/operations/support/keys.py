@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from qkms.domain.errors import NotFoundException, ValidationException
-from qkms.domain.keys import Key, key_from_row, key_to_row
+from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation, check_state
 from qkms.domain.policy import ContextValue
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.support.access import KeyNotVisible, authorize_key_action
+from qkms.operations.support.key_rows import key_from_row, key_to_row
 from qkms.storage.base import KeyRow
 
 __all__ = ["alias_target", "change_key", "key_arn", "load_cached_key", "load_key"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qkms.domain.cache import FreshCache
+from qkms.operations.runtime.cache import FreshCache
 
 
 class FakeMonotonic:
