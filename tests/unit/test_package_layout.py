@@ -89,6 +89,39 @@ def test_the_checker_refuses_a_domain_module_that_imports_outside_domain_and_cry
     }
 
 
+def operations_imports(path: Path) -> set[str]:
+    """The `qkms.operations` subpackages (or top-level modules) a module imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[:2] == ["qkms", "operations"] and len(parts) > 2:
+                found.add(parts[2])
+    return found
+
+
+# The rule in qkms.operations' docstring: a family uses only itself and the shared packages;
+# the shared packages use no family (only the registry names every operation).
+_OPERATIONS_SHARED = {"runtime", "support", "shapes"}
+
+
+@pytest.mark.parametrize(
+    "package",
+    sorted(path.name for path in (SRC / "operations").iterdir() if (path / "__init__.py").exists()),
+)
+def test_operation_families_import_no_other_family(package: str) -> None:
+    allowed = _OPERATIONS_SHARED | {package}
+    if package == "shapes":
+        allowed = {"shapes"}
+    violations = {
+        str(path.relative_to(SRC)): sorted(operations_imports(path) - allowed)
+        for path in (SRC / "operations" / package).rglob("*.py")
+        if path != SRC / "operations" / "runtime" / "registry.py"
+        and operations_imports(path) - allowed
+    }
+    assert violations == {}
+
+
 def test_only_crypto_imports_cryptography() -> None:
     offenders = []
     for path in SRC.rglob("*.py"):
