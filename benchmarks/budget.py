@@ -77,7 +77,7 @@ STAGE_RULES: tuple[tuple[str, tuple[str, ...] | None, str], ...] = (
     ("qkms.audit", None, AUDIT),
     ("qkms.wire.asgi", ("_audit_call", "_record"), AUDIT),
     ("qkms.wire.sigv4", None, SIGV4),
-    ("qkms.operations.credentials", None, SIGV4),
+    ("qkms.operations.runtime.credentials", None, SIGV4),
     ("qkms.wire.asgi", ("_authenticate", "_context"), SIGV4),
     ("qkms.wire.codec", ("encode",), ENCODE),
     ("qkms.wire.errors", None, ENCODE),

@@ -25,7 +25,7 @@ from qkms.audit import (
 )
 from qkms.config import Settings
 from qkms.operations import admin
-from qkms.operations.context import Services
+from qkms.operations.runtime.context import Services
 from qkms.storage.base import AuditRow
 
 __all__ = ["AdminAudit", "PlannedChange", "plan_change"]

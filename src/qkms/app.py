@@ -13,18 +13,18 @@ from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
-from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.operations.admin import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
-from qkms.operations.background import ChangeFollower
-from qkms.operations.context import CachedKey, KeyGrants, Services
-from qkms.operations.credentials import (
+from qkms.operations.runtime.background import ChangeFollower
+from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.context import CachedKey, KeyGrants, Services
+from qkms.operations.runtime.credentials import (
     Credential,
     CredentialResolver,
     NewAccessKey,
     create_access_key,
 )
-from qkms.operations.dispatch import InlineGuardedStore
+from qkms.operations.runtime.dispatch import InlineGuardedStore
 from qkms.preflight import StartupError, prepare_data_dir
 from qkms.storage.base import DuplicateError, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
@@ -319,7 +319,7 @@ def build_app(
     root_key = _load_root_key(settings, environ, store)
     _check_root_key(store, root_key)
     # Requests reach the store only through the guard, so hot-path operations tried on the
-    # event loop can never block it on a database call (qkms.operations.dispatch).
+    # event loop can never block it on a database call (qkms.operations.runtime.dispatch).
     services = _services(settings, InlineGuardedStore.wrap(store), root_key, clock)
     credential_cache = FreshCache[str, Credential](10000)
     audit = AuditTrail(

@@ -53,7 +53,7 @@ class Mutant:
 
 _SIGV4_PY = "src/qkms/wire/sigv4.py"
 _POLICY = "src/qkms/domain/policy/"
-_ACCESS_PY = "src/qkms/operations/_access.py"
+_ACCESS_PY = "src/qkms/operations/support/access.py"
 _LIFECYCLE_PY = "src/qkms/domain/lifecycle.py"
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -222,7 +222,7 @@ MUTANTS: tuple[Mutant, ...] = (
         POLICY,
         "a trailing '?' matches the empty string, e.g. 'kms:Get?' matches 'kms:Get'",
     ),
-    # --- operations/_access.py -------------------------------------------------------------------
+    # --- operations/support/access.py ------------------------------------------------------------
     Mutant(
         "access-grant-token-of-another-key",
         _ACCESS_PY,

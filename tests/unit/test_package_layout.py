@@ -32,7 +32,8 @@ ALLOWED = {
     # The audit trail records what the wire layer hands it; it knows only the store's row type.
     "audit": {"audit", "storage"},
     "operations": {"operations", "domain", "crypto", "storage"},
-    "domain": {"domain", "crypto", "storage"},
+    # The domain is pure: no I/O, no locks, no store rows (operations map keys to rows).
+    "domain": {"domain", "crypto"},
     "crypto": {"crypto"},
     "storage": {"storage"},
 }
@@ -54,12 +55,69 @@ def qkms_imports(path: Path) -> set[str]:
     return found
 
 
+def layer_violations(root: Path, layer: str) -> dict[str, list[str]]:
+    """Each module of `layer` under `root` that imports a qkms package the layer may not."""
+    return {
+        str(path.relative_to(root)): sorted(qkms_imports(path) - ALLOWED[layer])
+        for path in (root / layer).rglob("*.py")
+        if qkms_imports(path) - ALLOWED[layer]
+    }
+
+
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
 def test_imports_point_down_only(layer: str) -> None:
+    assert layer_violations(SRC, layer) == {}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from qkms.storage.base import KeyRow",
+        "import qkms.storage.sqlite",
+        "from qkms.operations.runtime.cache import FreshCache",
+        "from qkms.wire import asgi",
+    ],
+)
+def test_the_checker_refuses_a_domain_module_that_imports_outside_domain_and_crypto(
+    tmp_path: Path, statement: str
+) -> None:
+    (tmp_path / "domain" / "policy").mkdir(parents=True)
+    (tmp_path / "domain" / "keys.py").write_text("from qkms.crypto import Curve\n")
+    (tmp_path / "domain" / "policy" / "model.py").write_text(f"{statement}\n")
+    assert layer_violations(tmp_path, "domain") == {
+        "domain/policy/model.py": [statement.split()[1].split(".")[1]]
+    }
+
+
+def operations_imports(path: Path) -> set[str]:
+    """The `qkms.operations` subpackages (or top-level modules) a module imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[:2] == ["qkms", "operations"] and len(parts) > 2:
+                found.add(parts[2])
+    return found
+
+
+# The rule in qkms.operations' docstring: a family uses only itself and the shared packages;
+# the shared packages use no family (only the registry names every operation).
+_OPERATIONS_SHARED = {"runtime", "support", "shapes"}
+
+
+@pytest.mark.parametrize(
+    "package",
+    sorted(path.name for path in (SRC / "operations").iterdir() if (path / "__init__.py").exists()),
+)
+def test_operation_families_import_no_other_family(package: str) -> None:
+    allowed = _OPERATIONS_SHARED | {package}
+    if package == "shapes":
+        allowed = {"shapes"}
     violations = {
-        str(path.relative_to(SRC)): sorted(qkms_imports(path) - ALLOWED[layer])
-        for path in (SRC / layer).rglob("*.py")
-        if qkms_imports(path) - ALLOWED[layer]
+        str(path.relative_to(SRC)): sorted(operations_imports(path) - allowed)
+        for path in (SRC / "operations" / package).rglob("*.py")
+        if path != SRC / "operations" / "runtime" / "registry.py"
+        and operations_imports(path) - allowed
     }
     assert violations == {}
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass, replace
 
 from qkms.crypto import Curve
-from qkms.storage.base import KeyRow
 
 __all__ = [
     "Key",
@@ -18,8 +16,6 @@ __all__ = [
     "curve_of",
     "is_supported_pair",
     "is_valid_aws_pair",
-    "key_from_row",
-    "key_to_row",
 ]
 
 
@@ -215,43 +211,3 @@ class Key:
                     valid_to=None,
                 )
         return self
-
-
-def key_from_row(row: KeyRow) -> Key:
-    return Key(
-        key_id=row.key_id,
-        account_id=row.account_id,
-        description=row.description,
-        key_usage=KeyUsage(row.key_usage),
-        key_spec=KeySpec(row.key_spec),
-        origin=KeyOrigin(row.origin),
-        state=KeyState(row.key_state),
-        creation_date=row.creation_date,
-        deletion_date=row.deletion_date,
-        public_key_der=row.public_key,
-        wrapped_material=row.wrapped_material,
-        policy=row.policy,
-        tags=tuple(sorted(json.loads(row.tags).items())) if row.tags else (),
-        expiration_model=row.expiration_model,
-        valid_to=row.valid_to,
-    )
-
-
-def key_to_row(key: Key) -> KeyRow:
-    return KeyRow(
-        key_id=key.key_id,
-        account_id=key.account_id,
-        description=key.description,
-        key_usage=key.key_usage.value,
-        key_spec=key.key_spec.value,
-        origin=key.origin.value,
-        key_state=key.state.value,
-        creation_date=key.creation_date,
-        deletion_date=key.deletion_date,
-        public_key=key.public_key_der,
-        wrapped_material=key.wrapped_material,
-        policy=key.policy,
-        tags=json.dumps(dict(key.tags), sort_keys=True) if key.tags else None,
-        expiration_model=key.expiration_model,
-        valid_to=key.valid_to,
-    )

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from qkms.domain.errors import MalformedPolicyDocumentException
 from qkms.domain.policy import PolicyKind, parse_policy
-from qkms.operations.context import Services
-from qkms.operations.credentials import NewAccessKey, create_access_key
+from qkms.operations.runtime.context import Services
+from qkms.operations.runtime.credentials import NewAccessKey, create_access_key
 from qkms.storage.base import UserPolicyRow
 
 __all__ = [

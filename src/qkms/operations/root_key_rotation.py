@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from qkms.crypto import RootKey, unwrap, wrap, wrapped_key_check_value
 from qkms.domain.arns import canonical_key_arn
-from qkms.operations.context import Services
+from qkms.operations.runtime.context import Services
 from qkms.storage.base import KeyRow
 
 __all__ = [

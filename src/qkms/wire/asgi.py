@@ -34,16 +34,16 @@ from qkms.domain.errors import (
     UnknownOperationException,
     UnrecognizedClientException,
 )
-from qkms.operations.background import ChangeFollower, sweep
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.credentials import CredentialResolver
-from qkms.operations.dispatch import (
+from qkms.operations.runtime.background import ChangeFollower, sweep
+from qkms.operations.runtime.context import OperationContext, Services
+from qkms.operations.runtime.credentials import CredentialResolver
+from qkms.operations.runtime.dispatch import (
     WouldBlock,
     call_with_store_off_limits,
     execute,
     execute_inline,
 )
-from qkms.operations.registry import OPERATIONS, Operation
+from qkms.operations.runtime.registry import OPERATIONS, Operation
 from qkms.throttling import THROTTLED_MESSAGE, RateLimiter
 from qkms.wire.codec import decode_request, encode_response
 from qkms.wire.errors import render_error

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qkms.crypto import RootKey
-from qkms.operations.context import OperationContext, Services
+from qkms.operations.runtime.context import OperationContext, Services
 from tests.unit.operations.opsupport import FakeClock, context, make_services
 
 

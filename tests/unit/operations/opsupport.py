@@ -6,11 +6,11 @@ from pathlib import Path
 
 from qkms.crypto import RootKey
 from qkms.domain.arns import Arns
-from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations.admin import ADMIN_POLICY
-from qkms.operations.context import CachedKey, KeyGrants, OperationContext, Services
+from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.context import CachedKey, KeyGrants, OperationContext, Services
 from qkms.storage import SqliteKeyStore, UserPolicyRow
 
 ACCOUNT = "111122223333"

@@ -1,4 +1,4 @@
-"""The authorization hook (operations/_access.py) with the real SQLite store: the request facts
+"""The authorization hook (operations/support/access.py) with the real SQLite store: the request facts
 policies see, caches the change feed must evict, and failing closed (DESIGN §5, §7; issue #3)."""
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey
-from qkms.domain.cache import FreshCache
 from qkms.domain.errors import AccessDeniedException, KmsError, NotFoundException
-from qkms.domain.keys import key_from_row, key_to_row
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations import admin
-from qkms.operations._access import request_facts
-from qkms.operations.background import ChangeFollower
-from qkms.operations.context import CachedKey, OperationContext, Services
-from qkms.operations.create_grant import create_grant
-from qkms.operations.create_key import create_key
-from qkms.operations.credentials import Credential
-from qkms.operations.derive_shared_secret import derive_shared_secret
-from qkms.operations.describe_key import describe_key
-from qkms.operations.revoke_grant import revoke_grant
+from qkms.operations.access.create_grant import create_grant
+from qkms.operations.access.revoke_grant import revoke_grant
+from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.describe_key import describe_key
+from qkms.operations.runtime.background import ChangeFollower
+from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.context import CachedKey, OperationContext, Services
+from qkms.operations.runtime.credentials import Credential
 from qkms.operations.shapes import (
     CreateGrantRequest,
     CreateKeyRequest,
@@ -36,6 +34,8 @@ from qkms.operations.shapes import (
     DescribeKeyRequest,
     RevokeGrantRequest,
 )
+from qkms.operations.support.access import request_facts
+from qkms.operations.support.key_rows import key_from_row, key_to_row
 from qkms.storage import GrantRow, UserPolicyRow
 from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context, make_services
 

@@ -17,15 +17,16 @@ from pathlib import Path
 import pytest
 
 from qkms.crypto import RootKey
-from qkms.domain.cache import FreshCache
 from qkms.domain.errors import NotFoundException
-from qkms.operations.background import ChangeFollower
-from qkms.operations.context import Services
-from qkms.operations.create_alias import create_alias
-from qkms.operations.create_key import create_key
-from qkms.operations.credentials import Credential
-from qkms.operations.delete_alias import delete_alias
-from qkms.operations.describe_key import describe_key
+from qkms.operations.aliases.create_alias import create_alias
+from qkms.operations.aliases.delete_alias import delete_alias
+from qkms.operations.aliases.update_alias import update_alias
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.describe_key import describe_key
+from qkms.operations.runtime.background import ChangeFollower
+from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.context import Services
+from qkms.operations.runtime.credentials import Credential
 from qkms.operations.shapes import (
     CreateAliasRequest,
     CreateKeyRequest,
@@ -33,7 +34,6 @@ from qkms.operations.shapes import (
     DescribeKeyRequest,
     UpdateAliasRequest,
 )
-from qkms.operations.update_alias import update_alias
 from tests.unit.operations.opsupport import FakeClock, context, make_services
 
 ALIAS = "alias/propagated"

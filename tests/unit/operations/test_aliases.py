@@ -17,16 +17,17 @@ from qkms.domain.errors import (
     NotFoundException,
     ValidationException,
 )
-from qkms.operations._aliases import check_alias_name
-from qkms.operations.background import sweep_deleted_keys
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_alias import create_alias
-from qkms.operations.create_key import create_key
-from qkms.operations.delete_alias import delete_alias
-from qkms.operations.describe_key import describe_key
-from qkms.operations.get_public_key import get_public_key
-from qkms.operations.list_aliases import list_aliases
-from qkms.operations.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.aliases._rules import check_alias_name
+from qkms.operations.aliases.create_alias import create_alias
+from qkms.operations.aliases.delete_alias import delete_alias
+from qkms.operations.aliases.list_aliases import list_aliases
+from qkms.operations.aliases.update_alias import update_alias
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.describe_key import describe_key
+from qkms.operations.keys.get_public_key import get_public_key
+from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.runtime.background import sweep_deleted_keys
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CreateAliasRequest,
     CreateKeyRequest,
@@ -37,7 +38,6 @@ from qkms.operations.shapes import (
     ScheduleKeyDeletionRequest,
     UpdateAliasRequest,
 )
-from qkms.operations.update_alias import update_alias
 from qkms.storage import UserPolicyRow
 from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context
 

@@ -9,13 +9,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey
-from qkms.domain.cache import FreshCache
 from qkms.domain.errors import DisabledException, KMSInternalException
-from qkms.operations.background import ChangeFollower
-from qkms.operations.create_key import create_key
-from qkms.operations.credentials import Credential
-from qkms.operations.derive_shared_secret import derive_shared_secret
-from qkms.operations.disable_key import disable_key
+from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.disable_key import disable_key
+from qkms.operations.runtime.background import ChangeFollower
+from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.credentials import Credential
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest, DisableKeyRequest
 from tests.unit.operations.opsupport import FakeClock, context, make_services
 

@@ -7,8 +7,8 @@ import pytest
 from qkms.crypto import unwrap
 from qkms.domain.arns import canonical_key_arn
 from qkms.domain.errors import UnsupportedOperationException, ValidationException
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import CreateKeyRequest
 
 AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_AGREEMENT"}

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.domain.errors import DependencyTimeoutException
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
-from qkms.operations.dispatch import (
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.runtime.context import OperationContext, Services
+from qkms.operations.runtime.dispatch import (
     InlineGuardedStore,
     WouldBlock,
     call_with_store_off_limits,
@@ -19,7 +19,7 @@ from qkms.operations.dispatch import (
     execute_inline,
     store_errors_as_kms,
 )
-from qkms.operations.registry import OPERATIONS
+from qkms.operations.runtime.registry import OPERATIONS
 from qkms.operations.shapes import (
     CreateKeyRequest,
     DeriveSharedSecretRequest,

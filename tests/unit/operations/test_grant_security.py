@@ -16,11 +16,11 @@ import pytest
 
 from qkms.crypto import RootKey
 from qkms.domain.errors import KmsError
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_grant import create_grant
-from qkms.operations.create_key import create_key
-from qkms.operations.list_grants import list_grants
-from qkms.operations.retire_grant import retire_grant
+from qkms.operations.access.create_grant import create_grant
+from qkms.operations.access.list_grants import list_grants
+from qkms.operations.access.retire_grant import retire_grant
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CreateGrantRequest,
     CreateGrantResponse,

@@ -10,13 +10,13 @@ from qkms.domain.errors import (
     KMSInvalidStateException,
     UnsupportedOperationException,
 )
-from qkms.operations.background import sweep_expired_material
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
-from qkms.operations.delete_imported_key_material import delete_imported_key_material
-from qkms.operations.describe_key import describe_key
-from qkms.operations.enable_key import enable_key
-from qkms.operations.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.key_import.delete_imported_key_material import delete_imported_key_material
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.describe_key import describe_key
+from qkms.operations.keys.enable_key import enable_key
+from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.runtime.background import sweep_expired_material
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CreateKeyRequest,
     DescribeKeyRequest,

@@ -22,14 +22,14 @@ from qkms.domain.errors import (
     ValidationException,
 )
 from qkms.domain.key_material import unwrap_wrapping_key
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
-from qkms.operations.derive_shared_secret import derive_shared_secret
-from qkms.operations.describe_key import describe_key
-from qkms.operations.disable_key import disable_key
-from qkms.operations.get_parameters_for_import import get_parameters_for_import
-from qkms.operations.get_public_key import get_public_key
-from qkms.operations.import_key_material import import_key_material
+from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.key_import.get_parameters_for_import import get_parameters_for_import
+from qkms.operations.key_import.import_key_material import import_key_material
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.describe_key import describe_key
+from qkms.operations.keys.disable_key import disable_key
+from qkms.operations.keys.get_public_key import get_public_key
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CreateKeyRequest,
     DeriveSharedSecretRequest,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from qkms.domain.errors import KMSInvalidStateException, NotFoundException
-from qkms.operations.background import sweep_deleted_keys
-from qkms.operations.cancel_key_deletion import cancel_key_deletion
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
-from qkms.operations.describe_key import describe_key
-from qkms.operations.list_keys import list_keys
-from qkms.operations.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.keys.cancel_key_deletion import cancel_key_deletion
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.describe_key import describe_key
+from qkms.operations.keys.list_keys import list_keys
+from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.runtime.background import sweep_deleted_keys
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CancelKeyDeletionRequest,
     CreateKeyRequest,

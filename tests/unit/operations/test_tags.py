@@ -18,15 +18,11 @@ from qkms.domain.errors import (
 )
 from qkms.domain.lifecycle import KeyOperation
 from qkms.domain.principals import Caller
-from qkms.operations._access import request_facts
-from qkms.operations._keys import load_key
-from qkms.operations._tags import MAX_TAGS, merged_tags
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
-from qkms.operations.derive_shared_secret import derive_shared_secret
-from qkms.operations.list_keys import list_keys
-from qkms.operations.list_resource_tags import list_resource_tags
-from qkms.operations.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.list_keys import list_keys
+from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
+from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CreateKeyRequest,
     DeriveSharedSecretRequest,
@@ -37,8 +33,12 @@ from qkms.operations.shapes import (
     TagResourceRequest,
     UntagResourceRequest,
 )
-from qkms.operations.tag_resource import tag_resource
-from qkms.operations.untag_resource import untag_resource
+from qkms.operations.support.access import request_facts
+from qkms.operations.support.keys import load_key
+from qkms.operations.support.tags import MAX_TAGS, merged_tags
+from qkms.operations.tags.list_resource_tags import list_resource_tags
+from qkms.operations.tags.tag_resource import tag_resource
+from qkms.operations.tags.untag_resource import untag_resource
 from qkms.storage import UserPolicyRow
 from tests.unit.operations.opsupport import ACCOUNT, FakeClock
 

@@ -1,0 +1,3 @@
+"""Alias operations: CreateAlias, UpdateAlias, DeleteAlias, ListAliases."""
+
+__all__: list[str] = []

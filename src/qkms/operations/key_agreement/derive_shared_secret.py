@@ -1,0 +1,108 @@
+"""DeriveSharedSecret (DESIGN §3): ECDH between a key's private key and the caller's public key.
+
+Reads top to bottom: parse -> load -> check -> act -> respond. The shared secret exists only in
+the response; it is never stored, logged or put in an exception (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+from qkms.crypto import (
+    CryptoError,
+    PeerKeyError,
+    PeerKeyProblem,
+    PrivateKey,
+    load_peer_public_key,
+)
+from qkms.crypto import (
+    derive_shared_secret as ecdh,
+)
+from qkms.domain.errors import (
+    DryRunOperationException,
+    InvalidKeyUsageException,
+    InvalidPublicKeyException,
+    KMSInternalException,
+    UnsupportedOperationException,
+)
+from qkms.domain.key_material import unwrap_private_key
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations.runtime.context import CachedKey, OperationContext
+from qkms.operations.shapes import DeriveSharedSecretRequest, DeriveSharedSecretResponse
+from qkms.operations.support.keys import key_arn, load_cached_key
+
+__all__ = ["derive_shared_secret"]
+
+# One message per way a peer key can be wrong (STYLE §5); none repeats the key's bytes.
+_PEER_KEY_MESSAGES = {
+    PeerKeyProblem.NOT_DER_SPKI: "PublicKey is not a DER-encoded X.509 SubjectPublicKeyInfo.",
+    PeerKeyProblem.NOT_EC_KEY: "PublicKey is not an elliptic curve public key.",
+    PeerKeyProblem.WRONG_CURVE: "PublicKey uses a different curve than the KMS key ({spec}).",
+    PeerKeyProblem.UNSUPPORTED_CURVE: "PublicKey uses a curve QKMS does not support.",
+    PeerKeyProblem.POINT_NOT_ON_CURVE: "PublicKey is not a point on the {spec} curve.",
+    PeerKeyProblem.POINT_AT_INFINITY: "PublicKey is the point at infinity.",
+    PeerKeyProblem.INVALID_ENCODING: "PublicKey has an invalid encoding.",
+}
+
+
+def _private_key(ctx: OperationContext, cached: CachedKey) -> PrivateKey:
+    if cached.private_key is None:
+        try:
+            cached.private_key = unwrap_private_key(ctx.services.root_key, cached.key)
+        except (CryptoError, ValueError) as exc:
+            # Material that does not unwrap means a wrong root key or a damaged row: an
+            # operator problem, logged by the wire with the request id, never detailed here.
+            raise KMSInternalException("The key material could not be used.") from exc
+    return cached.private_key
+
+
+def derive_shared_secret(
+    ctx: OperationContext, request: DeriveSharedSecretRequest
+) -> DeriveSharedSecretResponse:
+    # parse: parameters QKMS does not serve are refused by name (DESIGN §3), never ignored.
+    if request.recipient_info is not None:
+        raise UnsupportedOperationException("RecipientInfo is not supported yet.")
+    if request.recipient is not None:
+        raise UnsupportedOperationException("Recipient is not supported yet.")
+
+    # load: resolution, authorization (with the kms:KeyAgreementAlgorithm condition key) and
+    # the key-state table, in one place.
+    cached = load_cached_key(
+        ctx,
+        request.key_id,
+        KeyOperation.DERIVE_SHARED_SECRET,
+        request.grant_tokens,
+        {"kms:KeyAgreementAlgorithm": request.key_agreement_algorithm or "ECDH"},
+    )
+    key = cached.key
+
+    # check: usage, then the peer key against this key's curve.
+    curve = key.curve
+    if not key.can_derive_shared_secret or curve is None:
+        raise InvalidKeyUsageException(
+            f"{key_arn(ctx, key)} key usage is {key.key_usage.value} which is not valid for "
+            "DeriveSharedSecret."
+        )
+    try:
+        peer = load_peer_public_key(request.public_key or b"", curve)
+    except PeerKeyError as exc:
+        message = _PEER_KEY_MESSAGES[exc.reason].format(spec=key.key_spec.value)
+        raise InvalidPublicKeyException(message) from None
+    private_key = _private_key(ctx, cached)
+    if request.dry_run:
+        raise DryRunOperationException(
+            "The request would have succeeded, but the DryRun option is set."
+        )
+
+    # act
+    try:
+        shared_secret = ecdh(private_key, peer)
+    except PeerKeyError as exc:
+        message = _PEER_KEY_MESSAGES[exc.reason].format(spec=key.key_spec.value)
+        raise InvalidPublicKeyException(message) from None
+
+    # respond
+    return DeriveSharedSecretResponse(
+        key_id=key_arn(ctx, key),
+        shared_secret=shared_secret,
+        key_agreement_algorithm="ECDH",
+        key_origin=key.origin.value,
+    )

@@ -1,0 +1,3 @@
+"""Imported key material: GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial."""
+
+__all__: list[str] = []

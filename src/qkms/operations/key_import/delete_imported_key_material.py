@@ -1,0 +1,36 @@
+"""DeleteImportedKeyMaterial (DESIGN §4, issue #4): drop a key's imported material.
+
+AWS's rules kept (API reference, DeleteImportedKeyMaterial): the key's Origin must be EXTERNAL
+(UnsupportedOperationException); the key goes PendingImport, except that a PendingDeletion key
+keeps its state. The public key stays: a later reimport must bring the same material.
+"""
+
+from __future__ import annotations
+
+from qkms.domain.errors import UnsupportedOperationException
+from qkms.domain.keys import Key
+from qkms.domain.lifecycle import KeyOperation, delete_imported_material
+from qkms.operations.key_import.get_parameters_for_import import require_external
+from qkms.operations.runtime.context import OperationContext
+from qkms.operations.shapes.key_import import (
+    DeleteImportedKeyMaterialRequest,
+    DeleteImportedKeyMaterialResponse,
+)
+from qkms.operations.support.keys import change_key, key_arn
+
+__all__ = ["delete_imported_key_material"]
+
+
+def delete_imported_key_material(
+    ctx: OperationContext, request: DeleteImportedKeyMaterialRequest
+) -> DeleteImportedKeyMaterialResponse:
+    if request.key_material_id is not None:
+        raise UnsupportedOperationException("KeyMaterialId is not supported by QKMS.")
+    operation = KeyOperation.DELETE_IMPORTED_KEY_MATERIAL
+
+    def transition(key: Key) -> Key:
+        require_external(ctx, key, operation)
+        return delete_imported_material(key)
+
+    key = change_key(ctx, request.key_id, operation, transition)
+    return DeleteImportedKeyMaterialResponse(key_id=key_arn(ctx, key))

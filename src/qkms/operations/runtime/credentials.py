@@ -1,0 +1,112 @@
+"""Access keys: creating them, and resolving an access key id to its secret and principal."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from qkms.crypto import CryptoError, random_token, unwrap, wrap
+from qkms.domain.principals import Caller
+from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.context import Services
+from qkms.operations.runtime.dispatch import store_errors_as_kms
+from qkms.storage.base import AccessKeyRow
+
+__all__ = ["Credential", "CredentialResolver", "NewAccessKey", "create_access_key"]
+
+_ID_PREFIX = "QKMS"  # 20 characters like AWS's AKIA… ids, but never mistaken for one
+_ID_ALPHABET = string.ascii_uppercase + "234567"
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+def _secret_aad(access_key_id: str) -> bytes:
+    return f"qkms-access-key:{access_key_id}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    access_key_id: str
+    account_id: str
+    user_name: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"Credential({self.access_key_id}, {self.account_id}, {self.user_name})"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccessKey:
+    access_key_id: str
+    secret_access_key: str
+
+    def __repr__(self) -> str:
+        return f"NewAccessKey({self.access_key_id})"
+
+
+def create_access_key(
+    services: Services,
+    account_id: str,
+    user_name: str,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+) -> NewAccessKey:
+    """Store a new access key, its secret only wrapped under the root key (shown once)."""
+    key_id = access_key_id or _ID_PREFIX + random_token(_ID_ALPHABET, 16)
+    secret = secret_access_key or random_token(_SECRET_ALPHABET, 40)
+    services.store.insert_access_key(
+        AccessKeyRow(
+            access_key_id=key_id,
+            account_id=account_id,
+            user_name=user_name,
+            wrapped_secret=wrap(services.root_key, secret.encode(), _secret_aad(key_id)),
+            status="Active",
+            created_at=services.clock(),
+        )
+    )
+    return NewAccessKey(key_id, secret)
+
+
+class CredentialResolver:
+    """Looks access keys up for SigV4, through a cache bounded by the change feed (DESIGN §7)."""
+
+    def __init__(self, services: Services, cache: FreshCache[str, Credential]) -> None:
+        self._services = services
+        self._cache = cache
+
+    def credential(self, access_key_id: str) -> Credential | None:
+        cached = self._cache.get(access_key_id)
+        if cached is not None:
+            return cached
+        generation = self._cache.generation
+        with store_errors_as_kms():
+            row = self._services.store.get_access_key(access_key_id)
+        if row is None or row.status != "Active":
+            return None
+        try:
+            secret = unwrap(self._services.root_key, row.wrapped_secret, _secret_aad(access_key_id))
+        except CryptoError:
+            # Wrapped under another root key or damaged: the key cannot authenticate anyone.
+            return None
+        credential = Credential(access_key_id, row.account_id, row.user_name, secret.decode())
+        self._cache.put(access_key_id, credential, generation)
+        return credential
+
+    def secret_for(self, access_key_id: str) -> str | None:
+        credential = self.credential(access_key_id)
+        return credential.secret if credential is not None else None
+
+    def caller(
+        self, access_key_id: str, source_ip: str, user_agent: str, secure_transport: bool
+    ) -> Caller | None:
+        credential = self.credential(access_key_id)
+        if credential is None:
+            return None
+        return Caller(
+            account_id=credential.account_id,
+            user_name=credential.user_name,
+            access_key_id=access_key_id,
+            principal_arn=self._services.arns.user_arn(credential.account_id, credential.user_name),
+            source_ip=source_ip,
+            user_agent=user_agent,
+            secure_transport=secure_transport,
+        )

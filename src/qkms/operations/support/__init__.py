@@ -1,0 +1,3 @@
+"""Helpers the operation families share: key loading, authorization, grant tokens, policies, tags."""
+
+__all__: list[str] = []

@@ -1,0 +1,253 @@
+"""The authorization hook every operation goes through (DESIGN §5): load the inputs, ask the policy.
+
+Inputs come from per-process caches bounded by the change feed (DESIGN §7), so the common case
+is one function call with no database round trip. The decision itself is the pure
+`qkms.domain.policy.decide_*`; this module only gathers key policy, identity policies, grants
+and the request's condition keys, and turns a denial into the right error.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+
+from qkms.crypto import GrantTokenClaims
+from qkms.domain.errors import (
+    AccessDeniedException,
+    MalformedPolicyDocumentException,
+    NotFoundException,
+)
+from qkms.domain.keys import Key
+from qkms.domain.policy import (
+    ContextValue,
+    PolicyDocument,
+    PolicyKind,
+    RequestFacts,
+    decide_account_action,
+    decide_key_access,
+    default_key_policy,
+    parse_policy,
+)
+from qkms.operations.runtime.context import CachedKey, KeyGrants, OperationContext
+from qkms.operations.support.grant_tokens import read_grant_token, token_grant
+
+__all__ = [
+    "KeyNotVisible",
+    "authorize_account_action",
+    "authorize_key_action",
+    "caller_principal_arns",
+    "identity_policies",
+    "key_policy_document",
+    "request_facts",
+]
+
+
+class KeyNotVisible(NotFoundException):
+    """A key the caller may not see; `_keys` answers it exactly as a key that does not exist."""
+
+
+def caller_principal_arns(ctx: OperationContext) -> frozenset[str]:
+    caller = ctx.caller
+    return ctx.services.arns.user_arn_spellings(caller.account_id, caller.user_name)
+
+
+_DENY_EVERYTHING = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}'
+)
+
+
+def _deny_everything(partition: str) -> PolicyDocument:
+    return parse_policy(_DENY_EVERYTHING, partition, kind=PolicyKind.IDENTITY)
+
+
+def identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
+    """The caller's identity policies, parsed once per change (cached, DESIGN §7)."""
+    services = ctx.services
+    caller = ctx.caller
+    cache_key = f"{caller.account_id}:{caller.user_name}"
+    cached = services.identity_policies.get(cache_key)
+    if cached is not None:
+        return cached
+    generation = services.identity_policies.generation
+    documents: list[PolicyDocument] = []
+    for row in services.store.list_user_policies(caller.account_id, caller.user_name):
+        try:
+            documents.append(
+                parse_policy(row.document, services.arns.partition, kind=PolicyKind.IDENTITY)
+            )
+        except MalformedPolicyDocumentException:
+            # Stored documents were validated on the way in; one that no longer parses (e.g.
+            # after an upgrade) may have been a Deny: it denies everything (STYLE §5).
+            documents.append(_deny_everything(services.arns.partition))
+    parsed = tuple(documents)
+    services.identity_policies.put(cache_key, parsed, generation)
+    return parsed
+
+
+def key_policy_document(ctx: OperationContext, cached: CachedKey) -> PolicyDocument | None:
+    """The key's policy, parsed once per cached key; None (deny everything) if unusable."""
+    if cached.policy_document is None:
+        key = cached.key
+        partition = ctx.services.arns.partition
+        text = (
+            key.policy if key.policy is not None else default_key_policy(key.account_id, partition)
+        )
+        try:
+            cached.policy_document = parse_policy(text, partition, kind=PolicyKind.KEY)
+        except MalformedPolicyDocumentException:
+            return None
+    return cached.policy_document
+
+
+def _key_grants(ctx: OperationContext, key: Key) -> KeyGrants:
+    services = ctx.services
+    cached = services.grants.get(key.key_id)
+    if cached is not None:
+        return cached
+    generation = services.grants.generation
+    grants = KeyGrants.of(services.store.list_grants(key.key_id))
+    services.grants.put(key.key_id, grants, generation)
+    return grants
+
+
+def _grant_allows(
+    ctx: OperationContext,
+    key: Key,
+    facts: RequestFacts,
+    tokens: Sequence[GrantTokenClaims],
+    new_grant_operations: frozenset[str] | None,
+) -> bool:
+    """Whether a grant lets the caller do `facts.action`; consulted only when policies do not.
+
+    A grant is for its own key only: a token vouching for a grant on another key is passed
+    over, whoever presents it.
+    """
+    operation = facts.action.removeprefix("kms:")
+    principals = caller_principal_arns(ctx)
+    roots = _account_root_spellings(ctx)
+    indexes = [_key_grants(ctx, key)]
+    # A grant token makes its grant usable at once, before the change feed has carried it
+    # here: read that grant straight from the store. A valid token of a retired or revoked
+    # grant grants nothing (AccessDenied, as AWS answers).
+    tokened = [
+        token_grant(ctx, claims)
+        for claims in tokens
+        if claims.key_id == key.key_id and claims.key_account_id == key.account_id
+    ]
+    indexes.append(KeyGrants.of(g for g in tokened if g is not None))
+    if any(index.allow(principals, operation, new_grant_operations) for index in indexes):
+        return True
+    # A grant to an account root is a grant to that account: naming an account "delegates
+    # authority to the account", whose identities get access only where their IAM policies
+    # explicitly allow it (IAM User Guide, "AWS JSON policy elements: Principal", section
+    # "AWS account principals"). So a user needs its identity policy too, evaluated on the
+    # very facts of this request (CreateGrant's kms:GrantOperations included).
+    if any(index.allow(roots, operation, new_grant_operations) for index in indexes):
+        return decide_account_action(identity_policies(ctx), facts).is_allowed
+    return False
+
+
+def _account_root_spellings(ctx: OperationContext) -> set[str]:
+    partition, account = ctx.services.arns.partition, ctx.caller.account_id
+    return {f"arn:{partition}:{account}:root", f"arn:{partition}:iam::{account}:root"}
+
+
+def request_facts(
+    ctx: OperationContext,
+    action: str,
+    key: Key | None,
+    extra_context: Mapping[str, ContextValue] | None = None,
+) -> RequestFacts:
+    services, caller = ctx.services, ctx.caller
+    principal_arns = caller_principal_arns(ctx)
+    context: dict[str, ContextValue] = {
+        "aws:principalarn": tuple(sorted(principal_arns)),
+        "aws:principalaccount": caller.account_id,
+        "aws:principaltype": "User",
+        "aws:username": caller.user_name,
+        "aws:sourceip": caller.source_ip,
+        "aws:securetransport": caller.secure_transport,
+        "aws:currenttime": datetime.datetime.fromtimestamp(services.clock(), datetime.UTC),
+        "kms:calleraccount": caller.account_id,
+    }
+    resource, aliases = "*", frozenset[str]()
+    if key is not None:
+        key_arns = services.arns.key_arn_spellings(key.account_id, key.key_id)
+        resource = services.arns.key_arn(key.account_id, key.key_id)
+        aliases = key_arns - {resource}
+        usage = key.key_usage.value
+        context["kms:keyspec"] = key.key_spec.value
+        # DESIGN §2: the two spellings of key agreement are one usage, in conditions too.
+        context["kms:keyusage"] = (
+            ("DERIVE_SHARED_SECRET", "KEY_AGREEMENT") if key.key_usage.is_key_agreement else usage
+        )
+        context["kms:keyorigin"] = key.origin.value
+        for tag_key, tag_value in key.tags:
+            context[f"aws:resourcetag/{tag_key.lower()}"] = tag_value
+    if extra_context:
+        context.update({name.lower(): value for name, value in extra_context.items()})
+    return RequestFacts(
+        action=action,
+        resource=resource,
+        resource_aliases=aliases,
+        principal_arns=principal_arns,
+        principal_account=caller.account_id,
+        context=context,
+    )
+
+
+def authorize_key_action(
+    ctx: OperationContext,
+    cached: CachedKey,
+    operation: str,
+    grant_tokens: Sequence[str] = (),
+    extra_context: Mapping[str, ContextValue] | None = None,
+    new_grant_operations: frozenset[str] | None = None,
+    consult_grants: bool = True,
+) -> None:
+    """Raise unless the caller may do `operation` (e.g. "DeriveSharedSecret") on the key.
+
+    `new_grant_operations`: for CreateGrant, the operations of the grant being created, which
+    a grant's CreateGrant permission bounds. `consult_grants=False` asks the policies alone
+    (RetireGrant: a grant's RetireGrant operation is for retiring that grant only).
+    """
+    key = cached.key
+    action = f"kms:{operation}"
+    key_arn = ctx.services.arns.key_arn(key.account_id, key.key_id)
+    policy = key_policy_document(ctx, cached)
+    facts = request_facts(ctx, action, key, extra_context)
+    tokens = [read_grant_token(ctx, token) for token in grant_tokens]  # authentic first
+    allowed = False
+    if policy is not None:
+        identity = identity_policies(ctx)
+        decision = decide_key_access(policy, identity, facts, key.account_id)
+        # Grants are looked at only when the policies alone do not allow, so the common case
+        # never pays for them; an explicit Deny still wins over a grant in `decide_key_access`.
+        if (
+            not decision.is_allowed
+            and consult_grants
+            and _grant_allows(ctx, key, facts, tokens, new_grant_operations)
+        ):
+            decision = decide_key_access(policy, identity, facts, key.account_id, grant_allows=True)
+        allowed = decision.is_allowed
+    if allowed:
+        return
+    if key.account_id != ctx.caller.account_id:
+        # Another account's key: nothing about it, not even that it exists (issue #3). The
+        # caller's own reference is put in the message by `_keys`, as for a missing key.
+        raise KeyNotVisible(key_arn)
+    raise AccessDeniedException(
+        f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "
+        f"is not authorized to perform: {action} on resource: {key_arn}"
+    )
+
+
+def authorize_account_action(ctx: OperationContext, operation: str) -> None:
+    """Account-level actions (CreateKey, ListKeys, ...): an identity policy must allow."""
+    action = f"kms:{operation}"
+    decision = decide_account_action(identity_policies(ctx), request_facts(ctx, action, None))
+    if not decision.is_allowed:
+        raise AccessDeniedException(
+            f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "
+            f"is not authorized to perform: {action}"
+        )

@@ -1,0 +1,54 @@
+"""Key records to and from the store's rows: the one place a `Key` meets its `KeyRow` (STYLE §8).
+
+The mapping lives beside the store boundary, not in the domain, so the domain stays free of
+storage types (STYLE §1); storage itself knows nothing of `Key`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from qkms.domain.keys import Key, KeyOrigin, KeySpec, KeyState, KeyUsage
+from qkms.storage.base import KeyRow
+
+__all__ = ["key_from_row", "key_to_row"]
+
+
+def key_from_row(row: KeyRow) -> Key:
+    return Key(
+        key_id=row.key_id,
+        account_id=row.account_id,
+        description=row.description,
+        key_usage=KeyUsage(row.key_usage),
+        key_spec=KeySpec(row.key_spec),
+        origin=KeyOrigin(row.origin),
+        state=KeyState(row.key_state),
+        creation_date=row.creation_date,
+        deletion_date=row.deletion_date,
+        public_key_der=row.public_key,
+        wrapped_material=row.wrapped_material,
+        policy=row.policy,
+        tags=tuple(sorted(json.loads(row.tags).items())) if row.tags else (),
+        expiration_model=row.expiration_model,
+        valid_to=row.valid_to,
+    )
+
+
+def key_to_row(key: Key) -> KeyRow:
+    return KeyRow(
+        key_id=key.key_id,
+        account_id=key.account_id,
+        description=key.description,
+        key_usage=key.key_usage.value,
+        key_spec=key.key_spec.value,
+        origin=key.origin.value,
+        key_state=key.state.value,
+        creation_date=key.creation_date,
+        deletion_date=key.deletion_date,
+        public_key=key.public_key_der,
+        wrapped_material=key.wrapped_material,
+        policy=key.policy,
+        tags=json.dumps(dict(key.tags), sort_keys=True) if key.tags else None,
+        expiration_model=key.expiration_model,
+        valid_to=key.valid_to,
+    )

@@ -1,0 +1,174 @@
+"""The one way operations reach a key: resolve the reference, load (cached), authorize, check state.
+
+Every key operation goes through `load_cached_key` or `change_key`, so resolution rules
+(DESIGN §2), the authorization hook (DESIGN §5), the state table (DESIGN §4) and the cache bound
+(DESIGN §7) are applied the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from qkms.domain.errors import NotFoundException, ValidationException
+from qkms.domain.keys import Key
+from qkms.domain.lifecycle import KeyOperation, check_state
+from qkms.domain.policy import ContextValue
+from qkms.operations.runtime.context import CachedKey, OperationContext
+from qkms.operations.support.access import KeyNotVisible, authorize_key_action
+from qkms.operations.support.key_rows import key_from_row, key_to_row
+from qkms.storage.base import KeyRow
+
+__all__ = ["alias_target", "change_key", "key_arn", "load_cached_key", "load_key"]
+
+
+def key_arn(ctx: OperationContext, key: Key) -> str:
+    return ctx.services.arns.key_arn(key.account_id, key.key_id)
+
+
+def _not_found(key_ref: str | None) -> NotFoundException:
+    # AWS's wording; the same for a malformed id, a missing key and a key the caller may not see.
+    return NotFoundException(f"Key '{key_ref}' does not exist")
+
+
+def _invisible(ctx: OperationContext, key_ref: str | None) -> NotFoundException:
+    """The answer for a key the caller may not see: exactly what a missing one would get."""
+    ref = ctx.services.arns.parse_key_ref(key_ref or "")
+    if ref is not None and ref.alias_name is not None:
+        account_id = ref.account_id or ctx.caller.account_id
+        alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+        return NotFoundException(f"Alias {alias_arn} is not found.")
+    return _not_found(key_ref)
+
+
+def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, str | None]:
+    """(key id, the account an ARN named, or None for a bare id)."""
+    if key_ref is None:  # the codec refuses this first; kept so no path can skip the check
+        raise ValidationException(
+            "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    ref = ctx.services.arns.parse_key_ref(key_ref)
+    if ref is None:
+        raise NotFoundException(f"Invalid keyId '{key_ref}'")
+    if ref.key_id is None and ref.alias_name is not None:
+        account_id = ref.account_id or ctx.caller.account_id
+        key_id = alias_target(ctx, account_id, ref.alias_name)
+        if key_id is None:
+            alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+            raise NotFoundException(f"Alias {alias_arn} is not found.")
+        return key_id, account_id
+    if ref.key_id is None:
+        raise NotFoundException(f"Invalid keyId '{key_ref}'")
+    return ref.key_id, ref.account_id
+
+
+def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str | None:
+    """The key id an alias points at, through the change-feed-bounded cache (DESIGN §7)."""
+    services = ctx.services
+    cache_key = f"{account_id}:{alias_name}"
+    cached = services.aliases.get(cache_key)
+    if cached is not None:
+        return cached
+    generation = services.aliases.generation
+    row = services.store.get_alias(account_id, alias_name)
+    if row is None:
+        return None
+    services.aliases.put(cache_key, row.key_id, generation)
+    return row.key_id
+
+
+def _check_visible(
+    ctx: OperationContext, key: Key, key_ref: str | None, named_account: str | None
+) -> None:
+    """A bare id resolves in the caller's account only; another account's key only by its ARN
+    (DESIGN §2), and an ARN must name the key's real account."""
+    expected_account = named_account if named_account is not None else ctx.caller.account_id
+    if key.account_id != expected_account or key.is_gone(ctx.services.clock()):
+        raise _invisible(ctx, key_ref)
+
+
+def load_cached_key(
+    ctx: OperationContext,
+    key_ref: str | None,
+    operation: KeyOperation,
+    grant_tokens: Sequence[str] | None = None,
+    extra_context: Mapping[str, ContextValue] | None = None,
+    new_grant_operations: frozenset[str] | None = None,
+    consult_grants: bool = True,
+) -> CachedKey:
+    """Resolve, load (from the fresh cache or the store), authorize and state-check a key.
+
+    `new_grant_operations` and `consult_grants` are passed to `authorize_key_action`.
+    """
+    services = ctx.services
+    key_id, named_account = _resolve_key_id(ctx, key_ref)
+    cached = services.key_cache.get(key_id)
+    if cached is None:
+        generation = services.key_cache.generation
+        row = services.store.get_key(key_id)
+        if row is None:
+            raise _not_found(key_ref)
+        cached = CachedKey(key_from_row(row))
+        services.key_cache.put(key_id, cached, generation)
+    if cached.key.material_has_expired(services.clock()):
+        # Imported material past its ValidTo: the key is PendingImport from that moment on,
+        # whether or not the sweeper has written that down yet (issue #4).
+        cached = CachedKey(cached.key.as_of(services.clock()))
+    _check_visible(ctx, cached.key, key_ref, named_account)
+    try:
+        authorize_key_action(
+            ctx,
+            cached,
+            operation.value,
+            grant_tokens or (),
+            extra_context,
+            new_grant_operations=new_grant_operations,
+            consult_grants=consult_grants,
+        )
+    except KeyNotVisible:
+        raise _invisible(ctx, key_ref) from None
+    check_state(cached.key, operation, key_arn(ctx, cached.key))
+    return cached
+
+
+def load_key(
+    ctx: OperationContext,
+    key_ref: str | None,
+    operation: KeyOperation,
+    grant_tokens: Sequence[str] | None = None,
+) -> Key:
+    return load_cached_key(ctx, key_ref, operation, grant_tokens).key
+
+
+def change_key(
+    ctx: OperationContext,
+    key_ref: str | None,
+    operation: KeyOperation,
+    transition: Callable[[Key], Key],
+    grant_tokens: Sequence[str] | None = None,
+) -> Key:
+    """Apply a state transition inside one write transaction, checking against the stored row.
+
+    Authorization and the state check run again on the row read under the write lock (not
+    the cached copy), so two racing callers cannot both pass a check only one should.
+    """
+    services = ctx.services
+    key_id, named_account = _resolve_key_id(ctx, key_ref)
+
+    def apply(row: KeyRow) -> KeyRow:
+        key = key_from_row(row).as_of(services.clock())
+        _check_visible(ctx, key, key_ref, named_account)
+        try:
+            authorize_key_action(ctx, CachedKey(key), operation.value, grant_tokens or ())
+        except KeyNotVisible:
+            raise _invisible(ctx, key_ref) from None
+        check_state(key, operation, key_arn(ctx, key))
+        return key_to_row(transition(key))
+
+    new_row = services.store.update_key(key_id, apply)
+    # Effective in this worker before the call returns (DESIGN §7); other workers see the
+    # change feed within the staleness bound.
+    services.key_cache.evict(key_id)
+    if new_row is None:
+        raise _not_found(key_ref)
+    return key_from_row(new_row)

@@ -1,0 +1,3 @@
+"""Tag operations: TagResource, UntagResource, ListResourceTags."""
+
+__all__: list[str] = []
