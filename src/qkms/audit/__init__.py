@@ -3,6 +3,8 @@
 from qkms.audit.events import (
     ApiCall,
     Identity,
+    Principal,
+    api_call,
     build_event,
     claimed_access_key_id,
     encode_event,
@@ -19,6 +21,8 @@ __all__ = [
     "AuditWriteError",
     "EventFilter",
     "Identity",
+    "Principal",
+    "api_call",
     "build_event",
     "claimed_access_key_id",
     "encode_event",
