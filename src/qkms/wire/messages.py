@@ -17,6 +17,7 @@ __all__ = [
     "JSON_TYPE",
     "ApiRequest",
     "ApiResponse",
+    "Message",
     "Receive",
     "Scope",
     "Send",
