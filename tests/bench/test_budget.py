@@ -6,6 +6,8 @@ silently (a wrong rule would move cost from one row of the budget to another).
 
 from __future__ import annotations
 
+import importlib
+
 from benchmarks.budget import (
     AUDIT,
     DECODE,
@@ -26,7 +28,7 @@ _LOOP = [
     ("Runner.run", "asyncio/runners.py"),
     ("RequestResponseCycle.run_asgi", "uvicorn/protocols/http/httptools_impl.py"),
     ("QkmsApp.__call__", "qkms/wire/asgi.py"),
-    ("QkmsApp._api", "qkms/wire/asgi.py"),
+    ("ApiPipeline.serve", "qkms/wire/pipeline.py"),
 ]
 
 
@@ -58,7 +60,7 @@ def test_qkms_and_floor_stages_by_module_and_function() -> None:
     assert stage_of([*_LOOP, ("derive_shared_secret", "qkms/crypto/ecdh.py")]) == ECDH
     assert stage_of([*_LOOP, ("decode_request", "qkms/wire/codec.py")]) == DECODE
     assert stage_of([*_LOOP, ("decide_key_access", "qkms/domain/policy/access.py")]) == RESOLVE
-    assert stage_of([*_LOOP, ("_send", "qkms/wire/asgi.py")]) == RESPONSE
+    assert stage_of([*_LOOP, ("send_response", "qkms/wire/messages.py")]) == RESPONSE
     floor = [("Runner.run", "asyncio/runners.py"), ("app", "benchmarks/floor_app.py")]
     assert stage_of([*floor, ("_derive", "benchmarks/floor_app.py")]) == ECDH
     assert stage_of([*floor, ("_decode", "benchmarks/floor_app.py")]) == DECODE
@@ -91,3 +93,27 @@ def test_raw_lines_keep_worker_samples_only_and_survive_semicolons_in_command_li
     stages, leaves = parse_raw(f"{worker}\n{supervisor}\n", {11})
     assert stages == {SIGV4: 7}
     assert leaves == {"verify (qkms/wire/sigv4.py)": 7}
+
+
+def test_every_qkms_stage_rule_names_a_module_and_functions_that_exist() -> None:
+    """The rules match on names: a refactor that moves a function must move its rule too.
+
+    A rule's names are prefixes and alternatives (with and without the class, as profilers print
+    frames): at least one of them must be the start of a name the module (or its class) has.
+    """
+
+    def resolves(module: object, dotted: str) -> bool:
+        *path, prefix = dotted.split(".")
+        owner = module
+        for part in path:
+            if not hasattr(owner, part):
+                return False
+            owner = getattr(owner, part)
+        return any(name.startswith(prefix) for name in dir(owner))
+
+    for module_name, functions, _stage in STAGE_RULES:
+        if not module_name.startswith("qkms."):
+            continue
+        module = importlib.import_module(module_name)
+        if functions:
+            assert any(resolves(module, name) for name in functions), (module_name, functions)

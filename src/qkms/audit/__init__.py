@@ -3,6 +3,8 @@
 from qkms.audit.events import (
     ApiCall,
     Identity,
+    Principal,
+    api_call,
     build_event,
     claimed_access_key_id,
     encode_event,
@@ -26,6 +28,8 @@ __all__ = [
     "EventFilter",
     "Identity",
     "OperatorAction",
+    "Principal",
+    "api_call",
     "build_event",
     "build_operator_event",
     "claimed_access_key_id",

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -27,6 +27,8 @@ __all__ = [
     "MAX_EVENT_BYTES",
     "ApiCall",
     "Identity",
+    "Principal",
+    "api_call",
     "build_event",
     "claimed_access_key_id",
     "encode_event",
@@ -80,9 +82,23 @@ _ARN_MEMBERS = ("Arn", "KeyArn", "KeyId", "TargetKeyId")
 _encoder = msgspec.json.Encoder()
 
 
+class Principal(Protocol):
+    """The authenticated caller, as far as the audit trail needs it (the operations' caller
+    record has these members, so the wire hands it over as it is)."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def principal_arn(self) -> str: ...
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def user_name(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The authenticated caller, as far as the audit trail needs it."""
+    """A `Principal` of the audit trail's own, for callers that hold no caller record."""
 
     account_id: str
     principal_arn: str
@@ -99,12 +115,50 @@ class ApiCall:
     event_name: str
     source_ip: str
     user_agent: str
-    identity: Identity | None  # None: the call did not authenticate
+    identity: Principal | None  # None: the call did not authenticate
     claimed_access_key_id: str | None  # what an unauthenticated caller said it was
     request: msgspec.Struct | None  # None: the body did not decode (or was never read)
     response: msgspec.Struct | None
     error_code: str | None
     error_message: str | None
+
+
+def api_call(
+    *,
+    request_id: str,
+    event_time: float,
+    operation: str | None,
+    target: str,
+    source_ip: str,
+    user_agent: str,
+    authorization: str,
+    access_key_id: str | None,
+    caller: Principal | None,
+    request: msgspec.Struct | None,
+    response: msgspec.Struct | None,
+    error_code: str | None,
+    error_message: str | None,
+) -> ApiCall:
+    """The facts of one call as the wire saw them, as the audit trail records them.
+
+    `operation` is the operation the call was routed to (None: it was not, and the event is
+    named after the X-Amz-Target the caller sent); `access_key_id` is the key whose signature
+    checked out (None: the event names the key the Authorization header claims); `caller` is
+    set once the request decoded. A response is recorded only for a call that succeeded.
+    """
+    return ApiCall(
+        request_id=request_id,
+        event_time=event_time,
+        event_name=operation if operation is not None else event_name_from_target(target),
+        source_ip=source_ip,
+        user_agent=user_agent,
+        identity=caller,
+        claimed_access_key_id=access_key_id or claimed_access_key_id(authorization),
+        request=request,
+        response=response if error_code is None else None,
+        error_code=error_code,
+        error_message=error_message,
+    )
 
 
 def event_name_from_target(target: str) -> str:

@@ -1,0 +1,89 @@
+"""A worker's life: catch up with the store's changes before serving, follow them and sweep
+expired keys in the background while serving, close everything on shutdown (ASGI lifespan)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from qkms.operations.runtime.background import ChangeFollower, sweep
+from qkms.operations.runtime.context import Services
+from qkms.wire.messages import Receive, Send
+
+__all__ = ["Lifespan"]
+
+_log = logging.getLogger("qkms.request")
+
+
+class Lifespan:
+    """Runs the background loops on one thread of their own, so they never wait behind calls."""
+
+    def __init__(
+        self,
+        services: Services,
+        follower: ChangeFollower,
+        background: ThreadPoolExecutor,
+        *,
+        poll_interval_seconds: float,
+        sweep_interval_seconds: float,
+        job_deadline_seconds: float,
+        close: Callable[[], None],
+    ) -> None:
+        self._services = services
+        self._follower = follower
+        self._background = background
+        self._poll_interval = poll_interval_seconds
+        self._sweep_interval = sweep_interval_seconds
+        self._job_deadline = job_deadline_seconds
+        self._close = close
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def serve(self, receive: Receive, send: Send) -> None:
+        """ASGI's lifespan protocol: startup, then shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._background, self._follower.poll)
+        self._tasks = [
+            asyncio.create_task(self._every(self._poll_interval, self._follower.poll)),
+            asyncio.create_task(self._every(self._sweep_interval, self._sweep)),
+        ]
+
+    async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._close()
+
+    async def _every(self, seconds: float, job: Callable[[], object]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await asyncio.wait_for(
+                    loop.run_in_executor(self._background, job), self._job_deadline
+                )
+            except Exception:
+                _log.warning("background job %s failed", job.__name__, exc_info=True)
+
+    def _sweep(self) -> None:
+        deleted, expired = sweep(self._services)
+        if expired:
+            _log.info("destroyed imported material past its ValidTo: %s", expired)
+        if deleted:
+            _log.info("destroyed %d key(s) whose deletion window ended: %s", len(deleted), deleted)
