@@ -29,6 +29,7 @@ from tests.e2e.server import (
     kms_client,
     signed_request,
 )
+from tests.peer_keys import public_key_der
 
 pytestmark = pytest.mark.e2e
 
@@ -82,9 +83,7 @@ class Peer:
 
     def __init__(self, curve: ec.EllipticCurve | None = None) -> None:
         self.private = ec.generate_private_key(curve or ec.SECP256R1())
-        self.spki = self.private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        self.spki = public_key_der(self.private.public_key())
 
     def expected_secret(self, kms: Any, key_id: str) -> bytes:
         kms_public = serialization.load_der_public_key(

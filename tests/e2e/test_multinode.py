@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from psycopg import sql
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.peer_keys import public_key_der
 from tests.storage.postgres_support import drop_schema, new_schema_name, require_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -132,9 +133,7 @@ class Peer:
 
     def __init__(self) -> None:
         self.private = ec.generate_private_key(ec.SECP256R1())
-        self.der = self.private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        self.der = public_key_der(self.private.public_key())
 
     def body(self, key_id: str) -> dict[str, Any]:
         return {

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, admin_cli, kms_client, raw_call
+from tests.peer_keys import peer_public_key_der
 
 pytestmark = pytest.mark.e2e
 
@@ -290,20 +289,12 @@ def blue_only(two_workers: QkmsServer) -> dict[str, str]:
     return {"access_key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
 
 
-def _spki() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-
-
 def derive_outcome(server: QkmsServer, credentials: dict[str, str], key_id: str) -> str:
     """One derive as the user, on a fresh connection (any worker may answer): "ok" or the code."""
     response = raw_call(
         server.endpoint,
         "DeriveSharedSecret",
-        {"KeyId": key_id, "PublicKey": base64.b64encode(_spki()).decode()},
+        {"KeyId": key_id, "PublicKey": base64.b64encode(peer_public_key_der()).decode()},
         **credentials,
     )
     if response.status == 200:

@@ -9,7 +9,7 @@ import pytest
 
 from qkms.crypto import RootKey
 from qkms.operations.context import OperationContext, Services
-from tests.unit.operations.opsupport import FakeClock, context, make_services
+from tests.unit.support import FakeClock, context, make_services
 
 
 @pytest.fixture

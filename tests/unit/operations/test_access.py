@@ -10,90 +10,41 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey
 from qkms.domain.cache import FreshCache
-from qkms.domain.errors import AccessDeniedException, KmsError, NotFoundException
+from qkms.domain.errors import AccessDeniedException, NotFoundException
 from qkms.domain.keys import key_from_row, key_to_row
 from qkms.domain.policy import PolicyDocument
-from qkms.domain.principals import Caller
 from qkms.operations import admin
 from qkms.operations._access import request_facts
 from qkms.operations.background import ChangeFollower
-from qkms.operations.context import CachedKey, OperationContext, Services
+from qkms.operations.context import CachedKey, Services
 from qkms.operations.create_grant import create_grant
 from qkms.operations.create_key import create_key
 from qkms.operations.credentials import Credential
-from qkms.operations.derive_shared_secret import derive_shared_secret
 from qkms.operations.describe_key import describe_key
 from qkms.operations.revoke_grant import revoke_grant
 from qkms.operations.shapes import (
     CreateGrantRequest,
     CreateKeyRequest,
-    DeriveSharedSecretRequest,
     DescribeKeyRequest,
     RevokeGrantRequest,
 )
 from qkms.storage import GrantRow, UserPolicyRow
-from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context, make_services
-
-OTHER_ACCOUNT = "444455556666"
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(*actions: str, **extra: Any) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": list(actions), "Resource": "*", **extra}
-
-
-def user_ctx(
-    services: Services, user: str, account: str = ACCOUNT, secure: bool = False
-) -> OperationContext:
-    caller = Caller(
-        account_id=account,
-        user_name=user,
-        access_key_id=f"AK{user.upper()}",
-        principal_arn=f"arn:verenc:{account}:user/{user}",
-        source_ip="192.0.2.7",
-        user_agent="pytest",
-        secure_transport=secure,
-    )
-    return OperationContext(services=services, caller=caller, request_id="req-access")
-
-
-def add_user(services: Services, user: str, *documents: str, account: str = ACCOUNT) -> None:
-    admin.create_user(services, account, user)
-    for index, document in enumerate(documents):
-        admin.put_user_policy(services, account, user, f"p{index}", document)
-
-
-def new_key(services: Services, spec: str = "ECC_NIST_P256", usage: str = "KEY_AGREEMENT") -> str:
-    request = CreateKeyRequest(key_spec=spec, key_usage=usage)
-    return create_key(context(services), request).key_metadata.key_id
-
-
-def derive_request(key_id: str, algorithm: str | None = "ECDH", **extra: Any) -> Any:
-    der = (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    return DeriveSharedSecretRequest(
-        key_id=key_id, public_key=der, key_agreement_algorithm=algorithm, **extra
-    )
-
-
-def derive_outcome(ctx: OperationContext, key_id: str, **extra: Any) -> str:
-    try:
-        derive_shared_secret(ctx, derive_request(key_id, **extra))
-    except KmsError as exc:
-        return exc.code
-    return "ok"
-
+from tests.unit.support import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    FakeClock,
+    add_user,
+    allow,
+    context,
+    derive_outcome,
+    make_services,
+    new_key,
+    policy,
+    user_ctx,
+)
 
 # --- the request facts policies may look at ----------------------------------------------------
 

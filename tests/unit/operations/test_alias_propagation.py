@@ -34,7 +34,7 @@ from qkms.operations.shapes import (
     UpdateAliasRequest,
 )
 from qkms.operations.update_alias import update_alias
-from tests.unit.operations.opsupport import FakeClock, context, make_services
+from tests.unit.support import FakeClock, context, make_services
 
 ALIAS = "alias/propagated"
 HOUR = 3600.0

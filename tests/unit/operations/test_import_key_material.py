@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,7 +23,6 @@ from qkms.domain.errors import (
 from qkms.domain.key_material import unwrap_wrapping_key
 from qkms.operations.context import OperationContext, Services
 from qkms.operations.create_key import create_key
-from qkms.operations.derive_shared_secret import derive_shared_secret
 from qkms.operations.describe_key import describe_key
 from qkms.operations.disable_key import disable_key
 from qkms.operations.get_parameters_for_import import get_parameters_for_import
@@ -32,7 +30,6 @@ from qkms.operations.get_public_key import get_public_key
 from qkms.operations.import_key_material import import_key_material
 from qkms.operations.shapes import (
     CreateKeyRequest,
-    DeriveSharedSecretRequest,
     DescribeKeyRequest,
     DisableKeyRequest,
     GetPublicKeyRequest,
@@ -43,7 +40,15 @@ from qkms.operations.shapes.key_import import (
     ImportKeyMaterialRequest,
 )
 from tests.import_client import client_wrap, pkcs8, spki
-from tests.unit.operations.opsupport import FakeClock
+from tests.unit.support import (
+    DAY,
+    FakeClock,
+    derive,
+    do_import,
+    external_key,
+    parameters,
+    state,
+)
 
 CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P256": ec.SECP256R1(),
@@ -51,62 +56,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P521": ec.SECP521R1(),
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
-DAY = 86400.0
-
-
-def external_key(ctx: OperationContext, spec: str = "ECC_NIST_P256") -> str:
-    request = CreateKeyRequest(key_spec=spec, key_usage="KEY_AGREEMENT", origin="EXTERNAL")
-    return create_key(ctx, request).key_metadata.key_id
-
-
-def parameters(
-    ctx: OperationContext, key_id: str, algorithm: str = "RSA_AES_KEY_WRAP_SHA_256"
-) -> GetParametersForImportResponse:
-    return get_parameters_for_import(
-        ctx,
-        GetParametersForImportRequest(
-            key_id=key_id, wrapping_algorithm=algorithm, wrapping_key_spec="RSA_2048"
-        ),
-    )
-
-
-@dataclass
-class Imported:
-    key_id: str
-    private_key: ec.EllipticCurvePrivateKey
-
-
-def do_import(
-    ctx: OperationContext,
-    key_id: str,
-    private_key: ec.EllipticCurvePrivateKey,
-    algorithm: str = "RSA_AES_KEY_WRAP_SHA_256",
-    params: GetParametersForImportResponse | None = None,
-    **extra: object,
-) -> Imported:
-    params = params or parameters(ctx, key_id, algorithm)
-    extra.setdefault("expiration_model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
-    request = ImportKeyMaterialRequest(
-        key_id=key_id,
-        import_token=params.import_token,
-        encrypted_key_material=client_wrap(algorithm, params.public_key, pkcs8(private_key)),
-        **extra,  # type: ignore[arg-type]
-    )
-    import_key_material(ctx, request)
-    return Imported(key_id, private_key)
-
-
-def derive(ctx: OperationContext, key_id: str, peer: ec.EllipticCurvePrivateKey) -> bytes:
-    response = derive_shared_secret(
-        ctx, DeriveSharedSecretRequest(key_id=key_id, public_key=spki(peer))
-    )
-    return response.shared_secret
-
-
-def state(ctx: OperationContext, key_id: str) -> str:
-    return describe_key(ctx, DescribeKeyRequest(key_id=key_id)).key_metadata.key_state
-
-
 # --- CreateKey with Origin=EXTERNAL -----------------------------------------------------------
 
 
