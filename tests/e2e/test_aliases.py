@@ -638,14 +638,14 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer
 
 
 class PinnedWorker:
-    """Requests on one keep-alive connection, hence to one worker process (`pid`)."""
+    """Requests on one keep-alive connection, hence to one worker process (`worker` in /healthz)."""
 
     def __init__(self, server: QkmsServer) -> None:
         self._endpoint = server.endpoint
         self._connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
         self._connection.connect()
         self._socket = self._connection.sock
-        self.pid = self.healthz_pid()
+        self.worker_id = self.healthz_worker()
 
     def _exchange(self, method: str, body: bytes, headers: dict[str, str]) -> RawResponse:
         self._connection.request(method, "/healthz" if method == "GET" else "/", body, headers)
@@ -656,10 +656,10 @@ class PinnedWorker:
         assert self._connection.sock is self._socket, "the connection was closed and reopened"
         return answer
 
-    def healthz_pid(self) -> int:
+    def healthz_worker(self) -> str:
         response = self._exchange("GET", b"", {})
         assert response.status == 200, response.body
-        return int(response.json()["pid"])
+        return str(response.json()["worker"])
 
     def derive(self, key_ref: str, spki: bytes) -> RawResponse:
         request = signed_request(
@@ -684,21 +684,21 @@ class PinnedWorker:
 @pytest.fixture
 def workers(two_workers: QkmsServer) -> Iterator[list[PinnedWorker]]:
     """One pinned connection to each of the two workers, found within 10 s."""
-    found: dict[int, PinnedWorker] = {}
+    found: dict[str, PinnedWorker] = {}
     try:
         for _ in range(200):
             worker = PinnedWorker(two_workers)
-            if worker.pid in found:
+            if worker.worker_id in found:
                 worker.close()
             else:
-                found[worker.pid] = worker
+                found[worker.worker_id] = worker
             if len(found) == 2:
                 break
             time.sleep(0.05)
-        assert len(found) == 2, f"only reached worker pids {sorted(found)}"
+        assert len(found) == 2, f"only reached workers {sorted(found)}"
         yield list(found.values())
         for worker in found.values():
-            assert worker.healthz_pid() == worker.pid  # still the same two processes
+            assert worker.healthz_worker() == worker.worker_id  # still the same two processes
     finally:
         for worker in found.values():
             worker.close()
@@ -730,21 +730,23 @@ def test_update_alias_is_effective_in_every_worker_within_one_second(
 
     kms.update_alias(AliasName=alias_name, TargetKeyId=second["KeyId"])
     returned = time.monotonic()
-    switched_after: dict[int, float] = {}
+    switched_after: dict[str, float] = {}
     while len(switched_after) < len(workers) and time.monotonic() < returned + 3.0:
         for worker in workers:
-            if worker.pid in switched_after:
+            if worker.worker_id in switched_after:
                 continue
             started = time.monotonic()
             answer = worker.derived(alias_name, peer.spki)
             assert answer in (old, new)
             if answer == new:
-                switched_after[worker.pid] = started - returned
-    assert set(switched_after) == {w.pid for w in workers}, (
-        f"worker(s) {sorted({w.pid for w in workers} - set(switched_after))} still derive with "
+                switched_after[worker.worker_id] = started - returned
+    assert set(switched_after) == {w.worker_id for w in workers}, (
+        f"worker(s) {sorted({w.worker_id for w in workers} - set(switched_after))} still derive with "
         "the old key 3 s after UpdateAlias returned"
     )
-    late = {pid: s for pid, s in switched_after.items() if s > PROPAGATION_SECONDS + SLACK_SECONDS}
+    late = {
+        worker: s for worker, s in switched_after.items() if s > PROPAGATION_SECONDS + SLACK_SECONDS
+    }
     assert late == {}, f"old key still served this many seconds after UpdateAlias: {late}"
     for worker in workers:  # and no worker goes back to the old key
         for _ in range(10):
@@ -765,23 +767,25 @@ def test_delete_alias_is_effective_in_every_worker_within_one_second(
 
     kms.delete_alias(AliasName=alias_name)
     returned = time.monotonic()
-    gone_after: dict[int, float] = {}
+    gone_after: dict[str, float] = {}
     while len(gone_after) < len(workers) and time.monotonic() < returned + 3.0:
         for worker in workers:
-            if worker.pid in gone_after:
+            if worker.worker_id in gone_after:
                 continue
             started = time.monotonic()
             response = worker.derive(alias_name, spki)
             if response.status == 400:
                 assert response.json()["__type"] == "NotFoundException"
-                gone_after[worker.pid] = started - returned
+                gone_after[worker.worker_id] = started - returned
             else:
                 assert response.status == 200, response.body
-    assert set(gone_after) == {w.pid for w in workers}, (
-        f"worker(s) {sorted({w.pid for w in workers} - set(gone_after))} still resolve the "
+    assert set(gone_after) == {w.worker_id for w in workers}, (
+        f"worker(s) {sorted({w.worker_id for w in workers} - set(gone_after))} still resolve the "
         "alias 3 s after DeleteAlias returned"
     )
-    late = {pid: s for pid, s in gone_after.items() if s > PROPAGATION_SECONDS + SLACK_SECONDS}
+    late = {
+        worker: s for worker, s in gone_after.items() if s > PROPAGATION_SECONDS + SLACK_SECONDS
+    }
     assert late == {}, f"alias still resolved this many seconds after DeleteAlias: {late}"
     for worker in workers:
         for _ in range(10):
