@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, admin_cli, kms_client
@@ -144,6 +145,25 @@ def root_statement(account: str = ACCOUNT_A) -> dict[str, Any]:
         "Action": "kms:*",
         "Resource": "*",
     }
+
+
+def client_error_message(call: Callable[[], Any], code: str) -> str:
+    """The message of the ClientError `call` raises; fails unless it is a 400 whose code, in the
+    body and in x-amzn-ErrorType, is exactly `code`."""
+    with pytest.raises(ClientError) as info:
+        call()
+    response = info.value.response
+    assert response["Error"]["Code"] == code, response["Error"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == code
+    return str(response["Error"]["Message"])
+
+
+def kms_public_key(kms: Any, key_id: str) -> ec.EllipticCurvePublicKey:
+    """The KMS key's public half, as GetPublicKey returns it, checked to be an EC key."""
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    return public
 
 
 # --- import: keys that wait for material ---------------------------------------------------------

@@ -23,16 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey, unwrap
 from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
+from tests.e2e.support import kms_public_key
 from tests.peer_keys import public_key_der
 
 AWS_CLI = Path(sys.executable).parent / "aws"
 ACCOUNT = "111122223333"
-
-
-def kms_public_key(kms: Any, key_id: str) -> ec.EllipticCurvePublicKey:
-    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
-    assert isinstance(public, ec.EllipticCurvePublicKey)
-    return public
 
 
 def aws(server: QkmsServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

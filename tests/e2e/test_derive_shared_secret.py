@@ -8,10 +8,10 @@ import uuid
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.e2e.support import kms_public_key
 from tests.peer_keys import public_key_der
 
 ACCOUNT = "111122223333"
@@ -21,12 +21,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P521": ec.SECP521R1(),
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
-
-
-def kms_public_key(kms: Any, key_id: str) -> ec.EllipticCurvePublicKey:
-    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
-    assert isinstance(public, ec.EllipticCurvePublicKey)
-    return public
 
 
 def derive(kms: Any, key_id: str, peer_spki: bytes) -> dict[str, Any]:

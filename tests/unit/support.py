@@ -47,6 +47,7 @@ from tests.import_client import client_wrap, pkcs8, spki
 from tests.peer_keys import peer_public_key_der
 
 ACCOUNT = "111122223333"
+HOUR = 3600.0
 
 
 class FakeClock:
@@ -97,6 +98,20 @@ def context(services: Services, account: str = ACCOUNT) -> OperationContext:
         secure_transport=False,
     )
     return OperationContext(services=services, caller=caller, request_id="req-1")
+
+
+def slow_to_expire(services: Services) -> Services:
+    """Worker caches that stay trusted for an hour: only the change feed can evict them."""
+    fresh = dataclasses.replace(
+        services,
+        key_cache=FreshCache(100, max_staleness=HOUR),
+        identity_policies=FreshCache(100, max_staleness=HOUR),
+        grants=FreshCache(100, max_staleness=HOUR),
+        aliases=FreshCache(100, max_staleness=HOUR),
+    )
+    for cache in (fresh.key_cache, fresh.identity_policies, fresh.grants, fresh.aliases):
+        cache.confirm_fresh()
+    return fresh
 
 
 # --- access control: users, policies, derive outcomes ------------------------------------------

@@ -3,26 +3,19 @@ policies see, caches the change feed must evict, and failing closed (DESIGN §5,
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from qkms.crypto import RootKey
-from qkms.domain.cache import FreshCache
 from qkms.domain.errors import AccessDeniedException, NotFoundException
 from qkms.domain.keys import key_from_row, key_to_row
-from qkms.domain.policy import PolicyDocument
 from qkms.operations import admin
 from qkms.operations._access import request_facts
 from qkms.operations.background import ChangeFollower
-from qkms.operations.context import CachedKey, Services
+from qkms.operations.context import Services
 from qkms.operations.create_grant import create_grant
 from qkms.operations.create_key import create_key
-from qkms.operations.credentials import Credential
 from qkms.operations.describe_key import describe_key
 from qkms.operations.revoke_grant import revoke_grant
 from qkms.operations.shapes import (
@@ -31,16 +24,14 @@ from qkms.operations.shapes import (
     DescribeKeyRequest,
     RevokeGrantRequest,
 )
-from qkms.storage import GrantRow, UserPolicyRow
+from qkms.storage import UserPolicyRow
 from tests.unit.support import (
     ACCOUNT,
     OTHER_ACCOUNT,
-    FakeClock,
     add_user,
     allow,
     context,
     derive_outcome,
-    make_services,
     new_key,
     policy,
     user_ctx,
@@ -155,31 +146,6 @@ def test_a_key_policy_may_name_a_user_in_either_arn_shape(services: Services) ->
 
 
 # --- the change feed evicts what another worker changed -----------------------------------------
-
-
-def slow_to_expire(services: Services) -> Services:
-    """Caches that stay trusted for an hour: only the change feed can make them forget."""
-    fresh: dict[str, Any] = {
-        "key_cache": FreshCache[str, CachedKey](100, max_staleness=3600.0),
-        "identity_policies": FreshCache[str, tuple[PolicyDocument, ...]](100, max_staleness=3600.0),
-        "grants": FreshCache[str, tuple[GrantRow, ...]](100, max_staleness=3600.0),
-    }
-    for cache in fresh.values():
-        cache.confirm_fresh()
-    return dataclasses.replace(services, **fresh)
-
-
-@pytest.fixture
-def workers(
-    tmp_path: Path, root_key: RootKey, clock: FakeClock
-) -> Iterator[tuple[Services, Services, ChangeFollower]]:
-    worker_a = make_services(tmp_path / "q.db", root_key, clock)
-    worker_b = slow_to_expire(make_services(tmp_path / "q.db", root_key, clock))
-    follower_b = ChangeFollower(worker_b, FreshCache[str, Credential](10, max_staleness=3600.0))
-    follower_b.poll()
-    yield worker_a, worker_b, follower_b
-    worker_a.store.close()
-    worker_b.store.close()
 
 
 def test_identity_policy_changes_reach_another_worker_through_the_change_feed(

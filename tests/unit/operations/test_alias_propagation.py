@@ -10,20 +10,13 @@ server processes, this cannot pass by asking the worker that made the change.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from qkms.crypto import RootKey
-from qkms.domain.cache import FreshCache
 from qkms.domain.errors import NotFoundException
 from qkms.operations.background import ChangeFollower
 from qkms.operations.context import Services
 from qkms.operations.create_alias import create_alias
 from qkms.operations.create_key import create_key
-from qkms.operations.credentials import Credential
 from qkms.operations.delete_alias import delete_alias
 from qkms.operations.describe_key import describe_key
 from qkms.operations.shapes import (
@@ -34,37 +27,9 @@ from qkms.operations.shapes import (
     UpdateAliasRequest,
 )
 from qkms.operations.update_alias import update_alias
-from tests.unit.support import FakeClock, context, make_services
+from tests.unit.support import context
 
 ALIAS = "alias/propagated"
-HOUR = 3600.0
-
-
-def slow_to_expire(services: Services) -> Services:
-    """Worker caches that stay trusted for an hour: only the change feed can evict them."""
-    fresh = dataclasses.replace(
-        services,
-        key_cache=FreshCache(100, max_staleness=HOUR),
-        identity_policies=FreshCache(100, max_staleness=HOUR),
-        grants=FreshCache(100, max_staleness=HOUR),
-        aliases=FreshCache(100, max_staleness=HOUR),
-    )
-    for cache in (fresh.key_cache, fresh.identity_policies, fresh.grants, fresh.aliases):
-        cache.confirm_fresh()
-    return fresh
-
-
-@pytest.fixture
-def workers(
-    tmp_path: Path, root_key: RootKey, clock: FakeClock
-) -> Iterator[tuple[Services, Services, ChangeFollower]]:
-    worker_a = make_services(tmp_path / "q.db", root_key, clock)
-    worker_b = slow_to_expire(make_services(tmp_path / "q.db", root_key, clock))
-    follower_b = ChangeFollower(worker_b, FreshCache[str, Credential](10, max_staleness=HOUR))
-    follower_b.poll()  # B's position in the feed: everything after this is news to B
-    yield worker_a, worker_b, follower_b
-    worker_a.store.close()
-    worker_b.store.close()
 
 
 def new_key(services: Services) -> str:
