@@ -13,12 +13,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer, self_signed
+from tests.e2e.server import (
+    QkmsServer,
+    kms_client,
+    self_signed,
+)
 from tests.peer_keys import peer_public_key_der
 
 
@@ -41,15 +43,7 @@ def test_tls(tmp_path: Path) -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        kms = boto3.client(
-            "kms",
-            endpoint_url=url,
-            region_name=REGION,
-            aws_access_key_id=ADMIN_ACCESS_KEY_ID,
-            aws_secret_access_key=ADMIN_SECRET,
-            verify=str(cert),
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        kms = kms_client(url, verify=str(cert))
         key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
             "KeyId"
         ]
