@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -398,13 +397,6 @@ def fresh_derive(server: QkmsServer, person: Person, key_id: str, *tokens: str) 
 
 def all_fresh(server: QkmsServer, person: Person, key_id: str, *tokens: str) -> set[str]:
     return {fresh_derive(server, person, key_id, *tokens) for _ in range(8)}
-
-
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    qkms = QkmsServer(tmp_path_factory.mktemp("acl-workers") / "data", workers=2).start()
-    yield qkms
-    qkms.stop()
 
 
 @pytest.fixture(scope="module")

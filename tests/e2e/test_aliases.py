@@ -623,13 +623,6 @@ def test_another_accounts_alias_arn_works_where_the_key_policy_shares_the_key(
 # (http.client would silently reconnect, perhaps to the other worker).
 
 
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    qkms = QkmsServer(tmp_path_factory.mktemp("alias-workers") / "data", workers=2).start()
-    yield qkms
-    qkms.stop()
-
-
 class PinnedWorker:
     """Requests on one keep-alive connection, hence to one worker process (`worker` in /healthz)."""
 

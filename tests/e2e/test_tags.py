@@ -9,7 +9,7 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -257,13 +257,6 @@ def test_tag_changes_on_a_key_pending_deletion_are_invalid_state(kms: Any) -> No
 
 
 # --- aws:ResourceTag/<key> in policies ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    qkms = QkmsServer(tmp_path_factory.mktemp("tag-workers") / "data", workers=2).start()
-    yield qkms
-    qkms.stop()
 
 
 @pytest.fixture(scope="module")
