@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer
 from tests.e2e.support import client_error_message
+from tests.peer_keys import public_key_der
 
 ACCOUNT = "111122223333"
 DAY = 86400.0
@@ -193,9 +194,7 @@ def test_get_public_key(kms: Any, spec: str) -> None:
     assert isinstance(public, ec.EllipticCurvePublicKey)
     assert public.curve.name == CURVE_NAMES[spec]
     # The bytes are exactly the DER SPKI re-encoding of the key.
-    assert response["PublicKey"] == public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    assert response["PublicKey"] == public_key_der(public)
     assert response["KeyId"] == key["Arn"]
     assert response["KeySpec"] == spec
     assert response["CustomerMasterKeySpec"] == spec

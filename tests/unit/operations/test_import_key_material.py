@@ -40,6 +40,7 @@ from qkms.operations.shapes.key_import import (
     ImportKeyMaterialRequest,
 )
 from tests.import_client import client_wrap, pkcs8, spki
+from tests.peer_keys import public_key_der
 from tests.unit.support import (
     DAY,
     FakeClock,
@@ -139,12 +140,7 @@ def test_material_and_wrapping_key_are_stored_only_wrapped(
     assert wrapping_private not in stored.wrapped_wrapping_key
     loaded = serialization.load_der_private_key(wrapping_private, None)
     assert isinstance(loaded, rsa.RSAPrivateKey)
-    assert (
-        loaded.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        == params.public_key
-    )
+    assert public_key_der(loaded.public_key()) == params.public_key
     assert stored.expires_at == services.clock() + DAY
     assert params.parameters_valid_to == stored.expires_at
 
