@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
+from tests.peer_keys import public_key_der
+
 __all__ = ["client_wrap", "pkcs8", "spki"]
 
 
@@ -21,9 +23,7 @@ def pkcs8(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def spki(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return public_key_der(key.public_key())
 
 
 def client_wrap(algorithm: str, public_der: bytes, material: bytes) -> bytes:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
 from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer  # noqa: E402
+from tests.peer_keys import public_key_der  # noqa: E402
 
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-derive.png"
 CURVES = {
@@ -63,12 +64,6 @@ def error_code(page: Page) -> str:
 
 def peer_key(spec: str) -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(CURVES[spec])
-
-
-def spki_der(private_key: ec.EllipticCurvePrivateKey) -> bytes:
-    return private_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
 
 
 def secret_with_kms_key(kms: Any, key_id: str, private_key: ec.EllipticCurvePrivateKey) -> str:
@@ -272,7 +267,7 @@ def test_a_malformed_public_key_shows_invalid_public_key_exception(
 ) -> None:
     key_id = create_key(kms, "ECC_NIST_P256", "malformed peer")
     if pasted == "p384":
-        pasted = base64.b64encode(spki_der(peer_key("ECC_NIST_P384"))).decode()
+        pasted = base64.b64encode(public_key_der(peer_key("ECC_NIST_P384").public_key())).decode()
     sign_in(page, server)
     open_derive(page, server, key_id)
     page.get_by_label("Paste a peer public key").check()
@@ -293,7 +288,7 @@ def test_a_pasted_secp256k1_key_matches_a_locally_computed_secret(
         "pem": peer.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode(),
-        "base64-der": base64.b64encode(spki_der(peer)).decode(),
+        "base64-der": base64.b64encode(public_key_der(peer.public_key())).decode(),
         "hex-point": peer.public_key()
         .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         .hex(),
@@ -323,7 +318,7 @@ def test_the_paste_path_works_for_a_nist_curve(page: Page, server: QkmsServer, k
     sign_in(page, server)
     open_derive(page, server, key_id)
     page.get_by_label("Paste a peer public key").check()
-    page.get_by_label(re.compile("^Peer public key")).fill(spki_der(peer).hex())
+    page.get_by_label(re.compile("^Peer public key")).fill(public_key_der(peer.public_key()).hex())
     page.get_by_label(re.compile("^Expected shared secret")).fill(expected)
     run_derive(page)
     expect(page.locator("#verdict")).to_have_text("match")

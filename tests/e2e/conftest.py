@@ -1,4 +1,4 @@
-"""Fixtures: a real `qkms serve` per test module, and a boto3 KMS client for it."""
+"""Fixtures: a real `qkms serve` per test module (one or two workers), and a boto3 client for it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ from tests.e2e.server import QkmsServer
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
     qkms = QkmsServer(tmp_path_factory.mktemp("qkms") / "data").start()
+    yield qkms
+    qkms.stop()
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
+    """A server with two worker processes, for what must hold in every worker."""
+    qkms = QkmsServer(tmp_path_factory.mktemp("two-workers") / "data", workers=2).start()
     yield qkms
     qkms.stop()
 

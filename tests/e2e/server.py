@@ -130,15 +130,19 @@ def kms_client(
     endpoint: str,
     access_key_id: str = ADMIN_ACCESS_KEY_ID,
     secret: str = ADMIN_SECRET,
+    *,
+    region: str = REGION,
+    verify: str | None = None,  # a CA bundle for a TLS endpoint; None: boto3's default
     **config: Any,
 ) -> Any:
     # No retries: a test must see the first answer, not a retried one.
     return boto3.client(
         "kms",
         endpoint_url=endpoint,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret,
+        verify=verify,
         config=Config(retries={"total_max_attempts": 1}, **config),
     )
 

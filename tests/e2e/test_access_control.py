@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import (
@@ -28,138 +22,22 @@ from tests.e2e.server import (
     kms_client,
     raw_call,
 )
-
-ACCOUNT_A = "111122223333"  # the admin's account
-ACCOUNT_B = "444455556666"
-EFFECT_DEADLINE = 1.5  # DESIGN §7 says 1 s; the rest is slack for the polling itself
-CURVES: dict[str, ec.EllipticCurve] = {
-    "ECC_NIST_P256": ec.SECP256R1(),
-    "ECC_NIST_P384": ec.SECP384R1(),
-}
-
-
-# --- helpers shared with the other access-control and grant modules ----------------------------
-
-
-@dataclass(frozen=True)
-class Person:
-    account: str
-    name: str
-    access_key_id: str
-    secret: str
-    client: Any
-
-    @property
-    def arn(self) -> str:
-        return f"arn:verenc:{self.account}:user/{self.name}"
-
-    @property
-    def iam_arn(self) -> str:
-        return f"arn:verenc:iam::{self.account}:user/{self.name}"
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(*actions: str, resource: str = "*", **extra: Any) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": list(actions), "Resource": resource, **extra}
-
-
-def put_user_policy(server: QkmsServer, person: Person, name: str, document: str) -> None:
-    admin_cli(
-        server, "put-user-policy", "--account", person.account, "--user", person.name,
-        "--policy-name", name, "--policy-document", document,
-    )  # fmt: skip
-
-
-def make_person(
-    server: QkmsServer, account: str, name: str, identity_policy: str | None = None
-) -> Person:
-    admin_cli(server, "create-user", "--account", account, "--user", name)
-    key = admin_cli(server, "create-access-key", "--account", account, "--user", name)
-    person = Person(
-        account,
-        name,
-        key["AccessKeyId"],
-        key["SecretAccessKey"],
-        kms_client(
-            server.endpoint, access_key_id=key["AccessKeyId"], secret=key["SecretAccessKey"]
-        ),
-    )
-    if identity_policy is not None:
-        put_user_policy(server, person, "main", identity_policy)
-    return person
-
-
-def make_people(server: QkmsServer, specs: dict[str, tuple[str, str | None]]) -> dict[str, Person]:
-    """Several users at once: {name: (account, identity policy or None)}."""
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        futures = {
-            name: pool.submit(make_person, server, account, name, document)
-            for name, (account, document) in specs.items()
-        }
-        return {name: future.result() for name, future in futures.items()}
-
-
-def peer_spki(spec: str = "ECC_NIST_P256") -> bytes:
-    return (
-        ec.generate_private_key(CURVES[spec])
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-
-
-def derive(client: Any, key_id: str, spec: str = "ECC_NIST_P256", **extra: Any) -> Any:
-    return client.derive_shared_secret(
-        KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=peer_spki(spec), **extra
-    )
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str]:
-    """(code, message) of the ClientError `call` raises; fails if it succeeds."""
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response["Error"]
-    return str(error["Code"]), str(error.get("Message", ""))
-
-
-def outcome(call: Callable[[], Any]) -> str:
-    """ "ok" or the error code."""
-    try:
-        call()
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return "ok"
-
-
-def until(check: Callable[[], bool], deadline: float = EFFECT_DEADLINE) -> float:
-    """Poll `check` until it holds; the seconds that took. Fails once `deadline` has passed."""
-    start = time.monotonic()
-    while True:
-        if check():
-            return time.monotonic() - start
-        elapsed = time.monotonic() - start
-        assert elapsed < deadline, f"not effective after {elapsed:.2f} s"
-        time.sleep(0.02)
-
-
-def create_key(client: Any, spec: str = "ECC_NIST_P256", **extra: Any) -> dict[str, Any]:
-    metadata: dict[str, Any] = client.create_key(KeySpec=spec, KeyUsage="KEY_AGREEMENT", **extra)[
-        "KeyMetadata"
-    ]
-    return metadata
-
-
-def root_statement(account: str = ACCOUNT_A) -> dict[str, Any]:
-    return {
-        "Sid": "Enable IAM User Permissions",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:verenc:{account}:root"},
-        "Action": "kms:*",
-        "Resource": "*",
-    }
-
+from tests.e2e.support import (
+    ACCOUNT_A,
+    Person,
+    allow,
+    create_key,
+    derive,
+    error_of,
+    make_people,
+    make_person,
+    outcome,
+    policy,
+    put_user_policy,
+    root_statement,
+    until,
+)
+from tests.peer_keys import peer_public_key_der
 
 # --- fixtures ----------------------------------------------------------------------------------
 
@@ -313,7 +191,7 @@ def test_conditions_on_key_spec_and_key_agreement_algorithm_are_enforced(
     # Without KeyAgreementAlgorithm the request still means ECDH, and the condition holds.
     body = {
         "KeyId": keys["p384"],
-        "PublicKey": base64.b64encode(peer_spki("ECC_NIST_P384")).decode(),
+        "PublicKey": base64.b64encode(peer_public_key_der(ec.SECP384R1())).decode(),
     }
     response = raw_call(
         server.endpoint,
@@ -503,7 +381,7 @@ def fresh_derive(server: QkmsServer, person: Person, key_id: str, *tokens: str) 
     """One derive on a fresh connection (so either worker may answer): "ok" or the error code."""
     body: dict[str, Any] = {
         "KeyId": key_id,
-        "PublicKey": base64.b64encode(peer_spki()).decode(),
+        "PublicKey": base64.b64encode(peer_public_key_der()).decode(),
     }
     if tokens:
         body["GrantTokens"] = list(tokens)
@@ -519,13 +397,6 @@ def fresh_derive(server: QkmsServer, person: Person, key_id: str, *tokens: str) 
 
 def all_fresh(server: QkmsServer, person: Person, key_id: str, *tokens: str) -> set[str]:
     return {fresh_derive(server, person, key_id, *tokens) for _ in range(8)}
-
-
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    qkms = QkmsServer(tmp_path_factory.mktemp("acl-workers") / "data", workers=2).start()
-    yield qkms
-    qkms.stop()
 
 
 @pytest.fixture(scope="module")

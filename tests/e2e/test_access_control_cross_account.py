@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.server import QkmsServer
-from tests.e2e.test_access_control import (
+from tests.e2e.support import (
     ACCOUNT_A,
     ACCOUNT_B,
     Person,

@@ -29,6 +29,8 @@ from tests.e2e.server import (
     kms_client,
     signed_request,
 )
+from tests.e2e.support import client_error_message
+from tests.peer_keys import public_key_der
 
 pytestmark = pytest.mark.e2e
 
@@ -39,16 +41,6 @@ SLACK_SECONDS = 0.25  # for the request that was already on its way when the bou
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def error_of(call: Callable[[], Any], code: str) -> str:
-    """The message of the ClientError `call` raises; fails unless it has exactly `code`."""
-    with pytest.raises(ClientError) as info:
-        call()
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response["Error"]
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return str(response["Error"]["Message"])
 
 
 def new_key(
@@ -82,9 +74,7 @@ class Peer:
 
     def __init__(self, curve: ec.EllipticCurve | None = None) -> None:
         self.private = ec.generate_private_key(curve or ec.SECP256R1())
-        self.spki = self.private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        self.spki = public_key_der(self.private.public_key())
 
     def expected_secret(self, kms: Any, key_id: str) -> bytes:
         kms_public = serialization.load_der_public_key(
@@ -204,7 +194,7 @@ def test_alias_resolves_in_every_key_id_parameter_and_answers_with_the_key_arn(
 
     kms.disable_key(KeyId=ref)
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
-    error_of(lambda: derive(kms, ref, peer), "DisabledException")
+    client_error_message(lambda: derive(kms, ref, peer), "DisabledException")
     kms.enable_key(KeyId=ref)
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
     assert derive(kms, ref, peer)["KeyId"] == key_arn
@@ -243,8 +233,8 @@ def test_alias_references_that_name_nothing_are_not_found(
     key = new_key(kms)
     alias_name = new_alias_name()
     kms.create_alias(AliasName=alias_name, TargetKeyId=key["KeyId"])
-    error_of(lambda: kms.describe_key(KeyId=ref(alias_name)), "NotFoundException")
-    error_of(lambda: derive(kms, ref(alias_name), Peer()), "NotFoundException")
+    client_error_message(lambda: kms.describe_key(KeyId=ref(alias_name)), "NotFoundException")
+    client_error_message(lambda: derive(kms, ref(alias_name), Peer()), "NotFoundException")
 
 
 def test_alias_with_a_colon_in_its_name_resolves_by_the_alias_arn_listaliases_reports(
@@ -268,7 +258,7 @@ def test_create_alias_twice_is_already_exists(kms: Any) -> None:
     alias_name = new_alias_name()
     kms.create_alias(AliasName=alias_name, TargetKeyId=first["KeyId"])
     for target in (first, second):
-        message = error_of(
+        message = client_error_message(
             functools.partial(kms.create_alias, AliasName=alias_name, TargetKeyId=target["KeyId"]),
             "AlreadyExistsException",
         )
@@ -305,7 +295,7 @@ def test_invalid_alias_names_are_validation_errors(
     lenient_kms: Any, kms: Any, alias_name: str
 ) -> None:
     key = new_key(kms)
-    error_of(
+    client_error_message(
         lambda: lenient_kms.create_alias(AliasName=alias_name, TargetKeyId=key["KeyId"]),
         "ValidationException",
     )
@@ -314,7 +304,7 @@ def test_invalid_alias_names_are_validation_errors(
 
 def test_alias_aws_prefix_is_reserved(kms: Any) -> None:
     key = new_key(kms)
-    error_of(
+    client_error_message(
         lambda: kms.create_alias(AliasName="alias/aws/mine", TargetKeyId=key["KeyId"]),
         "NotAuthorizedException",
     )
@@ -327,28 +317,28 @@ def test_target_key_id_may_not_be_an_alias(kms: Any, form: str) -> None:
     existing = new_alias_name()
     kms.create_alias(AliasName=existing, TargetKeyId=key["KeyId"])
     alias_name = new_alias_name()
-    error_of(
+    client_error_message(
         lambda: kms.create_alias(AliasName=alias_name, TargetKeyId=ALIAS_FORMS[form](existing)),
         "ValidationException",
     )
-    error_of(
+    client_error_message(
         lambda: kms.update_alias(AliasName=existing, TargetKeyId=ALIAS_FORMS[form](existing)),
         "ValidationException",
     )
-    error_of(lambda: kms.describe_key(KeyId=alias_name), "NotFoundException")
+    client_error_message(lambda: kms.describe_key(KeyId=alias_name), "NotFoundException")
 
 
 def test_target_key_pending_deletion_is_invalid_state(kms: Any) -> None:
     key = new_key(kms)
     kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
-    error_of(
+    client_error_message(
         lambda: kms.create_alias(AliasName=new_alias_name(), TargetKeyId=key["KeyId"]),
         "KMSInvalidStateException",
     )
     live = new_key(kms)
     alias_name = new_alias_name()
     kms.create_alias(AliasName=alias_name, TargetKeyId=live["KeyId"])
-    error_of(
+    client_error_message(
         lambda: kms.update_alias(AliasName=alias_name, TargetKeyId=key["KeyId"]),
         "KMSInvalidStateException",
     )
@@ -363,13 +353,13 @@ def test_alias_of_a_key_pending_deletion_stays_and_derive_through_it_is_invalid_
     kms.create_alias(AliasName=alias_name, TargetKeyId=key["KeyId"])
     kms.schedule_key_deletion(KeyId=alias_name, PendingWindowInDays=7)
     assert [a["AliasName"] for a in kms.list_aliases(KeyId=key["KeyId"])["Aliases"]] == [alias_name]
-    error_of(lambda: derive(kms, alias_name, Peer()), "KMSInvalidStateException")
+    client_error_message(lambda: derive(kms, alias_name, Peer()), "KMSInvalidStateException")
     kms.cancel_key_deletion(KeyId=alias_name)
     assert kms.describe_key(KeyId=alias_name)["KeyMetadata"]["KeyState"] == "Disabled"
 
 
 def test_create_alias_for_an_unknown_key_is_not_found(kms: Any) -> None:
-    error_of(
+    client_error_message(
         lambda: kms.create_alias(AliasName=new_alias_name(), TargetKeyId=str(uuid.uuid4())),
         "NotFoundException",
     )
@@ -424,7 +414,7 @@ def test_update_alias_to_a_key_of_another_type_or_usage_is_refused(
     other = new_key(kms, spec=spec, usage=usage)
     alias_name = new_alias_name()
     kms.create_alias(AliasName=alias_name, TargetKeyId=first["KeyId"])
-    error_of(
+    client_error_message(
         lambda: kms.update_alias(AliasName=alias_name, TargetKeyId=other["KeyId"]),
         "ValidationException",
     )
@@ -434,13 +424,13 @@ def test_update_alias_to_a_key_of_another_type_or_usage_is_refused(
 def test_update_or_delete_of_a_missing_alias_is_not_found(kms: Any) -> None:
     key = new_key(kms)
     missing = new_alias_name("missing")
-    error_of(
+    client_error_message(
         lambda: kms.update_alias(AliasName=missing, TargetKeyId=key["KeyId"]),
         "NotFoundException",
     )
-    error_of(lambda: kms.delete_alias(AliasName=missing), "NotFoundException")
+    client_error_message(lambda: kms.delete_alias(AliasName=missing), "NotFoundException")
     # UpdateAlias never creates the alias.
-    error_of(lambda: kms.describe_key(KeyId=missing), "NotFoundException")
+    client_error_message(lambda: kms.describe_key(KeyId=missing), "NotFoundException")
 
 
 # --- DeleteAlias ---------------------------------------------------------------------------------
@@ -453,11 +443,13 @@ def test_delete_alias_removes_the_name_and_leaves_the_key(kms: Any) -> None:
     peer = Peer()
     derive(kms, alias_name, peer)  # resolved (and cached) once
     kms.delete_alias(AliasName=alias_name)
-    error_of(lambda: derive(kms, alias_name, peer), "NotFoundException")
-    error_of(lambda: kms.describe_key(KeyId=seed_alias_arn(alias_name)), "NotFoundException")
+    client_error_message(lambda: derive(kms, alias_name, peer), "NotFoundException")
+    client_error_message(
+        lambda: kms.describe_key(KeyId=seed_alias_arn(alias_name)), "NotFoundException"
+    )
     assert kms.list_aliases(KeyId=key["KeyId"])["Aliases"] == []
     assert derive(kms, key["KeyId"], peer)["KeyId"] == key["Arn"]
-    error_of(lambda: kms.delete_alias(AliasName=alias_name), "NotFoundException")
+    client_error_message(lambda: kms.delete_alias(AliasName=alias_name), "NotFoundException")
     # The name is free again, for any key.
     other = new_key(kms)
     kms.create_alias(AliasName=alias_name, TargetKeyId=other["KeyId"])
@@ -471,8 +463,8 @@ def test_update_and_delete_check_the_alias_name_too(kms: Any, operation: str) ->
         "update": lambda name: kms.update_alias(AliasName=name, TargetKeyId=key["KeyId"]),
         "delete": lambda name: kms.delete_alias(AliasName=name),
     }
-    error_of(lambda: calls[operation]("no-prefix"), "ValidationException")
-    error_of(lambda: calls[operation]("alias/aws/ebs"), "NotAuthorizedException")
+    client_error_message(lambda: calls[operation]("no-prefix"), "ValidationException")
+    client_error_message(lambda: calls[operation]("alias/aws/ebs"), "NotAuthorizedException")
 
 
 # --- ListAliases ---------------------------------------------------------------------------------
@@ -530,19 +522,19 @@ def test_list_aliases_key_id_filter(kms: Any) -> None:
         second_name
     ]
     assert kms.list_aliases(KeyId=new_key(kms)["KeyId"])["Aliases"] == []
-    error_of(lambda: kms.list_aliases(KeyId=str(uuid.uuid4())), "NotFoundException")
+    client_error_message(lambda: kms.list_aliases(KeyId=str(uuid.uuid4())), "NotFoundException")
 
 
 @pytest.mark.parametrize(
     "marker", ["not-a-marker", base64.urlsafe_b64encode(b"key/whatever").decode(), "%%%%"]
 )
 def test_list_aliases_invalid_marker(kms: Any, marker: str) -> None:
-    error_of(lambda: kms.list_aliases(Marker=marker), "InvalidMarkerException")
+    client_error_message(lambda: kms.list_aliases(Marker=marker), "InvalidMarkerException")
 
 
 @pytest.mark.parametrize("limit", [0, 101])
 def test_list_aliases_limit_out_of_range(lenient_kms: Any, limit: int) -> None:
-    error_of(lambda: lenient_kms.list_aliases(Limit=limit), "ValidationException")
+    client_error_message(lambda: lenient_kms.list_aliases(Limit=limit), "ValidationException")
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -564,16 +556,16 @@ def test_alias_names_are_per_account(kms: Any, other_account: OtherAccountUser) 
     assert derive(other_account.client, shared_name, peer)["KeyId"] == theirs["Arn"]
 
     # Another account's alias is not resolvable by name ...
-    error_of(lambda: kms.describe_key(KeyId=only_theirs), "NotFoundException")
-    error_of(lambda: derive(kms, only_theirs, peer), "NotFoundException")
+    client_error_message(lambda: kms.describe_key(KeyId=only_theirs), "NotFoundException")
+    client_error_message(lambda: derive(kms, only_theirs, peer), "NotFoundException")
     # ... and by ARN only where the key policy allows (the default one does not).
     for ref in (
         seed_alias_arn(only_theirs, OTHER_ACCOUNT),
         aws_alias_arn(only_theirs, OTHER_ACCOUNT),
     ):
-        error_of(functools.partial(derive, kms, ref, peer), "NotFoundException")
+        client_error_message(functools.partial(derive, kms, ref, peer), "NotFoundException")
     # Nor can one point an alias at another account's key, or list its aliases.
-    error_of(
+    client_error_message(
         lambda: kms.create_alias(AliasName=new_alias_name(), TargetKeyId=theirs["Arn"]),
         "NotFoundException",
     )
@@ -619,7 +611,7 @@ def test_another_accounts_alias_arn_works_where_the_key_policy_shares_the_key(
         assert derived["KeyId"] == theirs["Arn"]
         assert derived["SharedSecret"] == peer.expected_secret(kms, theirs["Arn"])
     # By name it is still nothing in the caller's account.
-    error_of(lambda: derive(kms, alias_name, peer), "NotFoundException")
+    client_error_message(lambda: derive(kms, alias_name, peer), "NotFoundException")
 
 
 # --- two workers -------------------------------------------------------------------------------
@@ -631,22 +623,15 @@ def test_another_accounts_alias_arn_works_where_the_key_policy_shares_the_key(
 # (http.client would silently reconnect, perhaps to the other worker).
 
 
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    qkms = QkmsServer(tmp_path_factory.mktemp("alias-workers") / "data", workers=2).start()
-    yield qkms
-    qkms.stop()
-
-
 class PinnedWorker:
-    """Requests on one keep-alive connection, hence to one worker process (`/healthz`'s id)."""
+    """Requests on one keep-alive connection, hence to one worker process (`worker` in /healthz)."""
 
     def __init__(self, server: QkmsServer) -> None:
         self._endpoint = server.endpoint
         self._connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
         self._connection.connect()
         self._socket = self._connection.sock
-        self.worker = self.healthz_worker()
+        self.worker_id = self.healthz_worker()
 
     def _exchange(self, method: str, body: bytes, headers: dict[str, str]) -> RawResponse:
         self._connection.request(method, "/healthz" if method == "GET" else "/", body, headers)
@@ -689,17 +674,17 @@ def workers(two_workers: QkmsServer) -> Iterator[list[PinnedWorker]]:
     try:
         for _ in range(200):
             worker = PinnedWorker(two_workers)
-            if worker.worker in found:
+            if worker.worker_id in found:
                 worker.close()
             else:
-                found[worker.worker] = worker
+                found[worker.worker_id] = worker
             if len(found) == 2:
                 break
             time.sleep(0.05)
         assert len(found) == 2, f"only reached workers {sorted(found)}"
         yield list(found.values())
         for worker in found.values():
-            assert worker.healthz_worker() == worker.worker  # still the same two processes
+            assert worker.healthz_worker() == worker.worker_id  # still the same two processes
     finally:
         for worker in found.values():
             worker.close()
@@ -734,15 +719,15 @@ def test_update_alias_is_effective_in_every_worker_within_one_second(
     switched_after: dict[str, float] = {}
     while len(switched_after) < len(workers) and time.monotonic() < returned + 3.0:
         for worker in workers:
-            if worker.worker in switched_after:
+            if worker.worker_id in switched_after:
                 continue
             started = time.monotonic()
             answer = worker.derived(alias_name, peer.spki)
             assert answer in (old, new)
             if answer == new:
-                switched_after[worker.worker] = started - returned
-    assert set(switched_after) == {w.worker for w in workers}, (
-        f"worker(s) {sorted({w.worker for w in workers} - set(switched_after))} still derive with "
+                switched_after[worker.worker_id] = started - returned
+    assert set(switched_after) == {w.worker_id for w in workers}, (
+        f"worker(s) {sorted({w.worker_id for w in workers} - set(switched_after))} still derive with "
         "the old key 3 s after UpdateAlias returned"
     )
     late = {
@@ -771,17 +756,17 @@ def test_delete_alias_is_effective_in_every_worker_within_one_second(
     gone_after: dict[str, float] = {}
     while len(gone_after) < len(workers) and time.monotonic() < returned + 3.0:
         for worker in workers:
-            if worker.worker in gone_after:
+            if worker.worker_id in gone_after:
                 continue
             started = time.monotonic()
             response = worker.derive(alias_name, spki)
             if response.status == 400:
                 assert response.json()["__type"] == "NotFoundException"
-                gone_after[worker.worker] = started - returned
+                gone_after[worker.worker_id] = started - returned
             else:
                 assert response.status == 200, response.body
-    assert set(gone_after) == {w.worker for w in workers}, (
-        f"worker(s) {sorted({w.worker for w in workers} - set(gone_after))} still resolve the "
+    assert set(gone_after) == {w.worker_id for w in workers}, (
+        f"worker(s) {sorted({w.worker_id for w in workers} - set(gone_after))} still resolve the "
         "alias 3 s after DeleteAlias returned"
     )
     late = {

@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.audit import iter_events
 from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer, kms_client, raw_call
+from tests.peer_keys import peer_public_key_der
 
 pytestmark = pytest.mark.e2e
 ACCOUNT = "111122223333"
@@ -36,14 +35,6 @@ def started(tmp_path: Path) -> Iterator[Callable[..., QkmsServer]]:
     yield start
     for server in servers:
         server.stop()
-
-
-def peer_spki() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
 
 
 class Calls:
@@ -93,7 +84,7 @@ def test_every_call_successful_or_not_gives_exactly_one_event(
         kms.derive_shared_secret,
         KeyId=key_id,
         KeyAgreementAlgorithm="ECDH",
-        PublicKey=peer_spki(),
+        PublicKey=peer_public_key_der(),
     )
     calls.fails("DescribeKey", "NotFoundException", kms.describe_key, KeyId="alias/none")
     calls.fails(
@@ -103,7 +94,7 @@ def test_every_call_successful_or_not_gives_exactly_one_event(
     calls.ok("DisableKey", kms.disable_key, KeyId=key_id)
     calls.fails(
         "DeriveSharedSecret", "DisabledException", kms.derive_shared_secret,
-        KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_spki(),
+        KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_public_key_der(),
     )  # fmt: skip
     wrong_secret = kms_client(server.endpoint, secret=ADMIN_SECRET + "x")
     calls.fails("DescribeKey", "InvalidSignatureException", wrong_secret.describe_key, KeyId=key_id)
@@ -161,7 +152,7 @@ def test_no_shared_secret_or_private_material_in_any_event(
     key_arn = create_key(calls, kms)
     secrets = [
         kms.derive_shared_secret(
-            KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_spki()
+            KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_public_key_der()
         )["SharedSecret"]
         for _ in range(25)
     ]
@@ -220,7 +211,7 @@ def test_audit_tail_and_search_commands(started: Callable[..., QkmsServer]) -> N
             kms.derive_shared_secret,
             KeyId=arn,
             KeyAgreementAlgorithm="ECDH",
-            PublicKey=peer_spki(),
+            PublicKey=peer_public_key_der(),
         )
     calls.fails("DescribeKey", "NotFoundException", kms.describe_key, KeyId="alias/none")
     ids = list(calls.expected)
@@ -260,7 +251,7 @@ def test_a_call_whose_event_cannot_be_written_fails_closed(
         (kms.disable_key, {"KeyId": key_arn}),
         (
             kms.derive_shared_secret,
-            {"KeyId": key_arn, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer_spki()},
+            {"KeyId": key_arn, "KeyAgreementAlgorithm": "ECDH", "PublicKey": peer_public_key_der()},
         ),
     ]
     for function, kwargs in calls:
@@ -294,7 +285,7 @@ def test_workers_share_one_log_of_whole_lines(started: Callable[..., QkmsServer]
         kms = server.client()
         return [
             kms.derive_shared_secret(
-                KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_spki()
+                KeyId=key_arn, KeyAgreementAlgorithm="ECDH", PublicKey=peer_public_key_der()
             )["ResponseMetadata"]["RequestId"]
             for _ in range(40)
         ]

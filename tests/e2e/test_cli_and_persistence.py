@@ -23,23 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey, unwrap
 from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
+from tests.e2e.support import kms_public_key
+from tests.peer_keys import public_key_der
 
 AWS_CLI = Path(sys.executable).parent / "aws"
 ACCOUNT = "111122223333"
-
-
-def spki(public_key: Any) -> bytes:
-    return bytes(
-        public_key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-
-
-def kms_public_key(kms: Any, key_id: str) -> ec.EllipticCurvePublicKey:
-    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
-    assert isinstance(public, ec.EllipticCurvePublicKey)
-    return public
 
 
 def aws(server: QkmsServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,7 +73,7 @@ def test_cli_creates_a_key_and_derives_the_right_secret(
 
     peer = ec.generate_private_key(ec.SECP256R1())
     peer_file = tmp_path / "peer.der"
-    peer_file.write_bytes(spki(peer.public_key()))
+    peer_file.write_bytes(public_key_der(peer.public_key()))
     derived = aws(
         server, tmp_path, "kms", "derive-shared-secret", "--key-id", key_id,
         "--key-agreement-algorithm", "ECDH", "--public-key", f"fileb://{peer_file}",
@@ -119,7 +107,7 @@ def test_keys_and_secrets_survive_a_restart(tmp_path: Path) -> None:
         disabled = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="DERIVE_SHARED_SECRET")
         kms.disable_key(KeyId=disabled["KeyMetadata"]["KeyId"])
         secret = kms.derive_shared_secret(
-            KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=spki(peer.public_key())
+            KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=public_key_der(peer.public_key())
         )["SharedSecret"]
         keys_before = kms.list_keys()["Keys"]
     finally:
@@ -131,7 +119,7 @@ def test_keys_and_secrets_survive_a_restart(tmp_path: Path) -> None:
         kms = second.client()
         assert kms.list_keys()["Keys"] == keys_before
         again = kms.derive_shared_secret(
-            KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=spki(peer.public_key())
+            KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=public_key_der(peer.public_key())
         )["SharedSecret"]
         assert again == secret
         state = kms.describe_key(KeyId=disabled["KeyMetadata"]["KeyId"])["KeyMetadata"]
@@ -259,7 +247,7 @@ def test_shared_secrets_and_private_keys_are_never_written(tmp_path: Path) -> No
                     kms.derive_shared_secret(
                         KeyId=key_id,
                         KeyAgreementAlgorithm="ECDH",
-                        PublicKey=spki(peer.public_key()),
+                        PublicKey=public_key_der(peer.public_key()),
                     )["SharedSecret"]
                 )
         # Error paths log too: a wrong-curve key, and a dry run.

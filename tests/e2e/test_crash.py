@@ -28,12 +28,12 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.pg_cluster import descendants
 from tests.e2e.server import QkmsServer, raw_call, signed_request
 from tests.import_client import client_wrap, pkcs8
+from tests.peer_keys import peer_public_key_der, public_key_der
 from tests.storage.postgres_support import drop_schema, new_schema_name, require_postgres
 
 pytestmark = [pytest.mark.e2e]
@@ -189,14 +189,6 @@ def create_load(server: QkmsServer) -> Load:
 
 
 # --- checks after the restart ------------------------------------------------------------------
-def peer_der() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-
-
 def all_key_ids(kms: Any) -> list[str]:
     ids: list[str] = []
     for page in kms.get_paginator("list_keys").paginate():
@@ -206,7 +198,7 @@ def all_key_ids(kms: Any) -> list[str]:
 
 def states_of_every_key(kms: Any) -> dict[str, str]:
     """Every listed key, described; each must be whole: its metadata and its private key."""
-    peer = peer_der()
+    peer = peer_public_key_der()
     states: dict[str, str] = {}
     for key_id in all_key_ids(kms):
         try:
@@ -391,9 +383,7 @@ def test_kill_9_during_import_key_material_loses_no_acknowledged_import(store: S
         assert len(enabled - acked) <= THREADS
         assert {states[p.key_id] for p in pending} <= {"Enabled", "PendingImport"}
         peer = ec.generate_private_key(ec.SECP256R1())
-        peer_spki = peer.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        peer_spki = public_key_der(peer.public_key())
         for item in pending:
             if item.key_id in enabled:  # the material in force is exactly the one imported
                 answer = kms.derive_shared_secret(

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
 
 from tests.e2e.server import QkmsServer, RawResponse, raw_call, signed_request
-from tests.e2e.test_access_control import make_person
+from tests.e2e.support import make_person
+from tests.peer_keys import public_key_der
 
 ACCOUNT = "111122223333"
 VALIDATION_PREFIX = "1 validation error detected: "
@@ -27,16 +28,8 @@ P256_P = 0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF
 P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
 
 
-def spki(public_key: Any) -> bytes:
-    return bytes(
-        public_key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-
-
 def p256_peer() -> bytes:
-    return spki(ec.generate_private_key(ec.SECP256R1()).public_key())
+    return public_key_der(ec.generate_private_key(ec.SECP256R1()).public_key())
 
 
 def client_error(call: Callable[[], Any]) -> ClientError:
@@ -180,11 +173,15 @@ PUBLIC_KEYS: dict[str, Callable[[], bytes]] = {
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     ),
-    "rsa": lambda: spki(rsa.generate_private_key(65537, 2048).public_key()),
-    "ed25519": lambda: spki(ed25519.Ed25519PrivateKey.generate().public_key()),
-    "x25519": lambda: spki(x25519.X25519PrivateKey.generate().public_key()),
-    "p384-for-p256-key": lambda: spki(ec.generate_private_key(ec.SECP384R1()).public_key()),
-    "secp256k1-for-p256-key": lambda: spki(ec.generate_private_key(ec.SECP256K1()).public_key()),
+    "rsa": lambda: public_key_der(rsa.generate_private_key(65537, 2048).public_key()),
+    "ed25519": lambda: public_key_der(ed25519.Ed25519PrivateKey.generate().public_key()),
+    "x25519": lambda: public_key_der(x25519.X25519PrivateKey.generate().public_key()),
+    "p384-for-p256-key": lambda: public_key_der(
+        ec.generate_private_key(ec.SECP384R1()).public_key()
+    ),
+    "secp256k1-for-p256-key": lambda: public_key_der(
+        ec.generate_private_key(ec.SECP256K1()).public_key()
+    ),
     "off-curve": off_curve_p256_spki,
     "point-at-infinity": lambda: p256_spki_with_point(b"\x00"),
     "x-not-a-field-element": x_not_a_field_element,

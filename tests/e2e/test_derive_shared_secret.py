@@ -8,10 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.e2e.support import kms_public_key
+from tests.peer_keys import public_key_der
 
 ACCOUNT = "111122223333"
 CURVES: dict[str, ec.EllipticCurve] = {
@@ -20,18 +21,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P521": ec.SECP521R1(),
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
-
-
-def spki(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def kms_public_key(kms: Any, key_id: str) -> ec.EllipticCurvePublicKey:
-    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
-    assert isinstance(public, ec.EllipticCurvePublicKey)
-    return public
 
 
 def derive(kms: Any, key_id: str, peer_spki: bytes) -> dict[str, Any]:
@@ -60,7 +49,7 @@ def test_secret_equals_local_ecdh_with_the_public_key(
     assert kms_public.curve.name == curve.name
 
     peer = ec.generate_private_key(curve)
-    response = derive(kms, key_id, spki(peer.public_key()))
+    response = derive(kms, key_id, public_key_der(peer.public_key()))
 
     expected = peer.exchange(ec.ECDH(), kms_public)
     assert response["SharedSecret"] == expected
@@ -68,7 +57,7 @@ def test_secret_equals_local_ecdh_with_the_public_key(
 
     # A different peer key gives a different secret: the peer key really is used.
     other = ec.generate_private_key(curve)
-    assert derive(kms, key_id, spki(other.public_key()))["SharedSecret"] != expected
+    assert derive(kms, key_id, public_key_der(other.public_key()))["SharedSecret"] != expected
 
 
 @pytest.mark.parametrize("spec", list(CURVES))
@@ -77,8 +66,8 @@ def test_two_qkms_keys_derive_the_same_secret_in_both_directions(kms: Any, spec:
         kms.create_key(KeySpec=spec, KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
         for _ in range(2)
     )
-    first_public = spki(kms_public_key(kms, first))
-    second_public = spki(kms_public_key(kms, second))
+    first_public = public_key_der(kms_public_key(kms, first))
+    second_public = public_key_der(kms_public_key(kms, second))
     assert first_public != second_public
 
     one_way = derive(kms, first, second_public)["SharedSecret"]
@@ -94,7 +83,7 @@ def test_response_members_and_headers(
 ) -> None:
     key_id = agreement_keys["ECC_NIST_P256"]
     peer = ec.generate_private_key(ec.SECP256R1())
-    response = derive(kms, key_id, spki(peer.public_key()))
+    response = derive(kms, key_id, public_key_der(peer.public_key()))
 
     assert response["KeyId"] == f"arn:verenc:{ACCOUNT}:key/{key_id}"
     assert response["KeyId"] == kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
@@ -117,7 +106,7 @@ def test_response_members_and_headers(
     assert request_id in server.log()
 
     # Every response gets its own request id.
-    again = derive(kms, key_id, spki(peer.public_key()))
+    again = derive(kms, key_id, public_key_der(peer.public_key()))
     assert again["ResponseMetadata"]["RequestId"] != request_id
 
 
@@ -127,7 +116,10 @@ def test_seed_request_shape_without_key_agreement_algorithm(
     """The seed page's request: only KeyId and PublicKey, nothing boto3 would add."""
     key_id = agreement_keys["ECC_NIST_P256"]
     peer = ec.generate_private_key(ec.SECP256R1())
-    body = {"KeyId": key_id, "PublicKey": base64.b64encode(spki(peer.public_key())).decode()}
+    body = {
+        "KeyId": key_id,
+        "PublicKey": base64.b64encode(public_key_der(peer.public_key())).decode(),
+    }
 
     response = raw_call(server.endpoint, "DeriveSharedSecret", body)
 
@@ -152,7 +144,7 @@ def test_both_usage_spellings_are_reported_as_created_and_both_derive(kms: Any, 
     assert public["KeyAgreementAlgorithms"] == ["ECDH"]
 
     peer = ec.generate_private_key(ec.SECP384R1())
-    secret = derive(kms, key_id, spki(peer.public_key()))["SharedSecret"]
+    secret = derive(kms, key_id, public_key_der(peer.public_key()))["SharedSecret"]
     assert secret == peer.exchange(ec.ECDH(), kms_public_key(kms, key_id))
 
 
@@ -171,7 +163,7 @@ def test_key_is_reached_by_id_and_by_arn(
 ) -> None:
     key_id = agreement_keys["ECC_SECG_P256K1"]
     peer = ec.generate_private_key(ec.SECP256K1())
-    response = derive(kms, reference(key_id), spki(peer.public_key()))
+    response = derive(kms, reference(key_id), public_key_der(peer.public_key()))
     assert response["KeyId"] == f"arn:verenc:{ACCOUNT}:key/{key_id}"
     assert response["SharedSecret"] == peer.exchange(ec.ECDH(), kms_public_key(kms, key_id))
 
@@ -186,7 +178,7 @@ def test_seed_arn_reference_in_a_raw_request(
         "DeriveSharedSecret",
         {
             "KeyId": f"arn:verenc:{ACCOUNT}:key/{key_id}",
-            "PublicKey": base64.b64encode(spki(peer.public_key())).decode(),
+            "PublicKey": base64.b64encode(public_key_der(peer.public_key())).decode(),
         },
     )
     assert response.status == 200, response.body

@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.peer_keys import peer_public_key_der
 
 REQUEST_TIMEOUT = 1.5
 KEEPALIVE_TIMEOUT = 1.0
@@ -101,14 +100,6 @@ HEADERS_AND_HALF_A_BODY = (
     b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n"
     b"X-Amz-Target: TrentService.ListKeys\r\nContent-Length: 100\r\n\r\n" + b'{"Limit": '
 )
-
-
-def peer_public_key_der() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
 
 
 # --- read and idle timeouts ----------------------------------------------------------------------

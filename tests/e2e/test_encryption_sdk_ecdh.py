@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aws_encryption_sdk
-import boto3
 import pytest
 from aws_cryptographic_material_providers.mpl import AwsCryptographicMaterialProviders
 from aws_cryptographic_material_providers.mpl.config import MaterialProvidersConfig
@@ -44,9 +43,8 @@ from aws_cryptographic_material_providers.mpl.models import (
 )
 from aws_encryption_sdk import CommitmentPolicy
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
-from botocore.config import Config
 
-from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
+from tests.e2e.server import QkmsServer, kms_client
 
 pytestmark = pytest.mark.e2e
 
@@ -95,14 +93,7 @@ class Kms:
 
 @pytest.fixture
 def kms(qkms: QkmsServer) -> Kms:
-    client = boto3.client(
-        "kms",
-        endpoint_url=qkms.endpoint,
-        region_name=REGION,
-        aws_access_key_id=ADMIN_ACCESS_KEY_ID,
-        aws_secret_access_key=ADMIN_SECRET,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    client = kms_client(qkms.endpoint)
     kms = Kms(client)
 
     def record(request: Any, **_: Any) -> None:

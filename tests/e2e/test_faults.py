@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e import pg_cluster
 from tests.e2e.pg_cluster import PgCluster
 from tests.e2e.server import QkmsServer, raw_call
+from tests.peer_keys import peer_public_key_der
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -83,11 +82,7 @@ def readyz(endpoint: str) -> tuple[int, float]:
 
 
 def peer_body(key_id: str) -> dict[str, Any]:
-    der = (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    der = peer_public_key_der()
     return {
         "KeyId": key_id,
         "KeyAgreementAlgorithm": "ECDH",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.server import QkmsServer
-from tests.e2e.test_access_control import (
+from tests.e2e.support import (
     ACCOUNT_A,
     ACCOUNT_B,
     Person,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.server import QkmsServer
-from tests.e2e.test_access_control import (
+from tests.e2e.support import (
     ACCOUNT_A,
     Person,
     allow,

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.e2e.support import create_external, get_parameters
 from tests.import_client import client_wrap, pkcs8, spki
 
 CURVES: dict[str, ec.EllipticCurve] = {
@@ -29,23 +30,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
 NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
-
-
-def create_external(kms: Any, spec: str = "ECC_NIST_P256") -> str:
-    created = kms.create_key(KeySpec=spec, KeyUsage="KEY_AGREEMENT", Origin="EXTERNAL")
-    return str(created["KeyMetadata"]["KeyId"])
-
-
-def get_parameters(
-    kms: Any,
-    key_id: str,
-    algorithm: str = "RSA_AES_KEY_WRAP_SHA_256",
-    wrapping_spec: str = "RSA_2048",
-) -> dict[str, Any]:
-    params: dict[str, Any] = kms.get_parameters_for_import(
-        KeyId=key_id, WrappingAlgorithm=algorithm, WrappingKeySpec=wrapping_spec
-    )
-    return params
 
 
 def import_key(

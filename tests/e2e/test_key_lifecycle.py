@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer
+from tests.e2e.support import client_error_message
+from tests.peer_keys import public_key_der
 
 ACCOUNT = "111122223333"
 DAY = 86400.0
@@ -23,16 +23,6 @@ CURVE_NAMES = {
     "ECC_NIST_P521": "secp521r1",
     "ECC_SECG_P256K1": "secp256k1",
 }
-
-
-def error_of(call: Callable[[], Any], code: str) -> str:
-    with pytest.raises(ClientError) as info:
-        call()
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response["Error"]
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == code
-    return str(response["Error"]["Message"])
 
 
 def new_agreement_key(kms: Any, **extra: Any) -> dict[str, Any]:
@@ -125,7 +115,7 @@ def test_default_key_is_symmetric_encrypt_decrypt(kms: Any) -> None:
 )
 def test_incompatible_usage_and_spec(kms: Any, create: dict[str, str], message: str) -> None:
     keys_before = len(kms.list_keys(Limit=1000)["Keys"])
-    assert error_of(lambda: kms.create_key(**create), "ValidationException") == message
+    assert client_error_message(lambda: kms.create_key(**create), "ValidationException") == message
     assert len(kms.list_keys(Limit=1000)["Keys"]) == keys_before
 
 
@@ -139,7 +129,7 @@ def test_incompatible_usage_and_spec(kms: Any, create: dict[str, str], message: 
 def test_bad_enum_value_uses_aws_wording(
     kms: Any, create: dict[str, str], member: str, value: str
 ) -> None:
-    message = error_of(lambda: kms.create_key(**create), "ValidationException")
+    message = client_error_message(lambda: kms.create_key(**create), "ValidationException")
     assert message.startswith(
         f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
         "constraint: Member must satisfy enum value set: ["
@@ -182,12 +172,16 @@ def test_list_keys_without_limit_includes_new_key(kms: Any) -> None:
 
 
 def test_list_keys_invalid_marker(kms: Any) -> None:
-    error_of(lambda: kms.list_keys(Marker="not-a-marker-we-issued"), "InvalidMarkerException")
+    client_error_message(
+        lambda: kms.list_keys(Marker="not-a-marker-we-issued"), "InvalidMarkerException"
+    )
 
 
 @pytest.mark.parametrize("limit", [0, 1001])
 def test_list_keys_limit_out_of_range(lenient_kms: Any, limit: int) -> None:
-    message = error_of(lambda: lenient_kms.list_keys(Limit=limit), "ValidationException")
+    message = client_error_message(
+        lambda: lenient_kms.list_keys(Limit=limit), "ValidationException"
+    )
     assert message.startswith(f"1 validation error detected: Value '{limit}' at 'limit'")
 
 
@@ -200,9 +194,7 @@ def test_get_public_key(kms: Any, spec: str) -> None:
     assert isinstance(public, ec.EllipticCurvePublicKey)
     assert public.curve.name == CURVE_NAMES[spec]
     # The bytes are exactly the DER SPKI re-encoding of the key.
-    assert response["PublicKey"] == public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    assert response["PublicKey"] == public_key_der(public)
     assert response["KeyId"] == key["Arn"]
     assert response["KeySpec"] == spec
     assert response["CustomerMasterKeySpec"] == spec
@@ -212,13 +204,15 @@ def test_get_public_key(kms: Any, spec: str) -> None:
 
 def test_get_public_key_of_a_symmetric_key(kms: Any) -> None:
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-    error_of(lambda: kms.get_public_key(KeyId=key_id), "UnsupportedOperationException")
+    client_error_message(lambda: kms.get_public_key(KeyId=key_id), "UnsupportedOperationException")
 
 
 def test_get_public_key_of_a_disabled_key(kms: Any) -> None:
     key = new_agreement_key(kms)
     kms.disable_key(KeyId=key["KeyId"])
-    message = error_of(lambda: kms.get_public_key(KeyId=key["KeyId"]), "DisabledException")
+    message = client_error_message(
+        lambda: kms.get_public_key(KeyId=key["KeyId"]), "DisabledException"
+    )
     assert key["Arn"] in message
 
 
@@ -237,7 +231,7 @@ def test_disable_and_enable_round_trip(kms: Any) -> None:
 
 
 def test_enable_unknown_key(kms: Any) -> None:
-    error_of(lambda: kms.enable_key(KeyId=str(uuid.uuid4())), "NotFoundException")
+    client_error_message(lambda: kms.enable_key(KeyId=str(uuid.uuid4())), "NotFoundException")
 
 
 # --- ScheduleKeyDeletion / CancelKeyDeletion ------------------------------------------------
@@ -263,7 +257,7 @@ def test_schedule_key_deletion_window(kms: Any, days: int | None) -> None:
 @pytest.mark.parametrize(("days", "bound"), [(6, "greater than or equal to 7"), (31, "less")])
 def test_schedule_key_deletion_window_out_of_range(kms: Any, days: int, bound: str) -> None:
     key_id = new_agreement_key(kms)["KeyId"]
-    message = error_of(
+    message = client_error_message(
         lambda: kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=days),
         "ValidationException",
     )
@@ -283,7 +277,7 @@ def test_pending_deletion_key_refuses_state_changes(kms: Any) -> None:
         lambda: kms.disable_key(KeyId=key["KeyId"]),
         lambda: kms.get_public_key(KeyId=key["KeyId"]),
     ):
-        message = error_of(call, "KMSInvalidStateException")
+        message = client_error_message(call, "KMSInvalidStateException")
         assert message == f"{key['Arn']} is pending deletion."
     assert state_of(kms, key["KeyId"]) == "PendingDeletion"
 
@@ -302,7 +296,7 @@ def test_cancel_key_deletion_leaves_the_key_disabled(kms: Any) -> None:
 
 def test_cancel_key_deletion_of_an_enabled_key(kms: Any) -> None:
     key = new_agreement_key(kms)
-    message = error_of(
+    message = client_error_message(
         lambda: kms.cancel_key_deletion(KeyId=key["KeyId"]), "KMSInvalidStateException"
     )
     assert message == f"{key['Arn']} is not pending deletion."
@@ -326,7 +320,7 @@ def test_update_key_description_of_a_disabled_key(kms: Any) -> None:
 
 def test_update_key_description_without_description(lenient_kms: Any, kms: Any) -> None:
     key_id = new_agreement_key(kms)["KeyId"]
-    message = error_of(
+    message = client_error_message(
         lambda: lenient_kms.update_key_description(KeyId=key_id), "ValidationException"
     )
     assert "'description'" in message and "must not be null" in message
@@ -335,4 +329,4 @@ def test_update_key_description_without_description(lenient_kms: Any, kms: Any) 
 def test_describe_key_by_arn_and_unknown(kms: Any) -> None:
     key = new_agreement_key(kms)
     assert kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyId"] == key["KeyId"]
-    error_of(lambda: kms.describe_key(KeyId=str(uuid.uuid4())), "NotFoundException")
+    client_error_message(lambda: kms.describe_key(KeyId=str(uuid.uuid4())), "NotFoundException")

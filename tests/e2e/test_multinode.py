@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from psycopg import sql
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.e2e.support import until
+from tests.peer_keys import public_key_der
 from tests.storage.postgres_support import drop_schema, new_schema_name, require_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -132,9 +134,7 @@ class Peer:
 
     def __init__(self) -> None:
         self.private = ec.generate_private_key(ec.SECP256R1())
-        self.der = self.private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        self.der = public_key_der(self.private.public_key())
 
     def body(self, key_id: str) -> dict[str, Any]:
         return {
@@ -160,17 +160,6 @@ def derive_outcome(server: QkmsServer, key_id: str, peer: Peer, user: User | Non
 def new_key(server: QkmsServer) -> str:
     created = ok(server, "CreateKey", {"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"})
     return str(created["KeyMetadata"]["KeyId"])
-
-
-def effective_after(check: Callable[[], bool], deadline: float = POLL_DEADLINE) -> float:
-    """Seconds until `check` holds, polling; fails at `deadline`."""
-    start = time.monotonic()
-    while True:
-        if check():
-            return time.monotonic() - start
-        elapsed = time.monotonic() - start
-        assert elapsed < deadline, f"not effective after {elapsed:.2f} s"
-        time.sleep(0.02)
 
 
 def stays(check: Callable[[], bool], seconds: float) -> None:
@@ -201,13 +190,13 @@ def test_disable_on_a_is_refused_on_b_within_1s(nodes: tuple[QkmsServer, QkmsSer
     for _ in range(5):  # B caches the key
         assert derive_outcome(b, key_id, peer) == "ok"
     ok(a, "DisableKey", {"KeyId": key_id})
-    refused = effective_after(lambda: derive_outcome(b, key_id, peer) == "DisabledException")
+    refused = until(lambda: derive_outcome(b, key_id, peer) == "DisabledException", POLL_DEADLINE)
     print(f"B refused a key disabled on A after {refused:.3f} s")
     assert refused < POLL_DEADLINE
     stays(lambda: derive_outcome(b, key_id, peer) == "DisabledException", 0.5)
     # And back: enabled on B, A derives again within the bound.
     ok(b, "EnableKey", {"KeyId": key_id})
-    effective_after(lambda: derive_outcome(a, key_id, peer) == "ok")
+    until(lambda: derive_outcome(a, key_id, peer) == "ok", POLL_DEADLINE)
 
 
 @pytest.fixture(scope="module")
@@ -242,12 +231,12 @@ def test_grant_created_and_revoked_on_a_is_effective_on_b_within_1s(
         "CreateGrant",
         {"KeyId": key_id, "GranteePrincipal": bob.arn, "Operations": ["DeriveSharedSecret"]},
     )
-    allowed = effective_after(lambda: derive_outcome(b, key_id, peer, bob) == "ok")
+    allowed = until(lambda: derive_outcome(b, key_id, peer, bob) == "ok", POLL_DEADLINE)
     for _ in range(5):
         assert derive_outcome(b, key_id, peer, bob) == "ok"  # B caches the grant
     ok(a, "RevokeGrant", {"KeyId": key_id, "GrantId": grant["GrantId"]})
-    denied = effective_after(
-        lambda: derive_outcome(b, key_id, peer, bob) == "AccessDeniedException"
+    denied = until(
+        lambda: derive_outcome(b, key_id, peer, bob) == "AccessDeniedException", POLL_DEADLINE
     )
     print(f"grant on A effective on B after {allowed:.3f} s, revocation after {denied:.3f} s")
     stays(lambda: derive_outcome(b, key_id, peer, bob) == "AccessDeniedException", 0.5)
@@ -268,12 +257,12 @@ def test_key_policy_change_on_a_is_effective_on_b_within_1s(
         "Resource": "*",
     }
     ok(a, "PutKeyPolicy", {"KeyId": key_id, "PolicyName": "default", "Policy": key_policy(let_bob)})
-    allowed = effective_after(lambda: derive_outcome(b, key_id, peer, bob) == "ok")
+    allowed = until(lambda: derive_outcome(b, key_id, peer, bob) == "ok", POLL_DEADLINE)
     for _ in range(5):
         assert derive_outcome(b, key_id, peer, bob) == "ok"
     ok(a, "PutKeyPolicy", {"KeyId": key_id, "PolicyName": "default", "Policy": key_policy()})
-    denied = effective_after(
-        lambda: derive_outcome(b, key_id, peer, bob) == "AccessDeniedException"
+    denied = until(
+        lambda: derive_outcome(b, key_id, peer, bob) == "AccessDeniedException", POLL_DEADLINE
     )
     print(f"key policy on A effective on B after {allowed:.3f} s, removal after {denied:.3f} s")
     stays(lambda: derive_outcome(b, key_id, peer, bob) == "AccessDeniedException", 0.5)

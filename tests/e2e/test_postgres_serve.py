@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer
+from tests.peer_keys import peer_public_key_der
 from tests.storage.postgres_support import drop_schema, new_schema_name, require_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -46,14 +45,6 @@ def node(data_dir: Path, database_url: str, root_key: str) -> QkmsServer:
     )
 
 
-def peer_der() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-
-
 def derive(kms: Any, key_id: str, peer: bytes) -> bytes:
     response = kms.derive_shared_secret(KeyId=key_id, KeyAgreementAlgorithm="ECDH", PublicKey=peer)
     return bytes(response["SharedSecret"])
@@ -71,7 +62,7 @@ def test_serve_on_postgresql(tmp_path: Path, database_url: str, root_key: str) -
     try:
         kms = server.client()
         key_id = new_key(kms)
-        peer = peer_der()
+        peer = peer_public_key_der()
         secret = derive(kms, key_id, peer)
         assert len(secret) == 32
         assert "PostgreSQL store 127.0.0.1:5432/test" in server.log()
@@ -106,7 +97,7 @@ def test_two_nodes_share_keys_and_state_changes(
     try:
         kms_a, kms_b = a.client(), b.client()
         key_id = new_key(kms_a)
-        peer = peer_der()
+        peer = peer_public_key_der()
         # Created on A, usable on B at once.
         assert derive(kms_b, key_id, peer) == derive(kms_a, key_id, peer)
         kms_a.disable_key(KeyId=key_id)

@@ -7,10 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from tests.e2e.server import QkmsServer
+from tests.peer_keys import peer_public_key_der
 
 
 def qkms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,11 +25,7 @@ def qkms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def test_rotation_while_serving(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    peer = (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    peer = peer_public_key_der()
     first = QkmsServer(data).start()
     try:
         kms = first.client()

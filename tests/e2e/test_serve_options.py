@@ -13,21 +13,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer, self_signed
-
-
-def peer_der() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+from tests.e2e.server import (
+    QkmsServer,
+    kms_client,
+    self_signed,
+)
+from tests.peer_keys import peer_public_key_der
 
 
 def test_tls(tmp_path: Path) -> None:
@@ -49,19 +43,11 @@ def test_tls(tmp_path: Path) -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        kms = boto3.client(
-            "kms",
-            endpoint_url=url,
-            region_name=REGION,
-            aws_access_key_id=ADMIN_ACCESS_KEY_ID,
-            aws_secret_access_key=ADMIN_SECRET,
-            verify=str(cert),
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        kms = kms_client(url, verify=str(cert))
         key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
             "KeyId"
         ]
-        assert len(derive(kms, key_id, peer_der())) == 32
+        assert len(derive(kms, key_id, peer_public_key_der())) == 32
         # Plain HTTP on the TLS port is not served.
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=2)
@@ -106,11 +92,7 @@ def derive(kms: Any, key_id: str, peer: bytes) -> bytes:
 
 
 def ec_der(curve: ec.EllipticCurve) -> bytes:
-    return (
-        ec.generate_private_key(curve)
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    return peer_public_key_der(curve)
 
 
 def test_root_key_file_option(tmp_path: Path) -> None:
@@ -123,7 +105,7 @@ def test_root_key_file_option(tmp_path: Path) -> None:
         key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
             "KeyId"
         ]
-        assert len(derive(kms, key_id, peer_der())) == 32
+        assert len(derive(kms, key_id, peer_public_key_der())) == 32
     finally:
         server.stop()
     assert not (data / "root.key").exists()

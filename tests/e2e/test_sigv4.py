@@ -8,14 +8,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.e2e.server import (
-    ADMIN_ACCESS_KEY_ID,
     ADMIN_SECRET,
     QkmsServer,
     kms_client,
@@ -215,14 +212,7 @@ def test_any_region_in_the_scope_is_accepted(server: QkmsServer, region: str) ->
 
 @pytest.mark.parametrize("region", ["eu-central-1", "us-west-2"])
 def test_boto3_client_in_another_region_works(server: QkmsServer, region: str) -> None:
-    kms = boto3.client(
-        "kms",
-        endpoint_url=server.endpoint,
-        region_name=region,
-        aws_access_key_id=ADMIN_ACCESS_KEY_ID,
-        aws_secret_access_key=ADMIN_SECRET,
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    kms = kms_client(server.endpoint, region=region)
     assert kms.list_keys(Limit=1)["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 

@@ -9,15 +9,14 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, admin_cli, kms_client, raw_call
+from tests.peer_keys import peer_public_key_der
 
 pytestmark = pytest.mark.e2e
 
@@ -261,13 +260,6 @@ def test_tag_changes_on_a_key_pending_deletion_are_invalid_state(kms: Any) -> No
 
 
 @pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    qkms = QkmsServer(tmp_path_factory.mktemp("tag-workers") / "data", workers=2).start()
-    yield qkms
-    qkms.stop()
-
-
-@pytest.fixture(scope="module")
 def blue_only(two_workers: QkmsServer) -> dict[str, str]:
     """Credentials of a user who may derive only with keys tagged team=blue."""
     admin_cli(two_workers, "create-user", "--account", ACCOUNT, "--user", "bluey")
@@ -290,20 +282,12 @@ def blue_only(two_workers: QkmsServer) -> dict[str, str]:
     return {"access_key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
 
 
-def _spki() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-
-
 def derive_outcome(server: QkmsServer, credentials: dict[str, str], key_id: str) -> str:
     """One derive as the user, on a fresh connection (any worker may answer): "ok" or the code."""
     response = raw_call(
         server.endpoint,
         "DeriveSharedSecret",
-        {"KeyId": key_id, "PublicKey": base64.b64encode(_spki()).decode()},
+        {"KeyId": key_id, "PublicKey": base64.b64encode(peer_public_key_der()).decode()},
         **credentials,
     )
     if response.status == 200:

@@ -15,8 +15,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.audit import iter_events
 from qkms.throttling import THROTTLED_MESSAGE
@@ -28,6 +26,7 @@ from tests.e2e.server import (
     RawResponse,
     raw_call,
 )
+from tests.peer_keys import peer_public_key_der
 
 pytestmark = pytest.mark.e2e
 RATE = 5  # DeriveSharedSecret's class (ecc) in these tests; its bucket holds one second's worth
@@ -49,11 +48,7 @@ def key_id(server: QkmsServer) -> str:
 
 
 def peer() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    return peer_public_key_der()
 
 
 PEER = peer()

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.server import QkmsServer, raw_call
+from tests.peer_keys import public_key_der
 
 ROUNDS = 40
 PROPAGATION_SECONDS = 1.0
@@ -55,9 +56,7 @@ def worker_ids(server: QkmsServer, tries: int, pause: float = 0.0) -> set[str]:
 class Peer:
     def __init__(self, kms: Any, key_id: str) -> None:
         private = ec.generate_private_key(ec.SECP256R1())
-        der = private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        der = public_key_der(private.public_key())
         self.body = {"KeyId": key_id, "PublicKey": base64.b64encode(der).decode()}
         kms_public = serialization.load_der_public_key(
             kms.get_public_key(KeyId=key_id)["PublicKey"]

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import Curve
-from tests.e2e.test_import_key_material import create_external, get_parameters
+from tests.e2e.support import create_external, get_parameters
 from tests.import_client import client_wrap, pkcs8
 from tests.vectors.wycheproof import ECDH_FILES, EcdhVector, load_ecdh_vectors
 

@@ -31,7 +31,7 @@ from tests.storage.postgres_support import (
     server_port,
     url_on_port,
 )
-from tests.storage.test_contract import ACCOUNT, key_row
+from tests.storage.support import ACCOUNT, key_row
 
 pytestmark = pytest.mark.postgres
 

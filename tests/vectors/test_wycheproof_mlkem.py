@@ -31,6 +31,7 @@ from qkms.crypto import (
     load_mlkem_private_key,
     mlkem_private_key_from_seed,
 )
+from tests.peer_keys import der_tlv
 from tests.vectors.wycheproof import Case, load_files_or_skip
 
 DECAPS: dict[str, MlKemKeySpec] = {
@@ -52,18 +53,10 @@ _OIDS = {
 }
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    length = len(content)
-    if length < 0x80:
-        return bytes([tag, length]) + content
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(encoded)]) + encoded + content
-
-
 def _spki(raw_encapsulation_key: bytes, spec: MlKemKeySpec) -> bytes:
     """RFC 5280 SPKI around a raw key, for lengths cryptography would never write."""
-    algorithm = _tlv(0x30, _OIDS[spec])
-    return _tlv(0x30, algorithm + _tlv(0x03, b"\x00" + raw_encapsulation_key))
+    algorithm = der_tlv(0x30, _OIDS[spec])
+    return der_tlv(0x30, algorithm + der_tlv(0x03, b"\x00" + raw_encapsulation_key))
 
 
 def _spec(case: Case) -> MlKemKeySpec:

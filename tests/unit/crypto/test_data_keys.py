@@ -15,6 +15,7 @@ from qkms.crypto import (
     generate_data_key_pair,
 )
 from qkms.crypto.curves import CURVE_PARAMETERS
+from tests.peer_keys import public_key_der
 
 
 @pytest.mark.parametrize(("spec", "size"), [(DataKeySpec.AES_128, 16), (DataKeySpec.AES_256, 32)])
@@ -41,9 +42,7 @@ def test_pair_is_pkcs8_and_spki_of_the_spec_and_the_halves_match(spec: DataKeyPa
     assert pair.private_pkcs8_der == private.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    assert pair.public_spki_der == private.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    assert pair.public_spki_der == public_key_der(private.public_key())
     if spec.rsa_key_size is not None:
         assert isinstance(private, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPublicKey)
         assert private.key_size == spec.rsa_key_size

@@ -23,6 +23,7 @@ from qkms.crypto import (
     load_private_key,
 )
 from qkms.crypto.curves import CURVE_PARAMETERS
+from tests.peer_keys import der_tlv
 
 DER = serialization.Encoding.DER
 SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
@@ -31,18 +32,10 @@ EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")
 SECP224R1_OID = bytes.fromhex("06052b81040021")
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    length = len(content)
-    if length < 0x80:
-        return bytes([tag, length]) + content
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(encoded)]) + encoded + content
-
-
 def _spki(point: bytes, parameters: bytes, algorithm_oid: bytes = EC_PUBLIC_KEY_OID) -> bytes:
     """A DER SPKI built by hand, for encodings cryptography will not produce."""
-    algorithm = _tlv(0x30, algorithm_oid + parameters)
-    return _tlv(0x30, algorithm + _tlv(0x03, b"\x00" + point))
+    algorithm = der_tlv(0x30, algorithm_oid + parameters)
+    return der_tlv(0x30, algorithm + der_tlv(0x03, b"\x00" + point))
 
 
 def _point(public_spki_der: bytes, compressed: bool = False) -> bytes:
@@ -241,9 +234,9 @@ class Oracle:
         self.point = _point(peer.public_bytes(DER, SPKI), compressed)
         self.compressed = compressed
         algorithm = EC_PUBLIC_KEY_OID + self.params.oid_der
-        algorithm_tlv = _tlv(0x30, algorithm)
-        bits_tlv = _tlv(0x03, b"\x00" + self.point)
-        self.der = _tlv(0x30, algorithm_tlv + bits_tlv)
+        algorithm_tlv = der_tlv(0x30, algorithm)
+        bits_tlv = der_tlv(0x03, b"\x00" + self.point)
+        self.der = der_tlv(0x30, algorithm_tlv + bits_tlv)
         if not compressed:
             assert self.der == peer.public_bytes(DER, SPKI)  # our layout is cryptography's
         # Where each field of the SPKI starts, in order.

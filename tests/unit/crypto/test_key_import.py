@@ -26,6 +26,7 @@ from qkms.crypto import (
     seal_import_token,
     unwrap_key_material,
 )
+from tests.peer_keys import public_key_der
 
 EC_CURVES = {
     Curve.P256: ec.SECP256R1(),
@@ -148,9 +149,7 @@ def test_tampered_aes_key_wrap_is_refused(pair: WrappingKeyPair) -> None:
 def test_imported_key_on_its_curve(curve: Curve) -> None:
     key = ec.generate_private_key(EC_CURVES[curve])
     imported = load_imported_private_key(pkcs8(key), curve)
-    expected_public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    expected_public = public_key_der(key.public_key())
     assert imported.public_spki_der == expected_public
     reloaded = serialization.load_der_private_key(imported.private_pkcs8_der, None)
     assert isinstance(reloaded, ec.EllipticCurvePrivateKey)

@@ -21,6 +21,7 @@ from qkms.crypto import (
     load_mlkem_private_key,
     mlkem_private_key_from_seed,
 )
+from tests.peer_keys import public_key_der
 
 SUPPORTED = [MlKemKeySpec.ML_KEM_768, MlKemKeySpec.ML_KEM_1024]
 # SPKI header up to the raw key: SEQUENCE, AlgorithmIdentifier{id-alg-ml-kem-*}, BIT STRING.
@@ -130,9 +131,7 @@ def test_keys_of_the_other_parameter_set_or_algorithm_are_refused() -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    x25519_spki = x25519_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    x25519_spki = public_key_der(x25519_key.public_key())
     for blob in (pair_1024.private_pkcs8_der, x25519_pkcs8, b"", b"\x30\x00"):
         with pytest.raises(PrivateKeyError):
             load_mlkem_private_key(blob, MlKemKeySpec.ML_KEM_768)

@@ -20,6 +20,7 @@ from qkms.crypto import (
     rsa_oaep_decrypt,
     rsa_oaep_encrypt,
 )
+from tests.peer_keys import public_key_der
 
 SHA_1 = RsaEncryptionAlgorithm.RSAES_OAEP_SHA_1
 SHA_256 = RsaEncryptionAlgorithm.RSAES_OAEP_SHA_256
@@ -120,9 +121,7 @@ def test_loading_refuses_what_kms_cannot_hold() -> None:
     for der in (small_der, ec_der, traditional_der, b"", b"\x30\x00", b"garbage"):
         with pytest.raises(PrivateKeyError):
             load_rsa_private_key(der)
-    small_public = small.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    small_public = public_key_der(small.public_key())
     for der in (small_public, b"", b"garbage"):
         with pytest.raises(KeyMaterialError):
             load_rsa_public_key(der)

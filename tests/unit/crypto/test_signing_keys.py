@@ -17,6 +17,7 @@ from qkms.crypto import (
     load_signing_public_key,
 )
 from qkms.domain.keys import KeySpec
+from tests.peer_keys import der_tlv
 
 DER = serialization.Encoding.DER
 PKCS8 = serialization.PrivateFormat.PKCS8
@@ -135,26 +136,18 @@ def test_a_1024_bit_rsa_key_matches_no_spec() -> None:
             import_signing_private_key(key.private_bytes(DER, PKCS8, NO_ENCRYPTION), spec)
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    length = len(content)
-    if length < 0x80:
-        return bytes([tag, length]) + content
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(encoded)]) + encoded + content
-
-
 def test_ml_dsa_private_keys_only_in_seed_form(
     pairs: dict[SigningKeySpec, GeneratedKeyPair],
 ) -> None:
     """cryptography reads only the seed form; the expanded and "both" forms are typed refusals."""
     seed_form = pairs[SigningKeySpec.ML_DSA_44].private_pkcs8_der
     seed = seed_form[-32:]
-    algorithm = _tlv(0x30, bytes.fromhex("0609608648016503040311"))  # id-ml-dsa-44
+    algorithm = der_tlv(0x30, bytes.fromhex("0609608648016503040311"))  # id-ml-dsa-44
     for private_key in (
-        _tlv(0x04, bytes(2560)),  # expandedKey only
-        _tlv(0x30, _tlv(0x04, seed) + _tlv(0x04, bytes(2560))),  # both
+        der_tlv(0x04, bytes(2560)),  # expandedKey only
+        der_tlv(0x30, der_tlv(0x04, seed) + der_tlv(0x04, bytes(2560))),  # both
     ):
-        der = _tlv(0x30, b"\x02\x01\x00" + algorithm + _tlv(0x04, private_key))
+        der = der_tlv(0x30, b"\x02\x01\x00" + algorithm + der_tlv(0x04, private_key))
         with pytest.raises(PrivateKeyError):
             import_signing_private_key(der, SigningKeySpec.ML_DSA_44)
 

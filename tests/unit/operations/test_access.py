@@ -1,99 +1,41 @@
-"""The authorization hook (operations/support/access.py) with the real SQLite store: the request facts
+"""The authorization hook (operations/_access.py) with the real SQLite store: the request facts
 policies see, caches the change feed must evict, and failing closed (DESIGN §5, §7; issue #3)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from qkms.crypto import RootKey
-from qkms.domain.errors import AccessDeniedException, KmsError, NotFoundException
-from qkms.domain.policy import PolicyDocument
-from qkms.domain.principals import Caller
+from qkms.domain.errors import AccessDeniedException, NotFoundException
 from qkms.operations import admin
 from qkms.operations.access.create_grant import create_grant
 from qkms.operations.access.revoke_grant import revoke_grant
-from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
 from qkms.operations.keys.create_key import create_key
 from qkms.operations.keys.describe_key import describe_key
 from qkms.operations.runtime.background import ChangeFollower
-from qkms.operations.runtime.cache import FreshCache
-from qkms.operations.runtime.context import CachedKey, OperationContext, Services
-from qkms.operations.runtime.credentials import Credential
+from qkms.operations.runtime.context import Services
 from qkms.operations.shapes import (
     CreateGrantRequest,
     CreateKeyRequest,
-    DeriveSharedSecretRequest,
     DescribeKeyRequest,
     RevokeGrantRequest,
 )
 from qkms.operations.support.access import request_facts
 from qkms.operations.support.key_rows import key_from_row, key_to_row
-from qkms.storage import GrantRow, UserPolicyRow
-from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context, make_services
-
-OTHER_ACCOUNT = "444455556666"
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(*actions: str, **extra: Any) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": list(actions), "Resource": "*", **extra}
-
-
-def user_ctx(
-    services: Services, user: str, account: str = ACCOUNT, secure: bool = False
-) -> OperationContext:
-    caller = Caller(
-        account_id=account,
-        user_name=user,
-        access_key_id=f"AK{user.upper()}",
-        principal_arn=f"arn:verenc:{account}:user/{user}",
-        source_ip="192.0.2.7",
-        user_agent="pytest",
-        secure_transport=secure,
-    )
-    return OperationContext(services=services, caller=caller, request_id="req-access")
-
-
-def add_user(services: Services, user: str, *documents: str, account: str = ACCOUNT) -> None:
-    admin.create_user(services, account, user)
-    for index, document in enumerate(documents):
-        admin.put_user_policy(services, account, user, f"p{index}", document)
-
-
-def new_key(services: Services, spec: str = "ECC_NIST_P256", usage: str = "KEY_AGREEMENT") -> str:
-    request = CreateKeyRequest(key_spec=spec, key_usage=usage)
-    return create_key(context(services), request).key_metadata.key_id
-
-
-def derive_request(key_id: str, algorithm: str | None = "ECDH", **extra: Any) -> Any:
-    der = (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    return DeriveSharedSecretRequest(
-        key_id=key_id, public_key=der, key_agreement_algorithm=algorithm, **extra
-    )
-
-
-def derive_outcome(ctx: OperationContext, key_id: str, **extra: Any) -> str:
-    try:
-        derive_shared_secret(ctx, derive_request(key_id, **extra))
-    except KmsError as exc:
-        return exc.code
-    return "ok"
-
+from qkms.storage import UserPolicyRow
+from tests.unit.support import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    add_user,
+    allow,
+    context,
+    derive_outcome,
+    new_key,
+    policy,
+    user_ctx,
+)
 
 # --- the request facts policies may look at ----------------------------------------------------
 
@@ -204,31 +146,6 @@ def test_a_key_policy_may_name_a_user_in_either_arn_shape(services: Services) ->
 
 
 # --- the change feed evicts what another worker changed -----------------------------------------
-
-
-def slow_to_expire(services: Services) -> Services:
-    """Caches that stay trusted for an hour: only the change feed can make them forget."""
-    fresh: dict[str, Any] = {
-        "key_cache": FreshCache[str, CachedKey](100, max_staleness=3600.0),
-        "identity_policies": FreshCache[str, tuple[PolicyDocument, ...]](100, max_staleness=3600.0),
-        "grants": FreshCache[str, tuple[GrantRow, ...]](100, max_staleness=3600.0),
-    }
-    for cache in fresh.values():
-        cache.confirm_fresh()
-    return dataclasses.replace(services, **fresh)
-
-
-@pytest.fixture
-def workers(
-    tmp_path: Path, root_key: RootKey, clock: FakeClock
-) -> Iterator[tuple[Services, Services, ChangeFollower]]:
-    worker_a = make_services(tmp_path / "q.db", root_key, clock)
-    worker_b = slow_to_expire(make_services(tmp_path / "q.db", root_key, clock))
-    follower_b = ChangeFollower(worker_b, FreshCache[str, Credential](10, max_staleness=3600.0))
-    follower_b.poll()
-    yield worker_a, worker_b, follower_b
-    worker_a.store.close()
-    worker_b.store.close()
 
 
 def test_identity_policy_changes_reach_another_worker_through_the_change_feed(

@@ -10,13 +10,8 @@ server processes, this cannot pass by asking the worker that made the change.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from qkms.crypto import RootKey
 from qkms.domain.errors import NotFoundException
 from qkms.operations.aliases.create_alias import create_alias
 from qkms.operations.aliases.delete_alias import delete_alias
@@ -24,9 +19,7 @@ from qkms.operations.aliases.update_alias import update_alias
 from qkms.operations.keys.create_key import create_key
 from qkms.operations.keys.describe_key import describe_key
 from qkms.operations.runtime.background import ChangeFollower
-from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import Services
-from qkms.operations.runtime.credentials import Credential
 from qkms.operations.shapes import (
     CreateAliasRequest,
     CreateKeyRequest,
@@ -34,37 +27,9 @@ from qkms.operations.shapes import (
     DescribeKeyRequest,
     UpdateAliasRequest,
 )
-from tests.unit.operations.opsupport import FakeClock, context, make_services
+from tests.unit.support import context
 
 ALIAS = "alias/propagated"
-HOUR = 3600.0
-
-
-def slow_to_expire(services: Services) -> Services:
-    """Worker caches that stay trusted for an hour: only the change feed can evict them."""
-    fresh = dataclasses.replace(
-        services,
-        key_cache=FreshCache(100, max_staleness=HOUR),
-        identity_policies=FreshCache(100, max_staleness=HOUR),
-        grants=FreshCache(100, max_staleness=HOUR),
-        aliases=FreshCache(100, max_staleness=HOUR),
-    )
-    for cache in (fresh.key_cache, fresh.identity_policies, fresh.grants, fresh.aliases):
-        cache.confirm_fresh()
-    return fresh
-
-
-@pytest.fixture
-def workers(
-    tmp_path: Path, root_key: RootKey, clock: FakeClock
-) -> Iterator[tuple[Services, Services, ChangeFollower]]:
-    worker_a = make_services(tmp_path / "q.db", root_key, clock)
-    worker_b = slow_to_expire(make_services(tmp_path / "q.db", root_key, clock))
-    follower_b = ChangeFollower(worker_b, FreshCache[str, Credential](10, max_staleness=HOUR))
-    follower_b.poll()  # B's position in the feed: everything after this is news to B
-    yield worker_a, worker_b, follower_b
-    worker_a.store.close()
-    worker_b.store.close()
 
 
 def new_key(services: Services) -> str:

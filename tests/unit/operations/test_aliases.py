@@ -39,7 +39,7 @@ from qkms.operations.shapes import (
     UpdateAliasRequest,
 )
 from qkms.storage import UserPolicyRow
-from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context
+from tests.unit.support import ACCOUNT, FakeClock, context
 
 DAY = 86400.0
 OTHER_ACCOUNT = "444455556666"

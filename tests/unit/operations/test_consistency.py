@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey
 from qkms.domain.errors import DisabledException, KMSInternalException
@@ -17,15 +15,8 @@ from qkms.operations.runtime.background import ChangeFollower
 from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.credentials import Credential
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest, DisableKeyRequest
-from tests.unit.operations.opsupport import FakeClock, context, make_services
-
-
-def peer_der() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+from tests.peer_keys import peer_public_key_der
+from tests.unit.support import FakeClock, context, make_services
 
 
 def test_disable_on_one_worker_reaches_the_other_through_the_change_feed(
@@ -39,7 +30,7 @@ def test_disable_on_one_worker_reaches_the_other_through_the_change_feed(
     key_id = create_key(
         ctx_a, CreateKeyRequest(key_spec="ECC_NIST_P256", key_usage="KEY_AGREEMENT")
     ).key_metadata.key_id
-    request = DeriveSharedSecretRequest(key_id=key_id, public_key=peer_der())
+    request = DeriveSharedSecretRequest(key_id=key_id, public_key=peer_public_key_der())
     derive_shared_secret(ctx_b, request)  # B now caches the key as Enabled
     assert worker_b.key_cache.get(key_id) is not None
 
@@ -63,7 +54,8 @@ def test_material_under_another_root_key_is_an_internal_error(
     reader = make_services(tmp_path / "q.db", RootKey.generate(), clock)
     with pytest.raises(KMSInternalException) as raised:
         derive_shared_secret(
-            context(reader), DeriveSharedSecretRequest(key_id=key_id, public_key=peer_der())
+            context(reader),
+            DeriveSharedSecretRequest(key_id=key_id, public_key=peer_public_key_der()),
         )
     assert "root key" not in raised.value.message  # no detail to the caller
     writer.store.close()

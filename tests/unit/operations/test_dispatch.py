@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.domain.errors import DependencyTimeoutException
 from qkms.operations.keys.create_key import create_key
@@ -26,14 +24,11 @@ from qkms.operations.shapes import (
     DeriveSharedSecretResponse,
 )
 from qkms.storage.base import StoreTimeoutError
+from tests.peer_keys import peer_public_key_der
 
 
 def peer() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    return peer_public_key_der()
 
 
 class CountingStore:

@@ -28,11 +28,12 @@ from qkms.operations.shapes import (
     ListGrantsRequest,
     RetireGrantRequest,
 )
-from tests.unit.operations.opsupport import ACCOUNT, context
-from tests.unit.operations.test_access import (
+from tests.unit.support import (
+    ACCOUNT,
     OTHER_ACCOUNT,
     add_user,
     allow,
+    context,
     derive_outcome,
     new_key,
     policy,

@@ -25,9 +25,9 @@ from qkms.operations.shapes import (
 )
 from qkms.operations.shapes.key_import import DeleteImportedKeyMaterialRequest
 from tests.import_client import spki
-from tests.unit.operations.opsupport import FakeClock
-from tests.unit.operations.test_import_key_material import (
+from tests.unit.support import (
     DAY,
+    FakeClock,
     derive,
     do_import,
     external_key,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from qkms.domain.errors import (
     ValidationException,
 )
 from qkms.domain.key_material import unwrap_wrapping_key
-from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
 from qkms.operations.key_import.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.key_import.import_key_material import import_key_material
 from qkms.operations.keys.create_key import create_key
@@ -32,7 +30,6 @@ from qkms.operations.keys.get_public_key import get_public_key
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import (
     CreateKeyRequest,
-    DeriveSharedSecretRequest,
     DescribeKeyRequest,
     DisableKeyRequest,
     GetPublicKeyRequest,
@@ -43,7 +40,16 @@ from qkms.operations.shapes.key_import import (
     ImportKeyMaterialRequest,
 )
 from tests.import_client import client_wrap, pkcs8, spki
-from tests.unit.operations.opsupport import FakeClock
+from tests.peer_keys import public_key_der
+from tests.unit.support import (
+    DAY,
+    FakeClock,
+    derive,
+    do_import,
+    external_key,
+    parameters,
+    state,
+)
 
 CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P256": ec.SECP256R1(),
@@ -51,62 +57,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P521": ec.SECP521R1(),
     "ECC_SECG_P256K1": ec.SECP256K1(),
 }
-DAY = 86400.0
-
-
-def external_key(ctx: OperationContext, spec: str = "ECC_NIST_P256") -> str:
-    request = CreateKeyRequest(key_spec=spec, key_usage="KEY_AGREEMENT", origin="EXTERNAL")
-    return create_key(ctx, request).key_metadata.key_id
-
-
-def parameters(
-    ctx: OperationContext, key_id: str, algorithm: str = "RSA_AES_KEY_WRAP_SHA_256"
-) -> GetParametersForImportResponse:
-    return get_parameters_for_import(
-        ctx,
-        GetParametersForImportRequest(
-            key_id=key_id, wrapping_algorithm=algorithm, wrapping_key_spec="RSA_2048"
-        ),
-    )
-
-
-@dataclass
-class Imported:
-    key_id: str
-    private_key: ec.EllipticCurvePrivateKey
-
-
-def do_import(
-    ctx: OperationContext,
-    key_id: str,
-    private_key: ec.EllipticCurvePrivateKey,
-    algorithm: str = "RSA_AES_KEY_WRAP_SHA_256",
-    params: GetParametersForImportResponse | None = None,
-    **extra: object,
-) -> Imported:
-    params = params or parameters(ctx, key_id, algorithm)
-    extra.setdefault("expiration_model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
-    request = ImportKeyMaterialRequest(
-        key_id=key_id,
-        import_token=params.import_token,
-        encrypted_key_material=client_wrap(algorithm, params.public_key, pkcs8(private_key)),
-        **extra,  # type: ignore[arg-type]
-    )
-    import_key_material(ctx, request)
-    return Imported(key_id, private_key)
-
-
-def derive(ctx: OperationContext, key_id: str, peer: ec.EllipticCurvePrivateKey) -> bytes:
-    response = derive_shared_secret(
-        ctx, DeriveSharedSecretRequest(key_id=key_id, public_key=spki(peer))
-    )
-    return response.shared_secret
-
-
-def state(ctx: OperationContext, key_id: str) -> str:
-    return describe_key(ctx, DescribeKeyRequest(key_id=key_id)).key_metadata.key_state
-
-
 # --- CreateKey with Origin=EXTERNAL -----------------------------------------------------------
 
 
@@ -190,12 +140,7 @@ def test_material_and_wrapping_key_are_stored_only_wrapped(
     assert wrapping_private not in stored.wrapped_wrapping_key
     loaded = serialization.load_der_private_key(wrapping_private, None)
     assert isinstance(loaded, rsa.RSAPrivateKey)
-    assert (
-        loaded.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        == params.public_key
-    )
+    assert public_key_der(loaded.public_key()) == params.public_key
     assert stored.expires_at == services.clock() + DAY
     assert params.parameters_valid_to == stored.expires_at
 

@@ -19,7 +19,7 @@ from qkms.operations.shapes import (
     ListKeysRequest,
     ScheduleKeyDeletionRequest,
 )
-from tests.unit.operations.opsupport import FakeClock
+from tests.unit.support import FakeClock
 
 DAY = 86400.0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey, wrapped_key_check_value
@@ -20,15 +19,12 @@ from qkms.operations.root_key_rotation import (
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.credentials import create_access_key
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest
-from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context, make_services
+from tests.peer_keys import peer_public_key_der
+from tests.unit.support import ACCOUNT, FakeClock, context, make_services
 
 
 def peer() -> bytes:
-    return (
-        ec.generate_private_key(ec.SECP384R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    return peer_public_key_der(ec.SECP384R1())
 
 
 class Interrupt(Exception):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.domain.errors import (
     AccessDeniedException,
@@ -40,7 +38,8 @@ from qkms.operations.tags.list_resource_tags import list_resource_tags
 from qkms.operations.tags.tag_resource import tag_resource
 from qkms.operations.tags.untag_resource import untag_resource
 from qkms.storage import UserPolicyRow
-from tests.unit.operations.opsupport import ACCOUNT, FakeClock
+from tests.peer_keys import peer_public_key_der
+from tests.unit.support import ACCOUNT, FakeClock
 
 
 def t(key: str, value: str = "v") -> Tag:
@@ -226,11 +225,7 @@ def user_context(services: Services, clock: FakeClock, name: str, policy: str) -
 
 
 def derive(ctx: OperationContext, key_id: str) -> None:
-    spki = (
-        ec.generate_private_key(ec.SECP256R1())
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    spki = peer_public_key_der()
     derive_shared_secret(ctx, DeriveSharedSecretRequest(key_id=key_id, public_key=spki))
 
 

@@ -6,17 +6,14 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from unittest import mock
 from urllib.parse import quote, urlsplit
 
 import botocore.auth
 import botocore.session
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse
-from botocore.credentials import Credentials
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.utils import percent_encode_sequence
 
 from qkms.domain.errors import (
@@ -28,76 +25,22 @@ from qkms.domain.errors import (
     UnrecognizedClientException,
 )
 from qkms.wire.sigv4 import SignedRequest, SigV4Verifier, VerifiedCaller
-
-AKID = "AKIAQKMSTESTKEY00001"
-SECRET = "qkmsTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY"
-OTHER_SECRET = "anotherSecret/0000000000000000000000000000"
-ENDPOINT = "https://kms.us-east-1.amazonaws.com"
-NOW = datetime(2024, 5, 24, 0, 10, tzinfo=UTC).timestamp()
-MISMATCH = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your AWS Secret Access Key and signing method. "
-    "Consult the service documentation for details."
+from tests.unit.support import (
+    AKID,
+    ENDPOINT,
+    INVALID_TOKEN,
+    KMS_BODY,
+    KMS_HEADERS,
+    MISMATCH,
+    NOW,
+    OTHER_SECRET,
+    SECRET,
+    Clock,
+    header,
+    make_verifier,
+    sign,
+    with_header,
 )
-INVALID_TOKEN = "The security token included in the request is invalid."
-KMS_HEADERS = {
-    "X-Amz-Target": "TrentService.DeriveSharedSecret",
-    "Content-Type": "application/x-amz-json-1.1",
-}
-KMS_BODY = b'{"KeyId": "alias/ecdh", "KeyAgreementAlgorithm": "ECDH", "PublicKey": "AAAA"}'
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def make_verifier(
-    secrets: Mapping[str, str] | None = None, now: float = NOW, cache_size: int = 1024
-) -> SigV4Verifier:
-    table = {AKID: SECRET} if secrets is None else secrets
-    return SigV4Verifier(table.get, Clock(now), signing_key_cache_size=cache_size)
-
-
-def sign(
-    url: str = ENDPOINT + "/",
-    *,
-    method: str = "POST",
-    headers: Sequence[tuple[str, str]] = tuple(KMS_HEADERS.items()),
-    body: bytes = KMS_BODY,
-    at: float = NOW,
-    region: str = "us-east-1",
-    service: str = "kms",
-    access_key_id: str = AKID,
-    secret: str = SECRET,
-    token: str | None = None,
-) -> SignedRequest:
-    """Sign with botocore's own SigV4Auth, then hand back the request as the server sees it."""
-    request = AWSRequest(method=method, url=url, data=body)
-    for name, value in headers:
-        request.headers[name] = value  # HTTPHeaders appends, so names may repeat
-    signed_at = datetime.fromtimestamp(at, UTC).replace(tzinfo=None)
-    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=signed_at):
-        SigV4Auth(Credentials(access_key_id, secret, token), service, region).add_auth(request)
-    parts = urlsplit(url)
-    wire_headers = [(str(n).lower(), str(v)) for n, v in request.headers.items()]
-    wire_headers.append(("host", parts.netloc))  # added by the HTTP client, signed by botocore
-    return SignedRequest(method, parts.path, parts.query, wire_headers, body)
-
-
-def with_header(request: SignedRequest, name: str, value: str | None) -> SignedRequest:
-    """Replace (or with None, drop) every occurrence of a header."""
-    headers = [(n, v) for n, v in request.headers if n != name]
-    if value is not None:
-        headers.append((name, value))
-    return dataclasses.replace(request, headers=headers)
-
-
-def header(request: SignedRequest, name: str) -> str:
-    return next(v for n, v in request.headers if n == name)
 
 
 def assert_no_secret(error: KmsError) -> None:

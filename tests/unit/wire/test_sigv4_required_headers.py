@@ -16,7 +16,7 @@ import pytest
 
 from qkms.domain.errors import InvalidSignatureException
 from qkms.wire.sigv4 import SignedRequest, SigV4Verifier
-from tests.unit.wire.test_sigv4 import AKID, NOW, SECRET, make_verifier, sign, with_header
+from tests.unit.support import AKID, NOW, SECRET, make_verifier, sign, with_header
 
 ONLY_CONTENT_TYPE = (("Content-Type", "application/x-amz-json-1.1"),)
 
