@@ -35,6 +35,10 @@ class KeyOperation(enum.Enum):
 
     DERIVE_SHARED_SECRET = "DeriveSharedSecret"  # noqa: S105 - an operation name
     GET_PUBLIC_KEY = "GetPublicKey"
+    SIGN = "Sign"
+    VERIFY = "Verify"
+    GENERATE_MAC = "GenerateMac"
+    VERIFY_MAC = "VerifyMac"
     DESCRIBE_KEY = "DescribeKey"
     ENABLE_KEY = "EnableKey"
     DISABLE_KEY = "DisableKey"
@@ -74,6 +78,10 @@ _ENABLED_DISABLED_OR_PENDING_IMPORT = frozenset(
 _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.DERIVE_SHARED_SECRET: _ENABLED,
     KeyOperation.GET_PUBLIC_KEY: _ENABLED,
+    KeyOperation.SIGN: _ENABLED,
+    KeyOperation.VERIFY: _ENABLED,
+    KeyOperation.GENERATE_MAC: _ENABLED,
+    KeyOperation.VERIFY_MAC: _ENABLED,
     KeyOperation.DESCRIBE_KEY: _ALL,
     KeyOperation.ENABLE_KEY: _ENABLED_OR_DISABLED,
     KeyOperation.DISABLE_KEY: _ENABLED_OR_DISABLED,

@@ -27,6 +27,7 @@ from qkms.operations.list_key_policies import list_key_policies
 from qkms.operations.list_keys import list_keys
 from qkms.operations.list_resource_tags import list_resource_tags
 from qkms.operations.list_retirable_grants import list_retirable_grants
+from qkms.operations.mac import generate_mac, verify_mac
 from qkms.operations.put_key_policy import put_key_policy
 from qkms.operations.retire_grant import retire_grant
 from qkms.operations.revoke_grant import revoke_grant
@@ -65,6 +66,9 @@ from qkms.operations.shapes.key_import import (
     GetParametersForImportRequest,
     ImportKeyMaterialRequest,
 )
+from qkms.operations.shapes.mac import GenerateMacRequest, VerifyMacRequest
+from qkms.operations.shapes.signing import SignRequest, VerifyRequest
+from qkms.operations.signing import sign, verify
 from qkms.operations.tag_resource import tag_resource
 from qkms.operations.untag_resource import untag_resource
 from qkms.operations.update_alias import update_alias
@@ -100,6 +104,10 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True
         ),
+        Operation("Sign", SignRequest, sign),
+        Operation("Verify", VerifyRequest, verify),
+        Operation("GenerateMac", GenerateMacRequest, generate_mac, inline=True),
+        Operation("VerifyMac", VerifyMacRequest, verify_mac, inline=True),
         Operation("GetKeyPolicy", GetKeyPolicyRequest, get_key_policy),
         Operation("PutKeyPolicy", PutKeyPolicyRequest, put_key_policy),
         Operation("ListKeyPolicies", ListKeyPoliciesRequest, list_key_policies),

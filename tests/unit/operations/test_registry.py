@@ -20,11 +20,16 @@ _SUPPORT = {
 }
 
 
+# Family packages: one module per operation, beside their `_`-prefixed shared helpers.
+_FAMILIES = ("signing", "mac")
+
+
 def operation_modules() -> list[str]:
     folder = Path(qkms.operations.__file__).parent
+    paths = [*folder.glob("*.py"), *(p for f in _FAMILIES for p in (folder / f).glob("*.py"))]
     return sorted(
         path.stem
-        for path in folder.glob("*.py")
+        for path in paths
         if not path.stem.startswith("_")
         and path.stem not in _SUPPORT
         and not path.stem.endswith("shapes")
@@ -43,5 +48,7 @@ def test_every_operation_module_is_registered_under_its_aws_name() -> None:
 def test_each_entry_points_at_the_function_of_its_module() -> None:
     for name, operation in OPERATIONS.items():
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-        module = importlib.import_module(f"qkms.operations.{snake}")
+        module = importlib.import_module(operation.handler.__module__)
+        assert module.__name__.startswith("qkms.operations."), name
+        assert module.__name__.rsplit(".", 1)[-1] == snake, name
         assert operation.handler is getattr(module, snake), name
