@@ -151,13 +151,14 @@ def cancel_deletion(key: Key) -> Key:
 
 def import_material(
     key: Key,
-    public_key_der: bytes,
+    public_key_der: bytes | None,
     wrapped_material: bytes,
     expiration_model: str,
     valid_to: float | None,
 ) -> Key:
     """(Re)import: a key keeps its first material forever (AWS: asymmetric keys cannot change
-    theirs), so a key that has a public key accepts only material with that public key."""
+    theirs), so a key that has a public key accepts only material with that public key.
+    HMAC keys have none (`public_key_der` None); their caller compares the material itself."""
     if key.public_key_der is not None and key.public_key_der != public_key_der:
         raise IncorrectKeyMaterialException(
             "The key material in the request is not the key material that was previously "
