@@ -1,5 +1,5 @@
 """kms:SigningAlgorithm, kms:MessageType and kms:MacAlgorithm in identity policies (AWS
-"AWS KMS condition keys"): each request is judged on the values it carries."""
+"AWS KMS condition keys"): each request is judged on the values it carries; grants for Sign."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import pytest
 
 from qkms.domain.errors import KmsError
 from qkms.operations.context import OperationContext, Services
+from qkms.operations.create_grant import create_grant
 from qkms.operations.mac import generate_mac
+from qkms.operations.shapes import CreateGrantRequest
 from qkms.operations.shapes.mac import GenerateMacRequest
-from qkms.operations.shapes.signing import SignRequest
-from qkms.operations.signing import sign
+from qkms.operations.shapes.signing import SignRequest, VerifyRequest
+from qkms.operations.signing import sign, verify
+from tests.unit.operations.opsupport import ACCOUNT, context
 from tests.unit.operations.test_access import add_user, allow, new_key, policy, user_ctx
 
 
@@ -61,3 +64,34 @@ def test_mac_algorithm_condition(services: Services, allowed: str, expected: str
     key_id = new_key(services, spec="HMAC_256", usage="GENERATE_VERIFY_MAC")
     request = GenerateMacRequest(key_id=key_id, message=b"m", mac_algorithm="HMAC_SHA_256")
     assert outcome(generate_mac, user_ctx(services, "una"), request) == expected
+
+
+def test_a_sign_grant_with_its_token_lets_a_user_sign_and_nothing_else(
+    services: Services,
+) -> None:
+    add_user(services, "una")
+    key_id = new_key(services, spec="ECC_NIST_P256", usage="SIGN_VERIFY")
+    grant = create_grant(
+        context(services),
+        CreateGrantRequest(
+            key_id=key_id, grantee_principal=f"arn:verenc:{ACCOUNT}:user/una", operations=["Sign"]
+        ),
+    )
+    una = user_ctx(services, "una")
+    request = SignRequest(key_id=key_id, message=b"m", signing_algorithm="ECDSA_SHA_256")
+    tokened = SignRequest(
+        key_id=key_id,
+        message=b"m",
+        signing_algorithm="ECDSA_SHA_256",
+        grant_tokens=[grant.grant_token],
+    )
+    assert outcome(sign, una, tokened) == "ok"
+    verify_request = VerifyRequest(
+        key_id=key_id,
+        message=b"m",
+        signature=b"s",
+        signing_algorithm="ECDSA_SHA_256",
+        grant_tokens=[grant.grant_token],
+    )
+    assert outcome(verify, una, verify_request) == "AccessDeniedException"
+    assert outcome(sign, user_ctx(services, "vic"), request) == "AccessDeniedException"
