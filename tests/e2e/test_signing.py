@@ -1,8 +1,11 @@
 """Sign and Verify through boto3 against a real `qkms serve --workers 2` (DESIGN §4a).
 
 For every SIGN_VERIFY spec and each of its algorithms: a QKMS signature verifies with local
-`cryptography`, and a local signature verifies in QKMS, with MessageType RAW and DIGEST (RSA,
-ECDSA) or RAW and EXTERNAL_MU (ML-DSA). Every pairing AWS refuses is answered with AWS's error.
+`cryptography`, with MessageType RAW and DIGEST (RSA, ECDSA) or RAW and EXTERNAL_MU (ML-DSA).
+For RSA and ECC, a signature made locally with a key imported into QKMS verifies in QKMS with
+RAW and DIGEST. ML-DSA keys cannot be imported (as in AWS), so no local key signs for one;
+there QKMS verifies its RAW signature given a μ computed here. Every pairing AWS refuses is
+answered with AWS's error.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """What Sign and Verify share: reading the algorithm and message type, and the checks AWS makes.
 
-AWS's errors, in the order AWS makes its checks (messages as LocalStack's AWS-validated KMS
-tests and public recordings of the real service show them):
+AWS's errors, in the order AWS makes its checks. The usage message is DeriveSharedSecret's
+(DESIGN §3); "Algorithm ... is incompatible with key spec ..." is LocalStack's AWS-validated
+wording; "Digest is invalid length for algorithm ..." is what public probes of the real service
+record. AWS's wording for a refused message type is not on record; QKMS's follows the pattern:
 - a key that is not SIGN_VERIFY: InvalidKeyUsageException
   "<key arn> key usage is <usage> which is not valid for <Operation>."
 - an algorithm the key spec does not offer: InvalidKeyUsageException
