@@ -7,10 +7,14 @@ here and never from one another (checked by tests/test_layout.py).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +22,14 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import QkmsServer, admin_cli, kms_client
+from tests.e2e.server import (
+    ADMIN_ACCESS_KEY_ID,
+    ADMIN_SECRET,
+    REGION,
+    QkmsServer,
+    admin_cli,
+    kms_client,
+)
 from tests.peer_keys import peer_public_key_der
 
 ACCOUNT_A = "111122223333"  # the admin's account
@@ -28,6 +39,36 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P256": ec.SECP256R1(),
     "ECC_NIST_P384": ec.SECP384R1(),
 }
+
+AWS_CLI = Path(sys.executable).parent / "aws"
+
+
+def aws(server: QkmsServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `aws --endpoint-url ... <args>` with only the test's credentials in sight."""
+    config = tmp_path / "aws-config"
+    credentials = tmp_path / "aws-credentials"
+    config.touch()
+    credentials.touch()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QKMS_"))}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+            "AWS_MAX_ATTEMPTS": "1",
+        }
+    )
+    return subprocess.run(
+        [str(AWS_CLI), "--endpoint-url", server.endpoint, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
 
 # --- access control: people, policies, outcomes ------------------------------------------------
 

@@ -10,8 +10,6 @@ import os
 import re
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,39 +20,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey, unwrap
-from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, REGION, QkmsServer
-from tests.e2e.support import kms_public_key
+from tests.e2e.server import ADMIN_ACCESS_KEY_ID, REGION, QkmsServer
+from tests.e2e.support import aws, kms_public_key
 from tests.peer_keys import public_key_der
 
-AWS_CLI = Path(sys.executable).parent / "aws"
 ACCOUNT = "111122223333"
-
-
-def aws(server: QkmsServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `aws --endpoint-url ... <args>` with only the test's credentials in sight."""
-    config = tmp_path / "aws-config"
-    credentials = tmp_path / "aws-credentials"
-    config.touch()
-    credentials.touch()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QKMS_"))}
-    env.update(
-        {
-            "AWS_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": str(config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-            "AWS_MAX_ATTEMPTS": "1",
-        }
-    )
-    return subprocess.run(
-        [str(AWS_CLI), "--endpoint-url", server.endpoint, "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
 
 
 # --- AWS CLI --------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ Hierarchy::
     ├── ExpiredImportTokenException       import token past its 24 hours
     ├── IncorrectKeyMaterialException     imported material invalid, or not the key's material
     ├── InvalidCiphertextException        wrapped key material that does not decrypt
+    ├── KMSInvalidSignatureException      Verify: the signature does not verify
+    ├── KMSInvalidMacException            VerifyMac: the MAC does not match
     ├── AlreadyExistsException            an alias name that is taken
     ├── NotAuthorizedException            a reserved name (alias/aws/...)
     ├── TagException                      a tag that breaks AWS's tag rules
@@ -60,6 +62,8 @@ __all__ = [
     "InvalidPublicKeyException",
     "InvalidSignatureException",
     "KMSInternalException",
+    "KMSInvalidMacException",
+    "KMSInvalidSignatureException",
     "KMSInvalidStateException",
     "KmsError",
     "MalformedPolicyDocumentException",
@@ -147,6 +151,14 @@ class IncorrectKeyMaterialException(KmsError):
 
 
 class InvalidCiphertextException(KmsError):
+    pass
+
+
+class KMSInvalidSignatureException(KmsError):
+    pass
+
+
+class KMSInvalidMacException(KmsError):
     pass
 
 

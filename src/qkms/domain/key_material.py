@@ -10,21 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qkms.crypto import (
+    HmacKey,
     PrivateKey,
     RootKey,
+    SigningPrivateKey,
     generate_key_pair,
+    generate_signing_key_pair,
     load_private_key,
+    load_signing_private_key,
     random_bytes,
     unwrap,
     wrap,
 )
 from qkms.domain.arns import canonical_key_arn
-from qkms.domain.keys import Key, KeySpec, curve_of
+from qkms.domain.keys import Key, KeySpec, curve_of, hmac_spec_of, signing_spec_of
 
 __all__ = [
     "NewMaterial",
     "create_material",
+    "unwrap_hmac_key",
     "unwrap_private_key",
+    "unwrap_signing_key",
     "unwrap_wrapping_key",
     "wrap_imported_material",
     "wrap_wrapping_key",
@@ -43,21 +49,34 @@ class NewMaterial:
 
 
 def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: str) -> NewMaterial:
-    """Generate material for a supported spec and return it already wrapped."""
+    """Generate material for a supported spec and return it already wrapped.
+
+    Private keys (ECC, RSA, ML-DSA) and HMAC keys go into the one wrapped-material column,
+    wrapped exactly as key-agreement private keys are.
+    """
     aad = canonical_key_arn(account_id, key_id).encode()
     curve = curve_of(spec)
+    signing_spec = signing_spec_of(spec)
     if curve is not None:
+        # One PKCS#8 EC key serves ECDH and ECDSA alike.
         pair = generate_key_pair(curve)
         return NewMaterial(pair.public_spki_der, wrap(root_key, pair.private_pkcs8_der, aad))
+    if signing_spec is not None:
+        pair = generate_signing_key_pair(signing_spec)
+        return NewMaterial(pair.public_spki_der, wrap(root_key, pair.private_pkcs8_der, aad))
+    hmac_spec = hmac_spec_of(spec)
+    if hmac_spec is not None:
+        return NewMaterial(None, wrap(root_key, HmacKey.generate(hmac_spec).to_bytes(), aad))
     if spec is KeySpec.SYMMETRIC_DEFAULT:
         return NewMaterial(None, wrap(root_key, random_bytes(_SYMMETRIC_KEY_BYTES), aad))
     # Callers check is_supported_pair first; reaching here is a programming error.
     raise ValueError(f"no material generator for {spec.value}")
 
 
-def wrap_imported_material(root_key: RootKey, key: Key, private_pkcs8_der: bytes) -> bytes:
-    """Wrap imported material exactly as generated material is wrapped (issue #4)."""
-    return wrap(root_key, private_pkcs8_der, canonical_key_arn(key.account_id, key.key_id).encode())
+def wrap_imported_material(root_key: RootKey, key: Key, material: bytes) -> bytes:
+    """Wrap imported material (a PKCS#8 private key or HMAC key bytes) exactly as generated
+    material is wrapped."""
+    return wrap(root_key, material, canonical_key_arn(key.account_id, key.key_id).encode())
 
 
 def _wrapping_key_aad(key_id: str, token_id: str) -> bytes:
@@ -81,3 +100,27 @@ def unwrap_private_key(root_key: RootKey, key: Key) -> PrivateKey:
         raise ValueError(f"{key!r} has no private key")
     aad = canonical_key_arn(key.account_id, key.key_id).encode()
     return load_private_key(unwrap(root_key, key.wrapped_material, aad), curve)
+
+
+def _unwrapped(root_key: RootKey, key: Key) -> bytes:
+    if key.wrapped_material is None:
+        raise ValueError(f"{key!r} has no key material")
+    return unwrap(
+        root_key, key.wrapped_material, canonical_key_arn(key.account_id, key.key_id).encode()
+    )
+
+
+def unwrap_signing_key(root_key: RootKey, key: Key) -> SigningPrivateKey:
+    """Unwrap and parse a SIGN_VERIFY key's private key (crypto errors mapped by the caller)."""
+    spec = key.signing_spec
+    if spec is None:
+        raise ValueError(f"{key!r} is not a signing key")
+    return load_signing_private_key(_unwrapped(root_key, key), spec)
+
+
+def unwrap_hmac_key(root_key: RootKey, key: Key) -> HmacKey:
+    """Unwrap an HMAC key's material (crypto errors mapped by the caller)."""
+    spec = key.hmac_spec
+    if spec is None:
+        raise ValueError(f"{key!r} is not an HMAC key")
+    return HmacKey(spec, _unwrapped(root_key, key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from qkms.crypto import Curve
+from qkms.crypto import Curve, HmacKeySpec, SigningKeySpec
 
 __all__ = [
     "Key",
@@ -14,8 +14,10 @@ __all__ = [
     "KeyState",
     "KeyUsage",
     "curve_of",
+    "hmac_spec_of",
     "is_supported_pair",
     "is_valid_aws_pair",
+    "signing_spec_of",
 ]
 
 
@@ -110,11 +112,20 @@ _AWS_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     KeySpec.ML_DSA_87: {KeyUsage.SIGN_VERIFY},
 }
 
-# What QKMS itself can create today: the key-agreement keys this service exists for, plus
-# symmetric and ECC signing keys so that key usage is really enforced on DeriveSharedSecret.
+# The SIGN_VERIFY and GENERATE_VERIFY_MAC specs, as the crypto layer names them (SM2 and
+# Ed25519 have none: QKMS does not serve them).
+_SIGNING_SPECS: dict[KeySpec, SigningKeySpec] = {
+    KeySpec(spec.value): spec for spec in SigningKeySpec
+}
+_HMAC_SPECS: dict[KeySpec, HmacKeySpec] = {KeySpec(spec.value): spec for spec in HmacKeySpec}
+
+# What QKMS itself can create: key agreement on the four curves, symmetric keys, signing keys
+# (RSA, ECC, ML-DSA) and HMAC keys (DESIGN §4a).
 _SUPPORTED_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     KeySpec.SYMMETRIC_DEFAULT: {KeyUsage.ENCRYPT_DECRYPT},
+    **{spec: {KeyUsage.SIGN_VERIFY} for spec in _SIGNING_SPECS},
     **{spec: {KeyUsage.SIGN_VERIFY, *_AGREEMENT} for spec in _CURVES},
+    **{spec: {KeyUsage.GENERATE_VERIFY_MAC} for spec in _HMAC_SPECS},
 }
 
 
@@ -128,6 +139,16 @@ def is_supported_pair(spec: KeySpec, usage: KeyUsage) -> bool:
 
 def curve_of(spec: KeySpec) -> Curve | None:
     return _CURVES.get(spec)
+
+
+def signing_spec_of(spec: KeySpec) -> SigningKeySpec | None:
+    """The crypto layer's name of a spec that can sign; None for the others."""
+    return _SIGNING_SPECS.get(spec)
+
+
+def hmac_spec_of(spec: KeySpec) -> HmacKeySpec | None:
+    """The crypto layer's name of an HMAC spec; None for the others."""
+    return _HMAC_SPECS.get(spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +183,24 @@ class Key:
     @property
     def can_derive_shared_secret(self) -> bool:
         return self.key_usage.is_key_agreement and self.key_spec.is_ecc
+
+    @property
+    def can_sign(self) -> bool:
+        """Sign and Verify: a SIGN_VERIFY key of a spec QKMS can sign with."""
+        return self.key_usage is KeyUsage.SIGN_VERIFY and self.signing_spec is not None
+
+    @property
+    def can_mac(self) -> bool:
+        """GenerateMac and VerifyMac: a GENERATE_VERIFY_MAC key of an HMAC spec."""
+        return self.key_usage is KeyUsage.GENERATE_VERIFY_MAC and self.hmac_spec is not None
+
+    @property
+    def signing_spec(self) -> SigningKeySpec | None:
+        return signing_spec_of(self.key_spec)
+
+    @property
+    def hmac_spec(self) -> HmacKeySpec | None:
+        return hmac_spec_of(self.key_spec)
 
     @property
     def is_asymmetric(self) -> bool:

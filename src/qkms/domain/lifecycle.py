@@ -35,6 +35,10 @@ class KeyOperation(enum.Enum):
 
     DERIVE_SHARED_SECRET = "DeriveSharedSecret"  # noqa: S105 - an operation name
     GET_PUBLIC_KEY = "GetPublicKey"
+    SIGN = "Sign"
+    VERIFY = "Verify"
+    GENERATE_MAC = "GenerateMac"
+    VERIFY_MAC = "VerifyMac"
     DESCRIBE_KEY = "DescribeKey"
     ENABLE_KEY = "EnableKey"
     DISABLE_KEY = "DisableKey"
@@ -74,6 +78,10 @@ _ENABLED_DISABLED_OR_PENDING_IMPORT = frozenset(
 _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.DERIVE_SHARED_SECRET: _ENABLED,
     KeyOperation.GET_PUBLIC_KEY: _ENABLED,
+    KeyOperation.SIGN: _ENABLED,
+    KeyOperation.VERIFY: _ENABLED,
+    KeyOperation.GENERATE_MAC: _ENABLED,
+    KeyOperation.VERIFY_MAC: _ENABLED,
     KeyOperation.DESCRIBE_KEY: _ALL,
     KeyOperation.ENABLE_KEY: _ENABLED_OR_DISABLED,
     KeyOperation.DISABLE_KEY: _ENABLED_OR_DISABLED,
@@ -143,13 +151,14 @@ def cancel_deletion(key: Key) -> Key:
 
 def import_material(
     key: Key,
-    public_key_der: bytes,
+    public_key_der: bytes | None,
     wrapped_material: bytes,
     expiration_model: str,
     valid_to: float | None,
 ) -> Key:
     """(Re)import: a key keeps its first material forever (AWS: asymmetric keys cannot change
-    theirs), so a key that has a public key accepts only material with that public key."""
+    theirs), so a key that has a public key accepts only material with that public key.
+    HMAC keys have none (`public_key_der` None); their caller compares the material itself."""
     if key.public_key_der is not None and key.public_key_der != public_key_der:
         raise IncorrectKeyMaterialException(
             "The key material in the request is not the key material that was previously "

@@ -37,6 +37,11 @@ def make_key(state: KeyState = KeyState.ENABLED) -> Key:
 ACCEPTS = {
     KeyOperation.DERIVE_SHARED_SECRET: {KeyState.ENABLED},
     KeyOperation.GET_PUBLIC_KEY: {KeyState.ENABLED},
+    # AWS "Key states of AWS KMS keys": the cryptographic operations need an Enabled key.
+    KeyOperation.SIGN: {KeyState.ENABLED},
+    KeyOperation.VERIFY: {KeyState.ENABLED},
+    KeyOperation.GENERATE_MAC: {KeyState.ENABLED},
+    KeyOperation.VERIFY_MAC: {KeyState.ENABLED},
     KeyOperation.DESCRIBE_KEY: set(KeyState),
     KeyOperation.ENABLE_KEY: {KeyState.ENABLED, KeyState.DISABLED},
     KeyOperation.DISABLE_KEY: {KeyState.ENABLED, KeyState.DISABLED},

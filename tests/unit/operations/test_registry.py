@@ -50,5 +50,6 @@ def test_each_entry_points_at_the_function_of_its_module() -> None:
     for name, operation in OPERATIONS.items():
         snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
         module = importlib.import_module(operation.handler.__module__)
+        assert module.__name__.startswith("qkms.operations."), name
         assert module.__name__.rsplit(".", 1)[1] == snake, name
         assert operation.handler is getattr(module, snake), name

@@ -1,4 +1,8 @@
-"""ImportKeyMaterial (DESIGN §4, issue #4): unwrap a client's EC private key and bind it to a key.
+"""ImportKeyMaterial (DESIGN §4): unwrap a client's key material and bind it to a key.
+
+Material kinds (AWS "Requirements for imported key material"): a PKCS#8 EC private key for
+key agreement and ECC signing keys, a PKCS#8 RSA private key for RSA signing keys (wrapped with
+RSA_AES_KEY_WRAP_*, being too large for OAEP alone), raw HMAC key bytes for HMAC keys.
 
 Reads top to bottom: parse -> load -> check the token -> unwrap -> check the material -> act.
 AWS's rules kept (API reference, ImportKeyMaterial):
@@ -15,15 +19,19 @@ AWS's rules kept (API reference, ImportKeyMaterial):
 
 from __future__ import annotations
 
+import hmac
 from typing import Final
 
 from qkms.crypto import (
     CryptoError,
+    HmacKey,
     ImportToken,
     ImportTokenError,
     ImportUnwrapError,
+    KeyMaterialError,
     PrivateKeyError,
     WrappingAlgorithm,
+    import_signing_private_key,
     load_imported_private_key,
     open_import_token,
     unwrap_key_material,
@@ -37,7 +45,11 @@ from qkms.domain.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from qkms.domain.key_material import unwrap_wrapping_key, wrap_imported_material
+from qkms.domain.key_material import (
+    unwrap_hmac_key,
+    unwrap_wrapping_key,
+    wrap_imported_material,
+)
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation, import_material
 from qkms.operations.key_import.get_parameters_for_import import require_external
@@ -126,6 +138,64 @@ def _unwrap_material(
         ) from None
 
 
+def _is_importable(key: Key) -> bool:
+    if key.curve is not None:
+        return key.can_derive_shared_secret or key.can_sign
+    spec = key.signing_spec
+    return (key.can_sign and spec is not None and spec.rsa_bits is not None) or key.can_mac
+
+
+def _checked_material(
+    ctx: OperationContext, key: Key, material: bytes
+) -> tuple[bytes, bytes | None]:
+    """(material in QKMS's one encoding, its public key) if it is a key of the key's spec."""
+    curve, spec, hmac_spec = key.curve, key.signing_spec, key.hmac_spec
+    try:
+        if curve is not None:
+            imported = load_imported_private_key(material, curve)
+            return imported.private_pkcs8_der, imported.public_spki_der
+        if spec is not None:
+            imported = import_signing_private_key(material, spec)
+            return imported.private_pkcs8_der, imported.public_spki_der
+    except PrivateKeyError:
+        raise IncorrectKeyMaterialException(
+            f"The key material is not a PKCS#8 DER private key of key spec {key.key_spec.value}."
+        ) from None
+    if hmac_spec is None:  # _is_importable refused every other kind
+        raise UnsupportedOperationException(
+            f"{key_arn(ctx, key)} cannot hold imported key material in QKMS."
+        )
+    try:
+        hmac_key = HmacKey(hmac_spec, material)
+    except KeyMaterialError:
+        # AWS: at least the key spec's length, at most 1024 bits.
+        raise IncorrectKeyMaterialException(
+            f"The key material must be {hmac_spec.key_size} to 128 bytes for key spec "
+            f"{key.key_spec.value}."
+        ) from None
+    _check_same_hmac_material(ctx, key, hmac_key)
+    return hmac_key.to_bytes(), None
+
+
+def _check_same_hmac_material(ctx: OperationContext, key: Key, new: HmacKey) -> None:
+    """An HMAC key has no public key to bind its material: compare with the material it holds.
+
+    After DeleteImportedKeyMaterial nothing is left to compare with (QKMS keeps no fingerprint
+    yet), so a reimport then binds whatever is imported.
+    """
+    if key.wrapped_material is None:
+        return
+    try:
+        current = unwrap_hmac_key(ctx.services.root_key, key)
+    except (CryptoError, ValueError) as exc:
+        raise KMSInternalException("The key material could not be used.") from exc
+    if not hmac.compare_digest(current.to_bytes(), new.to_bytes()):
+        raise IncorrectKeyMaterialException(
+            "The key material in the request is not the key material that was previously "
+            "imported into this KMS key."
+        )
+
+
 def import_key_material(
     ctx: OperationContext, request: ImportKeyMaterialRequest
 ) -> ImportKeyMaterialResponse:
@@ -138,8 +208,7 @@ def import_key_material(
     operation = KeyOperation.IMPORT_KEY_MATERIAL
     key = load_cached_key(ctx, request.key_id, operation).key
     require_external(ctx, key, operation)
-    curve = key.curve
-    if curve is None or not key.can_derive_shared_secret:  # CreateKey refuses these already
+    if not _is_importable(key):  # CreateKey refuses these already
         raise UnsupportedOperationException(
             f"{key_arn(ctx, key)} cannot hold imported key material in QKMS."
         )
@@ -147,18 +216,14 @@ def import_key_material(
     # check the token, unwrap, and check the material
     token = _open_token(ctx, key, request.import_token or b"")
     material = _unwrap_material(ctx, key, token, request.encrypted_key_material or b"")
-    try:
-        imported = load_imported_private_key(material, curve)
-    except PrivateKeyError:
-        raise IncorrectKeyMaterialException(
-            f"The key material is not a PKCS#8 DER private key on the {key.key_spec.value} curve."
-        ) from None
-    if request.import_type == "EXISTING_KEY_MATERIAL" and key.public_key_der is None:
+    canonical, public_spki_der = _checked_material(ctx, key, material)
+    if request.import_type == "EXISTING_KEY_MATERIAL" and (
+        key.public_key_der is None and key.wrapped_material is None
+    ):
         raise IncorrectKeyMaterialException(
             "ImportType EXISTING_KEY_MATERIAL: no key material was imported into this key before."
         )
-    wrapped = wrap_imported_material(services.root_key, key, imported.private_pkcs8_der)
-    public_spki_der = imported.public_spki_der
+    wrapped = wrap_imported_material(services.root_key, key, canonical)
 
     # act: state, origin and the material binding are checked again under the write lock.
     def transition(current: Key) -> Key:

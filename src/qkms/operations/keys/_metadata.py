@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+from qkms.crypto import SIGNING_ALGORITHMS
 from qkms.domain.keys import Key, KeySpec, KeyUsage
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyMetadata
 
-__all__ = ["algorithm_lists", "key_metadata"]
+__all__ = ["algorithm_lists", "key_metadata", "mac_algorithms"]
 
-_SIGNING = {
-    KeySpec.ECC_NIST_P256: ["ECDSA_SHA_256"],
-    KeySpec.ECC_NIST_P384: ["ECDSA_SHA_384"],
-    KeySpec.ECC_NIST_P521: ["ECDSA_SHA_512"],
-    KeySpec.ECC_SECG_P256K1: ["ECDSA_SHA_256"],
-}
+# AWS "Key spec reference": RSA ENCRYPT_DECRYPT keys list both OAEP algorithms.
+_RSA_ENCRYPTION = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+_RSA_SPECS = frozenset({KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096})
+
+
+def mac_algorithms(key: Key) -> list[str] | None:
+    """MacAlgorithms: the one algorithm of an HMAC key (absent for every other key, as AWS)."""
+    spec = key.hmac_spec
+    if key.key_usage is not KeyUsage.GENERATE_VERIFY_MAC or spec is None:
+        return None
+    return [spec.mac_algorithm.value]
 
 
 def algorithm_lists(key: Key) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
     """(EncryptionAlgorithms, SigningAlgorithms, KeyAgreementAlgorithms) for this key."""
     if key.key_usage.is_key_agreement:
         return None, None, ["ECDH"]
-    if key.key_usage is KeyUsage.SIGN_VERIFY:
-        return None, _SIGNING.get(key.key_spec), None
+    signing_spec = key.signing_spec
+    if key.key_usage is KeyUsage.SIGN_VERIFY and signing_spec is not None:
+        return None, [a.value for a in SIGNING_ALGORITHMS[signing_spec]], None
     if key.key_usage is KeyUsage.ENCRYPT_DECRYPT and key.key_spec is KeySpec.SYMMETRIC_DEFAULT:
         return ["SYMMETRIC_DEFAULT"], None, None
+    if key.key_usage is KeyUsage.ENCRYPT_DECRYPT and key.key_spec in _RSA_SPECS:
+        return list(_RSA_ENCRYPTION), None, None
     return None, None, None
 
 
@@ -48,5 +57,6 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
         encryption_algorithms=encryption,
         signing_algorithms=signing,
         key_agreement_algorithms=agreement,
+        mac_algorithms=mac_algorithms(key),
         multi_region=False,
     )

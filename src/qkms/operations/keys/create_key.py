@@ -38,10 +38,23 @@ def _refuse_unserved(request: CreateKeyRequest) -> None:
         raise UnsupportedOperationException(f"Origin {origin.value} is not supported yet.")
 
 
-def _origin(request: CreateKeyRequest, usage: KeyUsage) -> KeyOrigin:
-    """EXTERNAL (imported material, issue #4) is served for key agreement keys only."""
+# AWS "ML-DSA keys in AWS KMS": "AWS KMS creates and protects all ML-DSA keys", so they
+# cannot hold imported material; QKMS refuses EXTERNAL for them as well.
+_NOT_IMPORTABLE = frozenset({KeySpec.ML_DSA_44, KeySpec.ML_DSA_65, KeySpec.ML_DSA_87})
+
+
+def _origin(request: CreateKeyRequest, spec: KeySpec, usage: KeyUsage) -> KeyOrigin:
+    """EXTERNAL (imported material) is served for key agreement, RSA and ECC signing and HMAC
+    keys; not for symmetric encryption keys (yet) nor for ML-DSA keys (never, as AWS)."""
     origin = KeyOrigin(request.origin or KeyOrigin.AWS_KMS.value)
-    if origin is KeyOrigin.EXTERNAL and not usage.is_key_agreement:
+    if origin is not KeyOrigin.EXTERNAL:
+        return origin
+    if spec in _NOT_IMPORTABLE:
+        raise UnsupportedOperationException(
+            f"KeySpec {spec.value} does not support Origin EXTERNAL: ML-DSA key material is "
+            "created in KMS only."
+        )
+    if usage is KeyUsage.ENCRYPT_DECRYPT:
         raise UnsupportedOperationException(
             f"Origin EXTERNAL with KeyUsage {usage.value} is not supported by QKMS."
         )
@@ -62,6 +75,12 @@ def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
         raise ValidationException(
             f"KeyUsage {usage.value} is not compatible with KeySpec {spec.value}"
         )
+    if spec is KeySpec.SM2:
+        # SM2 keys exist only in AWS's China (Beijing, Ningxia) regions.
+        raise UnsupportedOperationException(
+            "KeySpec SM2 is not supported: SM2 keys are available only in the AWS China "
+            "Regions, and QKMS does not offer them."
+        )
     if not is_supported_pair(spec, usage):
         raise UnsupportedOperationException(
             f"KeySpec {spec.value} with KeyUsage {usage.value} is not supported by QKMS."
@@ -72,7 +91,7 @@ def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
 def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyResponse:
     _refuse_unserved(request)
     spec, usage = _spec_and_usage(request)
-    origin = _origin(request, usage)
+    origin = _origin(request, spec, usage)
     services = ctx.services
     authorize_account_action(ctx, "CreateKey")
     account_id = ctx.caller.account_id

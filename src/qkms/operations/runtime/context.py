@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from qkms.crypto import PrivateKey, RootKey
+from qkms.crypto import HmacKey, PrivateKey, RootKey, SigningPrivateKey
 from qkms.domain.arns import Arns
 from qkms.domain.grants import grant_permits
 from qkms.domain.keys import Key
@@ -23,6 +23,8 @@ class CachedKey:
 
     key: Key
     private_key: PrivateKey | None = None
+    signing_key: SigningPrivateKey | None = None
+    mac_key: HmacKey | None = None
     policy_document: PolicyDocument | None = None
 
 

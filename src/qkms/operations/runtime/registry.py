@@ -31,6 +31,8 @@ from qkms.operations.keys.get_public_key import get_public_key
 from qkms.operations.keys.list_keys import list_keys
 from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
 from qkms.operations.keys.update_key_description import update_key_description
+from qkms.operations.mac.generate_mac import generate_mac
+from qkms.operations.mac.verify_mac import verify_mac
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import (
     CancelKeyDeletionRequest,
@@ -66,6 +68,10 @@ from qkms.operations.shapes.key_import import (
     GetParametersForImportRequest,
     ImportKeyMaterialRequest,
 )
+from qkms.operations.shapes.mac import GenerateMacRequest, VerifyMacRequest
+from qkms.operations.shapes.signing import SignRequest, VerifyRequest
+from qkms.operations.signing.sign import sign
+from qkms.operations.signing.verify import verify
 from qkms.operations.tags.list_resource_tags import list_resource_tags
 from qkms.operations.tags.tag_resource import tag_resource
 from qkms.operations.tags.untag_resource import untag_resource
@@ -100,6 +106,10 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True
         ),
+        Operation("Sign", SignRequest, sign),
+        Operation("Verify", VerifyRequest, verify),
+        Operation("GenerateMac", GenerateMacRequest, generate_mac, inline=True),
+        Operation("VerifyMac", VerifyMacRequest, verify_mac, inline=True),
         Operation("GetKeyPolicy", GetKeyPolicyRequest, get_key_policy),
         Operation("PutKeyPolicy", PutKeyPolicyRequest, put_key_policy),
         Operation("ListKeyPolicies", ListKeyPoliciesRequest, list_key_policies),

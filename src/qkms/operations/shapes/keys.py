@@ -168,6 +168,7 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     encryption_algorithms: list[str] | None = None
     signing_algorithms: list[str] | None = None
     key_agreement_algorithms: list[str] | None = None
+    mac_algorithms: list[str] | None = None  # HMAC keys only
     multi_region: bool
 
 

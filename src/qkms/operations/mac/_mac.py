@@ -1,0 +1,54 @@
+"""What GenerateMac and VerifyMac share: the key, its checks and its unwrapped HMAC key.
+
+AWS's errors, in the order AWS makes its checks:
+- a key that is not GENERATE_VERIFY_MAC: InvalidKeyUsageException
+  "<key arn> key usage is <usage> which is not valid for <Operation>."
+- a MAC algorithm other than the key spec's one: InvalidKeyUsageException
+  "Algorithm <algorithm> is incompatible with key spec <spec>."
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qkms.crypto import CryptoError, HmacKey
+from qkms.domain.errors import InvalidKeyUsageException, KMSInternalException
+from qkms.domain.key_material import unwrap_hmac_key
+from qkms.domain.keys import Key
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations.runtime.context import OperationContext
+from qkms.operations.support.keys import key_arn, load_cached_key
+
+__all__ = ["load_mac_key"]
+
+
+def load_mac_key(
+    ctx: OperationContext,
+    operation: KeyOperation,
+    key_ref: str | None,
+    algorithm_name: str | None,
+    grant_tokens: Sequence[str] | None,
+) -> tuple[Key, HmacKey]:
+    """Resolve, authorize (with kms:MacAlgorithm), state-check, check usage and algorithm, and
+    unwrap the key's HMAC material (cached with the key)."""
+    cached = load_cached_key(
+        ctx, key_ref, operation, grant_tokens, {"kms:MacAlgorithm": algorithm_name or ""}
+    )
+    key = cached.key
+    spec = key.hmac_spec
+    if not key.can_mac or spec is None:
+        raise InvalidKeyUsageException(
+            f"{key_arn(ctx, key)} key usage is {key.key_usage.value} which is not valid for "
+            f"{operation.value}."
+        )
+    if algorithm_name != spec.mac_algorithm.value:
+        raise InvalidKeyUsageException(
+            f"Algorithm {algorithm_name} is incompatible with key spec {key.key_spec.value}."
+        )
+    if cached.mac_key is None:
+        try:
+            cached.mac_key = unwrap_hmac_key(ctx.services.root_key, key)
+        except (CryptoError, ValueError) as exc:
+            # A wrong root key or a damaged row: an operator problem, never detailed here.
+            raise KMSInternalException("The key material could not be used.") from exc
+    return key, cached.mac_key
