@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from qkms.crypto import (
     PrivateKey,
     RootKey,
+    SymmetricKey,
     generate_key_pair,
     load_private_key,
-    random_bytes,
+    new_key_material_id,
     unwrap,
     wrap,
 )
@@ -23,14 +24,15 @@ from qkms.domain.keys import Key, KeySpec, curve_of
 
 __all__ = [
     "NewMaterial",
+    "NewSymmetricMaterial",
     "create_material",
+    "create_symmetric_material",
     "unwrap_private_key",
+    "unwrap_symmetric_material",
     "unwrap_wrapping_key",
     "wrap_imported_material",
     "wrap_wrapping_key",
 ]
-
-_SYMMETRIC_KEY_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +45,45 @@ class NewMaterial:
 
 
 def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: str) -> NewMaterial:
-    """Generate material for a supported spec and return it already wrapped."""
+    """Generate an asymmetric key's material and return it already wrapped (symmetric keys
+    have material versions instead: `create_symmetric_material`)."""
     aad = canonical_key_arn(account_id, key_id).encode()
     curve = curve_of(spec)
     if curve is not None:
         pair = generate_key_pair(curve)
         return NewMaterial(pair.public_spki_der, wrap(root_key, pair.private_pkcs8_der, aad))
-    if spec is KeySpec.SYMMETRIC_DEFAULT:
-        return NewMaterial(None, wrap(root_key, random_bytes(_SYMMETRIC_KEY_BYTES), aad))
     # Callers check is_supported_pair first; reaching here is a programming error.
     raise ValueError(f"no material generator for {spec.value}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewSymmetricMaterial:
+    key_material_id: str
+    wrapped_material: bytes
+
+    def __repr__(self) -> str:
+        return f"NewSymmetricMaterial({self.key_material_id}, <wrapped>)"
+
+
+def create_symmetric_material(
+    root_key: RootKey, account_id: str, key_id: str
+) -> NewSymmetricMaterial:
+    """A fresh AES-256 material version with a random id, wrapped like every key's material.
+
+    The associated data is the key's canonical ARN, as for private keys: wrapped material
+    moved onto another key does not unwrap. Within one key, the material id is bound by every
+    ciphertext's header, which only the right material authenticates.
+    """
+    aad = canonical_key_arn(account_id, key_id).encode()
+    return NewSymmetricMaterial(
+        new_key_material_id(), wrap(root_key, SymmetricKey.generate().to_bytes(), aad)
+    )
+
+
+def unwrap_symmetric_material(root_key: RootKey, key: Key, wrapped: bytes) -> SymmetricKey:
+    """One material version of a symmetric key (raises crypto errors, mapped by the caller)."""
+    aad = canonical_key_arn(key.account_id, key.key_id).encode()
+    return SymmetricKey(unwrap(root_key, wrapped, aad))
 
 
 def wrap_imported_material(root_key: RootKey, key: Key, private_pkcs8_der: bytes) -> bytes:

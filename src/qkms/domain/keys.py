@@ -153,6 +153,8 @@ class Key:
     tags: tuple[tuple[str, str], ...] = ()  # (TagKey, TagValue), sorted by key
     expiration_model: str | None = None  # imported material only (issue #4)
     valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES
+    # Symmetric keys: the material version new encryptions use (AWS's CurrentKeyMaterialId).
+    current_key_material_id: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -170,6 +172,11 @@ class Key:
     @property
     def is_asymmetric(self) -> bool:
         return self.public_key_der is not None
+
+    @property
+    def can_encrypt_symmetrically(self) -> bool:
+        """Encrypt, Decrypt, ReEncrypt and the data key operations (DESIGN §4a)."""
+        return self.key_usage is KeyUsage.ENCRYPT_DECRYPT and self.key_spec.is_symmetric
 
     @property
     def curve(self) -> Curve | None:
@@ -234,6 +241,7 @@ def key_from_row(row: KeyRow) -> Key:
         tags=tuple(sorted(json.loads(row.tags).items())) if row.tags else (),
         expiration_model=row.expiration_model,
         valid_to=row.valid_to,
+        current_key_material_id=row.current_key_material_id,
     )
 
 
@@ -254,4 +262,5 @@ def key_to_row(key: Key) -> KeyRow:
         tags=json.dumps(dict(key.tags), sort_keys=True) if key.tags else None,
         expiration_model=key.expiration_model,
         valid_to=key.valid_to,
+        current_key_material_id=key.current_key_material_id,
     )

@@ -49,4 +49,6 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
         signing_algorithms=signing,
         key_agreement_algorithms=agreement,
         multi_region=False,
+        # AWS: present for symmetric encryption keys only (KeyMetadata, botocore's kms model).
+        current_key_material_id=key.current_key_material_id,
     )

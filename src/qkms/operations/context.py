@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from qkms.crypto import PrivateKey, RootKey
+from qkms.crypto import PrivateKey, RootKey, SymmetricKey
 from qkms.domain.arns import Arns
 from qkms.domain.cache import FreshCache
 from qkms.domain.grants import grant_permits
@@ -24,6 +24,8 @@ class CachedKey:
     key: Key
     private_key: PrivateKey | None = None
     policy_document: PolicyDocument | None = None
+    # Symmetric keys: unwrapped material versions by key material id, as they are first used.
+    symmetric_materials: dict[str, SymmetricKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

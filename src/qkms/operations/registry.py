@@ -17,6 +17,16 @@ from qkms.operations.derive_shared_secret import derive_shared_secret
 from qkms.operations.describe_key import describe_key
 from qkms.operations.disable_key import disable_key
 from qkms.operations.enable_key import enable_key
+from qkms.operations.encryption import (
+    decrypt,
+    encrypt,
+    generate_data_key,
+    generate_data_key_pair,
+    generate_data_key_pair_without_plaintext,
+    generate_data_key_without_plaintext,
+    generate_random,
+    re_encrypt,
+)
 from qkms.operations.get_key_policy import get_key_policy
 from qkms.operations.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.get_public_key import get_public_key
@@ -59,6 +69,16 @@ from qkms.operations.shapes import (
     UntagResourceRequest,
     UpdateAliasRequest,
     UpdateKeyDescriptionRequest,
+)
+from qkms.operations.shapes.encryption import (
+    DecryptRequest,
+    EncryptRequest,
+    GenerateDataKeyPairRequest,
+    GenerateDataKeyPairWithoutPlaintextRequest,
+    GenerateDataKeyRequest,
+    GenerateDataKeyWithoutPlaintextRequest,
+    GenerateRandomRequest,
+    ReEncryptRequest,
 )
 from qkms.operations.shapes.key_import import (
     DeleteImportedKeyMaterialRequest,
@@ -124,5 +144,22 @@ OPERATIONS: dict[str, Operation] = {
             DeleteImportedKeyMaterialRequest,
             delete_imported_key_material,
         ),
+        # The symmetric data plane (DESIGN §4a).
+        Operation("Encrypt", EncryptRequest, encrypt),
+        Operation("Decrypt", DecryptRequest, decrypt),
+        Operation("ReEncrypt", ReEncryptRequest, re_encrypt),
+        Operation("GenerateDataKey", GenerateDataKeyRequest, generate_data_key),
+        Operation(
+            "GenerateDataKeyWithoutPlaintext",
+            GenerateDataKeyWithoutPlaintextRequest,
+            generate_data_key_without_plaintext,
+        ),
+        Operation("GenerateDataKeyPair", GenerateDataKeyPairRequest, generate_data_key_pair),
+        Operation(
+            "GenerateDataKeyPairWithoutPlaintext",
+            GenerateDataKeyPairWithoutPlaintextRequest,
+            generate_data_key_pair_without_plaintext,
+        ),
+        Operation("GenerateRandom", GenerateRandomRequest, generate_random),
     )
 }

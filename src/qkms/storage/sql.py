@@ -198,11 +198,11 @@ class SqlKeyStore(KeyMaterialSql, ABC):
     # --- keys -------------------------------------------------------------------------------
     def insert_key(self, row: KeyRow, materials: Sequence[KeyMaterialRow] = ()) -> None:
         def work(conn: Connection) -> None:
-            for table, values in [("keys", row), *(("key_materials", m) for m in materials)]:
+            rows: list[tuple[str, DataclassInstance]] = [("keys", row)]
+            for table, values in rows + [("key_materials", m) for m in materials]:
+                columns, count = _columns(type(values)), len(fields(values))
                 conn.execute(
-                    f"INSERT INTO {table} ({_columns(type(values))}) "
-                    f"VALUES ({marks(len(fields(values)))})",
-                    _values(values),
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks(count)})", _values(values)
                 )
             self._record_changes(conn, [("key", row.key_id)])
 

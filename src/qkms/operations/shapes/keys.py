@@ -169,6 +169,7 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     signing_algorithms: list[str] | None = None
     key_agreement_algorithms: list[str] | None = None
     multi_region: bool
+    current_key_material_id: str | None = None  # symmetric encryption keys (DESIGN §4a)
 
 
 class CreateKeyResponse(Response, frozen=True, kw_only=True):

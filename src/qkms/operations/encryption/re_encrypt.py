@@ -1,0 +1,94 @@
+"""ReEncrypt (DESIGN §4a): decrypt under one key and encrypt under another, inside QKMS.
+
+Reads top to bottom: parse -> load -> check -> act -> respond. As in AWS the source needs
+kms:ReEncryptFrom and the destination kms:ReEncryptTo, each with its own encryption context as
+condition keys; the plaintext never leaves this function.
+"""
+
+from __future__ import annotations
+
+from qkms.domain.errors import ValidationException
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations._keys import key_arn, load_cached_key
+from qkms.operations.context import OperationContext
+from qkms.operations.encryption._symmetric import (
+    SYMMETRIC_DEFAULT,
+    check_algorithm,
+    check_usage,
+    condition_facts,
+    dry_run_succeeded,
+    load_ciphertext_key,
+    open_blob,
+    seal,
+)
+from qkms.operations.shapes.encryption import ReEncryptRequest, ReEncryptResponse
+
+__all__ = ["re_encrypt"]
+
+
+def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptResponse:
+    # parse
+    source_facts = condition_facts(
+        request.source_encryption_context, request.source_encryption_algorithm
+    )
+    destination_facts = condition_facts(
+        request.destination_encryption_context, request.destination_encryption_algorithm
+    )
+    ignore_ciphertext = request.dry_run and "IGNORE_CIPHERTEXT" in (request.dry_run_modifiers or [])
+
+    # load: the destination first (it is named), then the source the blob names.
+    destination = load_cached_key(
+        ctx,
+        request.destination_key_id,
+        KeyOperation.RE_ENCRYPT_TO,
+        request.grant_tokens,
+        destination_facts,
+    )
+    if ignore_ciphertext:
+        if request.source_key_id is None:
+            raise ValidationException(
+                "SourceKeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            )
+        source_key = load_cached_key(
+            ctx,
+            request.source_key_id,
+            KeyOperation.RE_ENCRYPT_FROM,
+            request.grant_tokens,
+            source_facts,
+        ).key
+        check_usage(ctx, source_key, "ReEncrypt")
+        check_usage(ctx, destination.key, "ReEncrypt")
+        raise dry_run_succeeded()
+    source, blob = load_ciphertext_key(
+        ctx,
+        request.ciphertext_blob,
+        request.source_key_id,
+        KeyOperation.RE_ENCRYPT_FROM,
+        request.grant_tokens,
+        source_facts,
+    )
+
+    # check
+    check_usage(ctx, source.key, "ReEncrypt")
+    check_usage(ctx, destination.key, "ReEncrypt")
+    check_algorithm(source.key, request.source_encryption_algorithm)
+    check_algorithm(destination.key, request.destination_encryption_algorithm)
+    plaintext = open_blob(ctx, source, blob, request.source_encryption_context)
+    if request.dry_run:
+        raise dry_run_succeeded()
+
+    # act
+    new_blob, destination_material_id = seal(
+        ctx, destination, plaintext, request.destination_encryption_context
+    )
+
+    # respond
+    return ReEncryptResponse(
+        ciphertext_blob=new_blob,
+        source_key_id=key_arn(ctx, source.key),
+        key_id=key_arn(ctx, destination.key),
+        source_encryption_algorithm=SYMMETRIC_DEFAULT,
+        destination_encryption_algorithm=SYMMETRIC_DEFAULT,
+        source_key_material_id=blob.key_material_id,
+        destination_key_material_id=destination_material_id,
+    )
