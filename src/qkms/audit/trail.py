@@ -25,7 +25,20 @@ __all__ = ["READ_ONLY_PREFIXES", "AuditTrail", "is_read_only"]
 
 _log = logging.getLogger("qkms.audit")
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
-_READ_ONLY_NAMES = frozenset({"DeriveSharedSecret"})
+# The cryptographic operations change no state; CloudTrail marks them readOnly too.
+_READ_ONLY_NAMES = frozenset(
+    {
+        "DeriveSharedSecret",
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateRandom",
+    }
+)
 _MIRROR_QUEUE = 10000
 
 
