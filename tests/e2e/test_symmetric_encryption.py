@@ -153,13 +153,14 @@ def test_key_states_give_aws_errors(kms: Any) -> None:
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     blob = kms.encrypt(KeyId=key, Plaintext=b"state")["CiphertextBlob"]
     kms.disable_key(KeyId=key)
-    for call in (
-        lambda: kms.encrypt(KeyId=key, Plaintext=b"x"),
-        lambda: kms.decrypt(CiphertextBlob=blob),
-        lambda: kms.generate_data_key(KeyId=key, NumberOfBytes=8),
-    ):
+    calls: list[tuple[Any, dict[str, Any]]] = [
+        (kms.encrypt, {"KeyId": key, "Plaintext": b"x"}),
+        (kms.decrypt, {"CiphertextBlob": blob}),
+        (kms.generate_data_key, {"KeyId": key, "NumberOfBytes": 8}),
+    ]
+    for call, arguments in calls:
         with pytest.raises(ClientError) as exc:
-            call()
+            call(**arguments)
         assert code(exc) == "DisabledException"
     kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
     with pytest.raises(ClientError) as exc:
