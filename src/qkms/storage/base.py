@@ -119,6 +119,8 @@ class GrantRow:
     operations: tuple[str, ...]
     issuing_account: str
     creation_date: float
+    # JSON {"EncryptionContextEquals"|"EncryptionContextSubset": {...}}; None: unconstrained.
+    grant_constraints: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

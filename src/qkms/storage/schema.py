@@ -120,6 +120,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             # material that encrypted it, rotation adds versions, the key row names the current
             # one. Material is wrapped under the root key like every private key.
             "ALTER TABLE keys ADD COLUMN current_key_material_id TEXT",
+            # A grant's encryption-context constraints (JSON), now that operations take one.
+            "ALTER TABLE grants ADD COLUMN grant_constraints TEXT",
             """CREATE TABLE key_materials (
                 key_id TEXT NOT NULL,
                 key_material_id TEXT NOT NULL,

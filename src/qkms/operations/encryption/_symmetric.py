@@ -162,24 +162,31 @@ def load_ciphertext_key(
     operation: KeyOperation,
     grant_tokens: Sequence[str] | None,
     facts: Mapping[str, ContextValue],
+    encryption_context: Mapping[str, str] | None,
 ) -> tuple[CachedKey, CiphertextBlob]:
     """Decode the blob, then load (authorize, state-check) the key it names.
 
     A KeyId the caller gives must name that very key (AWS: IncorrectKeyException, with the
     wording LocalStack's AWS-validated provider uses).
     """
+    context = dict(encryption_context or {})  # grant constraints: no context is the empty one
     try:
         blob = decode_ciphertext_blob(ciphertext or b"")
     except CiphertextError:
         raise invalid_ciphertext() from None
     if key_ref is not None:
-        cached = load_cached_key(ctx, key_ref, operation, grant_tokens, facts)
+        cached = load_cached_key(
+            ctx, key_ref, operation, grant_tokens, facts, encryption_context=context
+        )
         if cached.key.key_id != blob.key_id:
             raise IncorrectKeyException(
                 "The key ID in the request does not identify a CMK that can perform this operation."
             )
         return cached, blob
-    return load_cached_key(ctx, _key_ref_of_blob(ctx, blob), operation, grant_tokens, facts), blob
+    cached = load_cached_key(
+        ctx, _key_ref_of_blob(ctx, blob), operation, grant_tokens, facts, encryption_context=context
+    )
+    return cached, blob
 
 
 def open_blob(

@@ -38,7 +38,12 @@ def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
                 "KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
             )
         cached = load_cached_key(
-            ctx, request.key_id, KeyOperation.DECRYPT, request.grant_tokens, facts
+            ctx,
+            request.key_id,
+            KeyOperation.DECRYPT,
+            request.grant_tokens,
+            facts,
+            encryption_context=context or {},
         )
         check_usage(ctx, cached.key, "Decrypt")
         raise dry_run_succeeded()
@@ -51,6 +56,7 @@ def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
         KeyOperation.DECRYPT,
         request.grant_tokens,
         facts,
+        context,
     )
     key = cached.key
 

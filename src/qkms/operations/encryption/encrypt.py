@@ -33,6 +33,7 @@ def encrypt(ctx: OperationContext, request: EncryptRequest) -> EncryptResponse:
         KeyOperation.ENCRYPT,
         request.grant_tokens,
         condition_facts(context, request.encryption_algorithm),
+        encryption_context=context or {},
     )
     key = cached.key
 

@@ -47,6 +47,7 @@ def generate_data_key(
         KeyOperation.GENERATE_DATA_KEY,
         request.grant_tokens,
         condition_facts(request.encryption_context),
+        encryption_context=request.encryption_context or {},
     )
 
     # check

@@ -35,7 +35,12 @@ def generate_data_key_pair(
 
     # load
     cached = load_cached_key(
-        ctx, request.key_id, KeyOperation.GENERATE_DATA_KEY_PAIR, request.grant_tokens, facts
+        ctx,
+        request.key_id,
+        KeyOperation.GENERATE_DATA_KEY_PAIR,
+        request.grant_tokens,
+        facts,
+        encryption_context=request.encryption_context or {},
     )
 
     # check

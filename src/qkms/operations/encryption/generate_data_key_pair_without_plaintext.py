@@ -31,6 +31,7 @@ def generate_data_key_pair_without_plaintext(
         KeyOperation.GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT,
         request.grant_tokens,
         facts,
+        encryption_context=request.encryption_context or {},
     )
 
     # check

@@ -34,6 +34,7 @@ def generate_data_key_without_plaintext(
         KeyOperation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT,
         request.grant_tokens,
         condition_facts(request.encryption_context),
+        encryption_context=request.encryption_context or {},
     )
 
     # check

@@ -43,6 +43,7 @@ def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptRes
         KeyOperation.RE_ENCRYPT_TO,
         request.grant_tokens,
         destination_facts,
+        encryption_context=request.destination_encryption_context or {},
     )
     if ignore_ciphertext:
         if request.source_key_id is None:
@@ -55,6 +56,7 @@ def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptRes
             KeyOperation.RE_ENCRYPT_FROM,
             request.grant_tokens,
             source_facts,
+            encryption_context=request.source_encryption_context or {},
         ).key
         check_usage(ctx, source_key, "ReEncrypt")
         check_usage(ctx, destination.key, "ReEncrypt")
@@ -66,6 +68,7 @@ def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptRes
         KeyOperation.RE_ENCRYPT_FROM,
         request.grant_tokens,
         source_facts,
+        request.source_encryption_context,
     )
 
     # check
