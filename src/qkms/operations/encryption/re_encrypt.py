@@ -7,9 +7,10 @@ condition keys; the plaintext never leaves this function.
 
 from __future__ import annotations
 
+from qkms.crypto import CiphertextError, decode_ciphertext_blob
 from qkms.domain.errors import ValidationException
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations._keys import key_arn, load_cached_key
+from qkms.operations._keys import alias_target, key_arn, load_cached_key
 from qkms.operations.context import OperationContext
 from qkms.operations.encryption._symmetric import (
     SYMMETRIC_DEFAULT,
@@ -17,6 +18,7 @@ from qkms.operations.encryption._symmetric import (
     check_usage,
     condition_facts,
     dry_run_succeeded,
+    invalid_ciphertext,
     load_ciphertext_key,
     open_blob,
     seal,
@@ -24,6 +26,25 @@ from qkms.operations.encryption._symmetric import (
 from qkms.operations.shapes.encryption import ReEncryptRequest, ReEncryptResponse
 
 __all__ = ["re_encrypt"]
+
+
+def _named_key_id(ctx: OperationContext, key_ref: str | None) -> str | None:
+    """The key id a reference names, before authorization (for kms:ReEncryptOnSameKey only)."""
+    ref = ctx.services.arns.parse_key_ref(key_ref or "")
+    if ref is None:
+        return None
+    if ref.key_id is None and ref.alias_name is not None:
+        return alias_target(ctx, ref.account_id or ctx.caller.account_id, ref.alias_name)
+    return ref.key_id
+
+
+def _source_key_id(ctx: OperationContext, request: ReEncryptRequest, ignore: bool) -> str | None:
+    if ignore:
+        return _named_key_id(ctx, request.source_key_id)
+    try:
+        return decode_ciphertext_blob(request.ciphertext_blob or b"").key_id
+    except CiphertextError:
+        raise invalid_ciphertext() from None
 
 
 def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptResponse:
@@ -34,7 +55,15 @@ def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptRes
     destination_facts = condition_facts(
         request.destination_encryption_context, request.destination_encryption_algorithm
     )
-    ignore_ciphertext = request.dry_run and "IGNORE_CIPHERTEXT" in (request.dry_run_modifiers or [])
+    ignore_ciphertext = bool(request.dry_run) and "IGNORE_CIPHERTEXT" in (
+        request.dry_run_modifiers or []
+    )
+    # AWS condition key kms:ReEncryptOnSameKey: whether source and destination are one key.
+    same_key = _source_key_id(ctx, request, ignore_ciphertext) == _named_key_id(
+        ctx, request.destination_key_id
+    )
+    source_facts["kms:ReEncryptOnSameKey"] = same_key
+    destination_facts["kms:ReEncryptOnSameKey"] = same_key
 
     # load: the destination first (it is named), then the source the blob names.
     destination = load_cached_key(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from qkms.domain.errors import (
+    AccessDeniedException,
     DisabledException,
     DryRunOperationException,
     IncorrectKeyException,
@@ -13,7 +16,7 @@ from qkms.domain.errors import (
     KMSInvalidStateException,
     UnsupportedOperationException,
 )
-from qkms.operations.context import OperationContext
+from qkms.operations.context import OperationContext, Services
 from qkms.operations.create_key import create_key
 from qkms.operations.describe_key import describe_key
 from qkms.operations.disable_key import disable_key
@@ -27,6 +30,8 @@ from qkms.operations.shapes import (
     ScheduleKeyDeletionRequest,
 )
 from qkms.operations.shapes.encryption import DecryptRequest, EncryptRequest, ReEncryptRequest
+from qkms.storage import UserPolicyRow
+from tests.unit.operations.opsupport import ACCOUNT
 
 CONTEXT = {"tenant": "a", "purpose": "test"}
 
@@ -160,3 +165,30 @@ def test_re_encrypt_moves_a_ciphertext_to_another_key_and_context(
                 destination_key_id=other,
             ),
         )
+
+
+def test_re_encrypt_on_the_same_key_is_a_condition_fact(
+    ctx: OperationContext, services: Services, key_id: str
+) -> None:
+    """An identity policy may deny re-encrypting onto the same key (kms:ReEncryptOnSameKey)."""
+    deny_same = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": "kms:ReEncrypt*",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"kms:ReEncryptOnSameKey": "true"}},
+                },
+            ],
+        }
+    )
+    services.store.put_user_policy(UserPolicyRow(ACCOUNT, "admin", "admin", deny_same), 0.0)
+    services.identity_policies.evict(f"{ACCOUNT}:admin")
+    other = create_key(ctx, CreateKeyRequest()).key_metadata.key_id
+    blob = _encrypt(ctx, key_id)
+    assert re_encrypt(ctx, ReEncryptRequest(ciphertext_blob=blob, destination_key_id=other))
+    with pytest.raises(AccessDeniedException):
+        re_encrypt(ctx, ReEncryptRequest(ciphertext_blob=blob, destination_key_id=key_id))
