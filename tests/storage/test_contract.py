@@ -18,6 +18,7 @@ from qkms.storage import (
     DuplicateError,
     GrantRow,
     ImportParametersRow,
+    KeyMaterialRow,
     KeyRow,
     KeyStore,
     SqliteKeyStore,
@@ -379,3 +380,65 @@ def test_listing_everything_wrapped_for_root_key_rotation(store: KeyStore, accou
         ImportParametersRow(ids[0], "RSA_2048", "RSAES_OAEP_SHA_256", b"w", "t", 1.0, 2.0)
     )
     assert store.list_import_parameter_key_ids() == [ids[0]]
+
+
+def _symmetric_row(key_id: str, material_id: str) -> KeyRow:
+    return replace(
+        key_row(key_id=key_id),
+        key_usage="ENCRYPT_DECRYPT",
+        key_spec="SYMMETRIC_DEFAULT",
+        public_key=None,
+        wrapped_material=None,
+        current_key_material_id=material_id,
+    )
+
+
+def test_a_key_is_inserted_with_its_first_material_and_names_it_current(
+    store: KeyStore, account: str
+) -> None:
+    key_id, material_id = str(uuid.uuid4()), "ab" * 32
+    material = KeyMaterialRow(key_id, material_id, b"\x01wrapped-aes", 10.0)
+    store.insert_key(_symmetric_row(key_id, material_id), [material])
+    stored = store.get_key(key_id)
+    assert stored is not None and stored.current_key_material_id == material_id
+    assert store.get_key_material(key_id, material_id) == material
+    assert store.get_key_material(key_id, "cd" * 32) is None
+    assert store.list_key_materials(key_id) == [material]
+
+
+def test_material_versions_list_oldest_first_and_survive_key_updates(
+    store: KeyStore, account: str
+) -> None:
+    key_id = str(uuid.uuid4())
+    first = KeyMaterialRow(key_id, "11" * 32, b"\x01one", 10.0)
+    second = KeyMaterialRow(key_id, "00" * 32, b"\x01two", 20.0)
+    store.insert_key(_symmetric_row(key_id, second.key_material_id), [second, first])
+    store.update_key(key_id, lambda row: replace(row, description="changed"))
+    assert store.list_key_materials(key_id) == [first, second]
+    assert store.update_key_material_wrapping(key_id, first.key_material_id, b"\x01new")
+    assert not store.update_key_material_wrapping(key_id, "ff" * 32, b"\x01new")
+    assert store.get_key_material(key_id, first.key_material_id) == replace(
+        first, wrapped_material=b"\x01new"
+    )
+
+
+def test_a_failed_insert_leaves_neither_key_nor_material(store: KeyStore, account: str) -> None:
+    key_id = str(uuid.uuid4())
+    material = KeyMaterialRow(key_id, "ab" * 32, b"\x01x", 1.0)
+    with pytest.raises(DuplicateError):
+        store.insert_key(_symmetric_row(key_id, material.key_material_id), [material, material])
+    assert store.get_key(key_id) is None
+    assert store.list_key_materials(key_id) == []
+
+
+def test_destroying_a_key_destroys_its_material_versions(store: KeyStore, account: str) -> None:
+    key_id = str(uuid.uuid4())
+    material = KeyMaterialRow(key_id, "ab" * 32, b"\x01x", 1.0)
+    row = replace(
+        _symmetric_row(key_id, material.key_material_id),
+        key_state="PendingDeletion",
+        deletion_date=5.0,
+    )
+    store.insert_key(row, [material])
+    assert store.delete_keys_due(10.0) == [key_id]
+    assert store.list_key_materials(key_id) == []

@@ -22,6 +22,7 @@ from qkms.storage import (
     StoreError,
     StoreTimeoutError,
 )
+from qkms.storage import schema as schema_module
 from qkms.storage.postgres import split_schema
 from qkms.storage.schema import SCHEMA_VERSION, for_dialect
 from tests.storage.postgres_support import (
@@ -421,3 +422,42 @@ def test_a_poller_sees_every_change_of_concurrent_writers(url: str, schema: str)
     assert sorted(committed) == seen
     assert len(seen) == 10 * 15 + 4 * 15
     store.close()
+
+
+def test_schema_4_gives_an_older_symmetric_key_its_first_material_version_on_postgresql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, schema_name = require_postgres(), new_schema_name()
+    key_id = str(uuid.uuid4())
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(schema_module, "MIGRATIONS", schema_module.MIGRATIONS[:3])
+            old = PostgresKeyStore(url, deadline_seconds=2.0, schema=schema_name)
+            assert old.migrate() == 3
+            old.ensure_account("111122223333", 0.0)
+            old._write(
+                lambda conn: conn.execute(
+                    "INSERT INTO keys (key_id, account_id, description, key_usage, key_spec, "
+                    "origin, key_state, creation_date, wrapped_material) VALUES (%s, "
+                    "'111122223333', '', 'ENCRYPT_DECRYPT', 'SYMMETRIC_DEFAULT', 'AWS_KMS', "
+                    "'Enabled', 1.0, %s)",
+                    (key_id, b"\x01legacy"),
+                )
+            )
+            old.close()
+        store = PostgresKeyStore(url, deadline_seconds=2.0, schema=schema_name)
+        try:
+            assert store.migrate() == SCHEMA_VERSION
+            row = store.get_key(key_id)
+            material_id = key_id.replace("-", "") * 2
+            assert row is not None and row.current_key_material_id == material_id
+            assert row.wrapped_material is None
+            [version] = store.list_key_materials(key_id)
+            assert (version.key_material_id, version.wrapped_material) == (
+                material_id,
+                b"\x01legacy",
+            )
+        finally:
+            store.close()
+    finally:
+        drop_schema(schema_name)

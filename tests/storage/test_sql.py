@@ -17,6 +17,7 @@ from qkms.storage import (
     AuditRow,
     GrantRow,
     ImportParametersRow,
+    KeyMaterialRow,
     KeyRow,
     KeyStore,
     SqliteKeyStore,
@@ -87,6 +88,7 @@ def test_marks_and_batches() -> None:
         (AliasRow, "aliases"),
         (ImportParametersRow, "import_parameters"),
         (AuditRow, "audit_events"),
+        (KeyMaterialRow, "key_materials"),
     ],
 )
 def test_every_row_field_is_a_column_of_its_table(

@@ -4,7 +4,9 @@ Redaction is by rule, not by operation, so a new operation is covered on the day
 - requestParameters keep strings, numbers, booleans, lists and nested structures under their
   AWS names in CloudTrail's lowerCamel spelling, each value capped; blobs are never recorded
   (the peer `PublicKey` only as `publicKeySha256`); token-, secret- and plaintext-named members
-  are dropped (a list of grant tokens is recorded as its count) (DESIGN §3).
+  and ciphertext-named members are dropped (a list of grant tokens is recorded as its count)
+  (DESIGN §3); an encryption context is recorded, as CloudTrail does (AWS: never put secrets
+  in one).
 - responseElements keep only an allow-list of identifying members (key ARN, state, grant id,
   alias): never SharedSecret, PublicKey, GrantToken, Policy or anything not listed.
 """
@@ -49,7 +51,9 @@ _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]{1,128})/")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Request members never recorded, whatever their type: bearer tokens and secret material.
-_SECRET_WORDS = ("Token", "Secret", "Plaintext", "Password", "Private")
+# Ciphertexts are not secrets, but a ciphertext and its context are what an attacker of the
+# audit log would want to pair; CloudTrail does not record them either.
+_SECRET_WORDS = ("Token", "Secret", "Plaintext", "Password", "Private", "Ciphertext")
 # Response members that identify what was acted on; everything else is left out.
 _RESPONSE_MEMBERS = frozenset(
     {
@@ -58,27 +62,36 @@ _RESPONSE_MEMBERS = frozenset(
         "AliasName",
         "Arn",
         "CreationDate",
+        "CurrentKeyMaterialId",
         "DeletionDate",
+        "DestinationEncryptionAlgorithm",
+        "DestinationKeyMaterialId",
         "Enabled",
+        "EncryptionAlgorithm",
         "ExpirationModel",
         "GrantId",
         "KeyAgreementAlgorithm",
         "KeyArn",
         "KeyId",
         "KeyManager",
+        "KeyMaterialId",
         "KeyMetadata",
         "KeyOrigin",
+        "KeyPairSpec",
         "KeySpec",
         "KeyState",
         "KeyUsage",
         "Origin",
         "PendingWindowInDays",
         "PolicyName",
+        "SourceEncryptionAlgorithm",
+        "SourceKeyId",
+        "SourceKeyMaterialId",
         "TargetKeyId",
         "ValidTo",
     }
 )
-_ARN_MEMBERS = ("Arn", "KeyArn", "KeyId", "TargetKeyId")
+_ARN_MEMBERS = ("Arn", "KeyArn", "KeyId", "TargetKeyId", "SourceKeyId", "DestinationKeyId")
 _encoder = msgspec.json.Encoder()
 
 

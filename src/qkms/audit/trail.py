@@ -25,8 +25,24 @@ __all__ = ["READ_ONLY_PREFIXES", "AuditTrail", "is_read_only"]
 
 _log = logging.getLogger("qkms.audit")
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
-# CloudTrail records these as readOnly too: they use a key without changing anything.
-_READ_ONLY_NAMES = frozenset({"DeriveSharedSecret", "Sign", "Verify", "GenerateMac", "VerifyMac"})
+# The cryptographic operations change no state; CloudTrail marks them readOnly too.
+_READ_ONLY_NAMES = frozenset(
+    {
+        "DeriveSharedSecret",
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateRandom",
+        "Sign",
+        "Verify",
+        "GenerateMac",
+        "VerifyMac",
+    }
+)
 _MIRROR_QUEUE = 10000
 
 

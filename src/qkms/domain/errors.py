@@ -16,9 +16,11 @@ Hierarchy::
     ├── InvalidImportTokenException       import token tampered, superseded, or for another key
     ├── ExpiredImportTokenException       import token past its 24 hours
     ├── IncorrectKeyMaterialException     imported material invalid, or not the key's material
-    ├── InvalidCiphertextException        wrapped key material that does not decrypt
+    ├── InvalidCiphertextException        a ciphertext or wrapped material that does not decrypt
     ├── KMSInvalidSignatureException      Verify: the signature does not verify
     ├── KMSInvalidMacException            VerifyMac: the MAC does not match
+    ├── IncorrectKeyException             Decrypt/ReEncrypt KeyId is not the key of the ciphertext
+    ├── CustomKeyStoreNotFoundException   a CustomKeyStoreId that names no custom key store
     ├── AlreadyExistsException            an alias name that is taken
     ├── NotAuthorizedException            a reserved name (alias/aws/...)
     ├── TagException                      a tag that breaks AWS's tag rules
@@ -47,11 +49,13 @@ from __future__ import annotations
 __all__ = [
     "AccessDeniedException",
     "AlreadyExistsException",
+    "CustomKeyStoreNotFoundException",
     "DependencyTimeoutException",
     "DisabledException",
     "DryRunOperationException",
     "ExpiredImportTokenException",
     "IncompleteSignatureException",
+    "IncorrectKeyException",
     "IncorrectKeyMaterialException",
     "InvalidCiphertextException",
     "InvalidGrantIdException",
@@ -159,6 +163,14 @@ class KMSInvalidSignatureException(KmsError):
 
 
 class KMSInvalidMacException(KmsError):
+    pass
+
+
+class IncorrectKeyException(KmsError):
+    pass
+
+
+class CustomKeyStoreNotFoundException(KmsError):
     pass
 
 

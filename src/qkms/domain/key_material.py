@@ -14,11 +14,12 @@ from qkms.crypto import (
     PrivateKey,
     RootKey,
     SigningPrivateKey,
+    SymmetricKey,
     generate_key_pair,
     generate_signing_key_pair,
     load_private_key,
     load_signing_private_key,
-    random_bytes,
+    new_key_material_id,
     unwrap,
     wrap,
 )
@@ -27,16 +28,17 @@ from qkms.domain.keys import Key, KeySpec, curve_of, hmac_spec_of, signing_spec_
 
 __all__ = [
     "NewMaterial",
+    "NewSymmetricMaterial",
     "create_material",
+    "create_symmetric_material",
     "unwrap_hmac_key",
     "unwrap_private_key",
     "unwrap_signing_key",
+    "unwrap_symmetric_material",
     "unwrap_wrapping_key",
     "wrap_imported_material",
     "wrap_wrapping_key",
 ]
-
-_SYMMETRIC_KEY_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +51,11 @@ class NewMaterial:
 
 
 def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: str) -> NewMaterial:
-    """Generate material for a supported spec and return it already wrapped.
+    """Generate an asymmetric or HMAC key's material and return it already wrapped.
 
     Private keys (ECC, RSA, ML-DSA) and HMAC keys go into the one wrapped-material column,
-    wrapped exactly as key-agreement private keys are.
+    wrapped exactly as key-agreement private keys are; symmetric keys have material versions
+    instead (`create_symmetric_material`).
     """
     aad = canonical_key_arn(account_id, key_id).encode()
     curve = curve_of(spec)
@@ -67,10 +70,38 @@ def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: s
     hmac_spec = hmac_spec_of(spec)
     if hmac_spec is not None:
         return NewMaterial(None, wrap(root_key, HmacKey.generate(hmac_spec).to_bytes(), aad))
-    if spec is KeySpec.SYMMETRIC_DEFAULT:
-        return NewMaterial(None, wrap(root_key, random_bytes(_SYMMETRIC_KEY_BYTES), aad))
     # Callers check is_supported_pair first; reaching here is a programming error.
     raise ValueError(f"no material generator for {spec.value}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewSymmetricMaterial:
+    key_material_id: str
+    wrapped_material: bytes
+
+    def __repr__(self) -> str:
+        return f"NewSymmetricMaterial({self.key_material_id}, <wrapped>)"
+
+
+def create_symmetric_material(
+    root_key: RootKey, account_id: str, key_id: str
+) -> NewSymmetricMaterial:
+    """A fresh AES-256 material version with a random id, wrapped like every key's material.
+
+    The associated data is the key's canonical ARN, as for private keys: wrapped material
+    moved onto another key does not unwrap. Within one key, the material id is bound by every
+    ciphertext's header, which only the right material authenticates.
+    """
+    aad = canonical_key_arn(account_id, key_id).encode()
+    return NewSymmetricMaterial(
+        new_key_material_id(), wrap(root_key, SymmetricKey.generate().to_bytes(), aad)
+    )
+
+
+def unwrap_symmetric_material(root_key: RootKey, key: Key, wrapped: bytes) -> SymmetricKey:
+    """One material version of a symmetric key (raises crypto errors, mapped by the caller)."""
+    aad = canonical_key_arn(key.account_id, key.key_id).encode()
+    return SymmetricKey(unwrap(root_key, wrapped, aad))
 
 
 def wrap_imported_material(root_key: RootKey, key: Key, material: bytes) -> bytes:

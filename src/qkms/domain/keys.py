@@ -170,6 +170,8 @@ class Key:
     tags: tuple[tuple[str, str], ...] = ()  # (TagKey, TagValue), sorted by key
     expiration_model: str | None = None  # imported material only (issue #4)
     valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES
+    # Symmetric keys: the material version new encryptions use (AWS's CurrentKeyMaterialId).
+    current_key_material_id: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -205,6 +207,11 @@ class Key:
     @property
     def is_asymmetric(self) -> bool:
         return self.public_key_der is not None
+
+    @property
+    def can_encrypt_symmetrically(self) -> bool:
+        """Encrypt, Decrypt, ReEncrypt and the data key operations (DESIGN §4a)."""
+        return self.key_usage is KeyUsage.ENCRYPT_DECRYPT and self.key_spec.is_symmetric
 
     @property
     def curve(self) -> Curve | None:

@@ -61,6 +61,14 @@ class KeyOperation(enum.Enum):
     TAG_RESOURCE = "TagResource"
     UNTAG_RESOURCE = "UntagResource"
     LIST_RESOURCE_TAGS = "ListResourceTags"
+    ENCRYPT = "Encrypt"
+    DECRYPT = "Decrypt"
+    RE_ENCRYPT_FROM = "ReEncryptFrom"
+    RE_ENCRYPT_TO = "ReEncryptTo"
+    GENERATE_DATA_KEY = "GenerateDataKey"
+    GENERATE_DATA_KEY_WITHOUT_PLAINTEXT = "GenerateDataKeyWithoutPlaintext"
+    GENERATE_DATA_KEY_PAIR = "GenerateDataKeyPair"
+    GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT = "GenerateDataKeyPairWithoutPlaintext"
 
     @property
     def action(self) -> str:
@@ -110,6 +118,16 @@ _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.TAG_RESOURCE: _ENABLED_DISABLED_OR_PENDING_IMPORT,
     KeyOperation.UNTAG_RESOURCE: _ENABLED_DISABLED_OR_PENDING_IMPORT,
     KeyOperation.LIST_RESOURCE_TAGS: _ALL,
+    # The cryptographic operations need an Enabled key: Disabled is DisabledException, every
+    # other state KMSInvalidStateException ("Key states of AWS KMS keys").
+    KeyOperation.ENCRYPT: _ENABLED,
+    KeyOperation.DECRYPT: _ENABLED,
+    KeyOperation.RE_ENCRYPT_FROM: _ENABLED,
+    KeyOperation.RE_ENCRYPT_TO: _ENABLED,
+    KeyOperation.GENERATE_DATA_KEY: _ENABLED,
+    KeyOperation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT: _ENABLED,
+    KeyOperation.GENERATE_DATA_KEY_PAIR: _ENABLED,
+    KeyOperation.GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT: _ENABLED,
 }
 
 _STATE_PHRASE = {

@@ -90,6 +90,15 @@ def rotate_root_key(services: Services, new_key: RootKey, progress: Progress) ->
             if wrapped_key_check_value(before.wrapped_material) != target:
                 store.update_key(key_id, rewrap)
                 keys_done += 1
+        if before is not None:
+            # A symmetric key's material versions are wrapped the same way (DESIGN §4a).
+            aad = canonical_key_arn(before.account_id, key_id).encode()
+            for version in store.list_key_materials(key_id):
+                blob = version.wrapped_material
+                if blob is not None and wrapped_key_check_value(blob) != target:
+                    rewrapped = wrap(new_key, unwrap(ring, blob, aad), aad)
+                    store.update_key_material_wrapping(key_id, version.key_material_id, rewrapped)
+                    keys_done += 1
         services.key_cache.evict(key_id)
         progress("keys", number, len(key_ids))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,6 +14,7 @@ __all__ = [
     "DuplicateError",
     "GrantRow",
     "ImportParametersRow",
+    "KeyMaterialRow",
     "KeyRow",
     "KeyStore",
     "StoreError",
@@ -59,9 +60,24 @@ class KeyRow:
     tags: str | None = None  # JSON object of tag key -> value
     expiration_model: str | None = None  # imported material: KEY_MATERIAL_(DOES_NOT_)EXPIRE
     valid_to: float | None = None  # imported material expiring: epoch seconds
+    # Symmetric keys: the key material (a `key_materials` row) new encryptions use.
+    current_key_material_id: str | None = None
 
     def __repr__(self) -> str:
         return f"KeyRow({self.key_id}, {self.key_state})"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMaterialRow:
+    """One version of a symmetric key's material, already wrapped under the root key."""
+
+    key_id: str
+    key_material_id: str  # 64 lowercase hex characters, as AWS spells it
+    wrapped_material: bytes | None
+    created_at: float
+
+    def __repr__(self) -> str:
+        return f"KeyMaterialRow({self.key_id}, {self.key_material_id})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,8 @@ class GrantRow:
     operations: tuple[str, ...]
     issuing_account: str
     creation_date: float
+    # JSON {"EncryptionContextEquals"|"EncryptionContextSubset": {...}}; None: unconstrained.
+    grant_constraints: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +201,18 @@ class KeyStore(Protocol):
     def list_import_parameter_key_ids(self) -> list[str]: ...
 
     # --- keys -------------------------------------------------------------------------------
-    def insert_key(self, row: KeyRow) -> None: ...
+    def insert_key(self, row: KeyRow, materials: Sequence[KeyMaterialRow] = ()) -> None:
+        """Insert a key together with its first material version(s), in one transaction."""
+
+    def get_key_material(self, key_id: str, key_material_id: str) -> KeyMaterialRow | None: ...
+
+    def list_key_materials(self, key_id: str) -> list[KeyMaterialRow]:
+        """Every material version of a key, oldest first."""
+
+    def update_key_material_wrapping(
+        self, key_id: str, key_material_id: str, wrapped_material: bytes
+    ) -> bool:
+        """Replace one version's wrapped bytes (root-key rotation); False if there is none."""
 
     def get_key(self, key_id: str) -> KeyRow | None: ...
 

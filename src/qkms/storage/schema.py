@@ -113,6 +113,35 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX audit_events_by_time ON audit_events (event_time)",
         ],
     ),
+    (
+        4,
+        [
+            # Versions of a symmetric key's material (DESIGN §4a): a ciphertext names the
+            # material that encrypted it, rotation adds versions, the key row names the current
+            # one. Material is wrapped under the root key like every private key.
+            "ALTER TABLE keys ADD COLUMN current_key_material_id TEXT",
+            # A grant's encryption-context constraints (JSON), now that operations take one.
+            "ALTER TABLE grants ADD COLUMN grant_constraints TEXT",
+            """CREATE TABLE key_materials (
+                key_id TEXT NOT NULL,
+                key_material_id TEXT NOT NULL,
+                wrapped_material BLOB,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (key_id, key_material_id))""",
+            # Symmetric keys created before versions existed had their one material on the
+            # key row and had never encrypted anything (there was no Encrypt): it becomes
+            # their first version, with an id made of the key id's 32 hex digits twice, which
+            # both dialects can compute and no generated (random) id will collide with.
+            """INSERT INTO key_materials (key_id, key_material_id, wrapped_material, created_at)
+                SELECT key_id, replace(key_id, '-', '') || replace(key_id, '-', ''),
+                       wrapped_material, creation_date
+                FROM keys WHERE key_spec = 'SYMMETRIC_DEFAULT' AND wrapped_material IS NOT NULL""",
+            """UPDATE keys SET
+                current_key_material_id = replace(key_id, '-', '') || replace(key_id, '-', ''),
+                wrapped_material = NULL
+                WHERE key_spec = 'SYMMETRIC_DEFAULT' AND wrapped_material IS NOT NULL""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

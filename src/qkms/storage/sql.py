@@ -22,11 +22,13 @@ from qkms.storage.base import (
     Change,
     GrantRow,
     ImportParametersRow,
+    KeyMaterialRow,
     KeyRow,
     UserPolicyRow,
     UserRow,
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
+from qkms.storage.sql_key_materials import KeyMaterialSql
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -67,7 +69,7 @@ _KEY_COLUMNS = _columns(KeyRow)
 # are fixed when it is created.
 _KEY_UPDATABLE = (
     "description, key_state, deletion_date, public_key, wrapped_material, policy, tags, "
-    "expiration_model, valid_to"
+    "expiration_model, valid_to, current_key_material_id"
 ).split(", ")
 _KEY_SET = ", ".join(f"{column} = %s" for column in _KEY_UPDATABLE)
 _ACCESS_KEY_COLUMNS = _columns(AccessKeyRow)
@@ -79,7 +81,7 @@ _IMPORT_COLUMNS = _columns(ImportParametersRow)
 _AUDIT_COLUMNS = _columns(AuditRow)
 
 
-class SqlKeyStore(ABC):
+class SqlKeyStore(KeyMaterialSql, ABC):
     """Every KeyStore method once; a subclass supplies the dialect, `_read` and `_write`."""
 
     dialect: ClassVar[SqlDialect]
@@ -194,8 +196,17 @@ class SqlKeyStore(ABC):
         return self._ids("SELECT key_id FROM import_parameters ORDER BY key_id")
 
     # --- keys -------------------------------------------------------------------------------
-    def insert_key(self, row: KeyRow) -> None:
-        self._insert("keys", row, ("key", row.key_id))
+    def insert_key(self, row: KeyRow, materials: Sequence[KeyMaterialRow] = ()) -> None:
+        def work(conn: Connection) -> None:
+            rows: list[tuple[str, DataclassInstance]] = [("keys", row)]
+            for table, values in rows + [("key_materials", m) for m in materials]:
+                columns, count = _columns(type(values)), len(fields(values))
+                conn.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks(count)})", _values(values)
+                )
+            self._record_changes(conn, [("key", row.key_id)])
+
+        self._write(work)
 
     def get_key(self, key_id: str) -> KeyRow | None:
         rows = self._read(f"SELECT {_KEY_COLUMNS} FROM keys WHERE key_id = %s", (key_id,))
@@ -237,7 +248,7 @@ class SqlKeyStore(ABC):
             ).fetchall()
             due = [str(r[0]) for r in rows]
             for batch in batches(due):
-                for table in ("grants", "aliases", "import_parameters", "keys"):
+                for table in ("grants", "aliases", "import_parameters", "key_materials", "keys"):
                     conn.execute(
                         f"DELETE FROM {table} WHERE key_id IN ({marks(len(batch))})", batch
                     )

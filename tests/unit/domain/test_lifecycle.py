@@ -86,6 +86,20 @@ ACCEPTS = {
     KeyOperation.TAG_RESOURCE: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
     KeyOperation.UNTAG_RESOURCE: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
     KeyOperation.LIST_RESOURCE_TAGS: set(KeyState),
+    # The symmetric data plane: Enabled only ("Key states of AWS KMS keys").
+    **{
+        op: {KeyState.ENABLED}
+        for op in (
+            KeyOperation.ENCRYPT,
+            KeyOperation.DECRYPT,
+            KeyOperation.RE_ENCRYPT_FROM,
+            KeyOperation.RE_ENCRYPT_TO,
+            KeyOperation.GENERATE_DATA_KEY,
+            KeyOperation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT,
+            KeyOperation.GENERATE_DATA_KEY_PAIR,
+            KeyOperation.GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT,
+        )
+    },
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto import RootKey, wrapped_key_check_value
+from qkms.operations.encryption import decrypt, encrypt
 from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
 from qkms.operations.keys.create_key import create_key
 from qkms.operations.root_key_rotation import (
@@ -19,6 +20,7 @@ from qkms.operations.root_key_rotation import (
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.credentials import create_access_key
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest
+from qkms.operations.shapes.encryption import DecryptRequest, EncryptRequest
 from tests.peer_keys import peer_public_key_der
 from tests.unit.support import ACCOUNT, FakeClock, context, make_services
 
@@ -108,3 +110,20 @@ def test_the_wrong_current_key_is_refused(
     impostor = make_services(tmp_path / "qkms.db", RootKey.generate(), clock)
     with pytest.raises(RotationError, match="not the one in force"):
         rotate_root_key(impostor, RootKey.generate(), lambda *p: None)
+
+
+def test_symmetric_material_versions_are_rewrapped_and_old_ciphertexts_decrypt(
+    tmp_path: Path, ctx: OperationContext, services: Services, clock: FakeClock
+) -> None:
+    services.store.put_meta_if_absent(META_ROOT_KCV, services.root_key.key_check_value)
+    key_id = create_key(ctx, CreateKeyRequest()).key_metadata.key_id
+    blob = encrypt(ctx, EncryptRequest(key_id=key_id, plaintext=b"kept")).ciphertext_blob
+    new_key = RootKey.generate()
+    report = rotate_root_key(services, new_key, lambda *p: None)
+    assert report.keys_rewrapped == 1
+    [version] = services.store.list_key_materials(key_id)
+    assert version.wrapped_material is not None
+    assert wrapped_key_check_value(version.wrapped_material) == new_key.key_check_value
+    # A server with only the new root key still decrypts what was encrypted before.
+    after = context(make_services(tmp_path / "qkms.db", new_key, clock))
+    assert decrypt(after, DecryptRequest(ciphertext_blob=blob)).plaintext == b"kept"

@@ -7,9 +7,10 @@ import binascii
 import re
 
 from qkms.domain.errors import InvalidMarkerException, ValidationException
+from qkms.domain.grant_constraints import GrantConstraints as DomainConstraints
 from qkms.domain.keys import Key, KeyUsage
 from qkms.operations.runtime.context import OperationContext
-from qkms.operations.shapes import GrantListEntry
+from qkms.operations.shapes import GrantConstraints, GrantListEntry
 from qkms.storage.base import GrantRow
 
 __all__ = [
@@ -90,6 +91,21 @@ def grant_entry(ctx: OperationContext, grant: GrantRow) -> GrantListEntry:
         retiring_principal=grant.retiring_principal,
         issuing_account=arns.account_root_arn(grant.issuing_account),
         operations=list(grant.operations),
+        constraints_=_constraints_entry(grant.grant_constraints),
+    )
+
+
+def _constraints_entry(stored: str | None) -> GrantConstraints | None:
+    constraints = DomainConstraints.from_json(stored)
+    if constraints.is_empty:
+        return None
+    return GrantConstraints(
+        encryption_context_equals=(
+            dict(constraints.equals) if constraints.equals is not None else None
+        ),
+        encryption_context_subset=(
+            dict(constraints.subset) if constraints.subset is not None else None
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from qkms.domain.errors import DryRunOperationException, ValidationException
+from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.access._grants import (
     check_grant_operations,
@@ -30,6 +31,11 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
     }
     if request.retiring_principal is not None:
         context["kms:RetiringPrincipal"] = request.retiring_principal
+    given = request.constraints_
+    constraints = GrantConstraints(
+        equals=given.encryption_context_equals if given is not None else None,
+        subset=given.encryption_context_subset if given is not None else None,
+    )
     # A grant's CreateGrant permission reaches only grants within that grant's operations
     # (`qkms.domain.grants.grant_permits`; KMS guide, "Granting CreateGrant permission"); a
     # policy's is bounded by its conditions alone. Beyond it the caller gets the plain
@@ -43,14 +49,16 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
         request.grant_tokens,
         context,
         new_grant_operations=frozenset(operations),
+        new_grant_constraints=constraints,
     )
     key = cached.key
     check_principal(ctx, "GranteePrincipal", grantee)
     if request.retiring_principal is not None:
         check_principal(ctx, "RetiringPrincipal", request.retiring_principal)
-    if request.constraints_ is not None:
+    if not constraints.is_empty and not key.can_encrypt_symmetrically:
         # Encryption-context constraints only apply to operations that take an encryption
-        # context; a key-agreement or signing key has none, so such a grant would be a lie.
+        # context (AWS GrantConstraints: symmetric encryption keys); a key-agreement or
+        # signing key has none, so such a grant would be a lie.
         raise ValidationException(
             "Grant constraints are not supported for this key: none of its operations take an "
             "encryption context."
@@ -66,6 +74,7 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
                 and existing.grantee_principal in principal_spellings(ctx, grantee)
                 and existing.retiring_principal == request.retiring_principal
                 and list(existing.operations) == operations
+                and existing.grant_constraints == constraints.to_json()
             ):
                 if request.dry_run:
                     raise DryRunOperationException(
@@ -89,6 +98,7 @@ def create_grant(ctx: OperationContext, request: CreateGrantRequest) -> CreateGr
         operations=tuple(operations),
         issuing_account=ctx.caller.account_id,
         creation_date=ctx.services.clock(),
+        grant_constraints=constraints.to_json(),
     )
     store.insert_grant(grant)
     ctx.services.grants.evict(key.key_id)

@@ -59,4 +59,6 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
         key_agreement_algorithms=agreement,
         mac_algorithms=mac_algorithms(key),
         multi_region=False,
+        # AWS: present for symmetric encryption keys only (KeyMetadata, botocore's kms model).
+        current_key_material_id=key.current_key_material_id,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from qkms.domain.errors import UnsupportedOperationException, ValidationException
-from qkms.domain.key_material import create_material
+from qkms.domain.key_material import create_material, create_symmetric_material
 from qkms.domain.keys import (
     Key,
     KeyOrigin,
@@ -23,6 +23,7 @@ from qkms.operations.support.access import authorize_account_action
 from qkms.operations.support.key_policy import accept_key_policy
 from qkms.operations.support.key_rows import key_to_row
 from qkms.operations.support.tags import merged_tags
+from qkms.storage.base import KeyMaterialRow
 
 __all__ = ["create_key"]
 
@@ -97,11 +98,17 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
     account_id = ctx.caller.account_id
     key_id = str(uuid.uuid4())
     # An EXTERNAL key starts with no material and no public key, in PendingImport (AWS).
-    material = (
-        create_material(services.root_key, spec, account_id, key_id)
-        if origin is KeyOrigin.AWS_KMS
-        else None
-    )
+    # A symmetric key's material is its first material version (DESIGN §4a), not on the row.
+    generated = origin is KeyOrigin.AWS_KMS
+    versions: list[KeyMaterialRow] = []
+    material = None
+    if generated and spec.is_symmetric:
+        first = create_symmetric_material(services.root_key, account_id, key_id)
+        versions.append(
+            KeyMaterialRow(key_id, first.key_material_id, first.wrapped_material, services.clock())
+        )
+    elif generated:
+        material = create_material(services.root_key, spec, account_id, key_id)
     default_policy = default_key_policy(account_id, services.arns.partition)
     key = Key(
         key_id=key_id,
@@ -110,12 +117,13 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
         key_usage=usage,
         key_spec=spec,
         origin=origin,
-        state=KeyState.ENABLED if material is not None else KeyState.PENDING_IMPORT,
+        state=KeyState.ENABLED if generated else KeyState.PENDING_IMPORT,
         creation_date=services.clock(),
         deletion_date=None,
         public_key_der=material.public_key_der if material is not None else None,
         wrapped_material=material.wrapped_material if material is not None else None,
         policy=default_policy,
+        current_key_material_id=versions[0].key_material_id if versions else None,
     )
     if request.tags:
         key = key.with_tags(merged_tags({}, request.tags))
@@ -124,5 +132,5 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
             ctx, key, request.policy, bool(request.bypass_policy_lockout_safety_check)
         )
         key = key.with_policy(request.policy)
-    services.store.insert_key(key_to_row(key))
+    services.store.insert_key(key_to_row(key), versions)
     return CreateKeyResponse(key_metadata=key_metadata(ctx, key))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from qkms.crypto import HmacKey, PrivateKey, RootKey, SigningPrivateKey
+from qkms.crypto import HmacKey, PrivateKey, RootKey, SigningPrivateKey, SymmetricKey
 from qkms.domain.arns import Arns
+from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.grants import grant_permits
 from qkms.domain.keys import Key
 from qkms.domain.policy import PolicyDocument
@@ -26,35 +27,50 @@ class CachedKey:
     signing_key: SigningPrivateKey | None = None
     mac_key: HmacKey | None = None
     policy_document: PolicyDocument | None = None
+    # Symmetric keys: unwrapped material versions by key material id, as they are first used.
+    symmetric_materials: dict[str, SymmetricKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class KeyGrants:
     """One key's grants, indexed by grantee: a lookup costs the same with 1 grantee or 10,000.
 
-    Each grant's operations stay a set of their own, never pooled per grantee: what a grant
-    may hand on through CreateGrant is bounded by that one grant (`qkms.domain.grants`).
+    Each grant's operations (and encryption-context constraints) stay its own, never pooled
+    per grantee: what a grant permits is bounded by that one grant (`qkms.domain.grants`).
     """
 
-    operations_by_grantee: Mapping[str, tuple[frozenset[str], ...]]
+    operations_by_grantee: Mapping[str, tuple[tuple[frozenset[str], GrantConstraints], ...]]
 
     @classmethod
     def of(cls, grants: Iterable[GrantRow]) -> KeyGrants:
-        index: dict[str, set[frozenset[str]]] = {}
+        index: dict[str, list[tuple[frozenset[str], GrantConstraints]]] = {}
         for grant in grants:
-            index.setdefault(grant.grantee_principal, set()).add(frozenset(grant.operations))
-        return cls({grantee: tuple(sets) for grantee, sets in index.items()})
+            entry = (
+                frozenset(grant.operations),
+                GrantConstraints.from_json(grant.grant_constraints),
+            )
+            index.setdefault(grant.grantee_principal, []).append(entry)
+        return cls({grantee: tuple(entries) for grantee, entries in index.items()})
 
     def allow(
         self,
         grantees: Iterable[str],
         operation: str,
         new_grant_operations: frozenset[str] | None = None,
+        encryption_context: Mapping[str, str] | None = None,
+        new_grant_constraints: GrantConstraints | None = None,
     ) -> bool:
         return any(
-            grant_permits(operations, operation, new_grant_operations)
+            grant_permits(
+                operations,
+                operation,
+                new_grant_operations,
+                constraints=constraints,
+                encryption_context=encryption_context,
+                new_grant_constraints=new_grant_constraints,
+            )
             for grantee in grantees
-            for operations in self.operations_by_grantee.get(grantee, ())
+            for operations, constraints in self.operations_by_grantee.get(grantee, ())
         )
 
 

@@ -18,6 +18,18 @@ from qkms.operations.aliases.create_alias import create_alias
 from qkms.operations.aliases.delete_alias import delete_alias
 from qkms.operations.aliases.list_aliases import list_aliases
 from qkms.operations.aliases.update_alias import update_alias
+from qkms.operations.encryption.decrypt import decrypt
+from qkms.operations.encryption.encrypt import encrypt
+from qkms.operations.encryption.generate_data_key import generate_data_key
+from qkms.operations.encryption.generate_data_key_pair import generate_data_key_pair
+from qkms.operations.encryption.generate_data_key_pair_without_plaintext import (
+    generate_data_key_pair_without_plaintext,
+)
+from qkms.operations.encryption.generate_data_key_without_plaintext import (
+    generate_data_key_without_plaintext,
+)
+from qkms.operations.encryption.generate_random import generate_random
+from qkms.operations.encryption.re_encrypt import re_encrypt
 from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
 from qkms.operations.key_import.delete_imported_key_material import delete_imported_key_material
 from qkms.operations.key_import.get_parameters_for_import import get_parameters_for_import
@@ -62,6 +74,16 @@ from qkms.operations.shapes import (
     UntagResourceRequest,
     UpdateAliasRequest,
     UpdateKeyDescriptionRequest,
+)
+from qkms.operations.shapes.encryption import (
+    DecryptRequest,
+    EncryptRequest,
+    GenerateDataKeyPairRequest,
+    GenerateDataKeyPairWithoutPlaintextRequest,
+    GenerateDataKeyRequest,
+    GenerateDataKeyWithoutPlaintextRequest,
+    GenerateRandomRequest,
+    ReEncryptRequest,
 )
 from qkms.operations.shapes.key_import import (
     DeleteImportedKeyMaterialRequest,
@@ -134,5 +156,22 @@ OPERATIONS: dict[str, Operation] = {
             DeleteImportedKeyMaterialRequest,
             delete_imported_key_material,
         ),
+        # The symmetric data plane (DESIGN §4a).
+        Operation("Encrypt", EncryptRequest, encrypt),
+        Operation("Decrypt", DecryptRequest, decrypt),
+        Operation("ReEncrypt", ReEncryptRequest, re_encrypt),
+        Operation("GenerateDataKey", GenerateDataKeyRequest, generate_data_key),
+        Operation(
+            "GenerateDataKeyWithoutPlaintext",
+            GenerateDataKeyWithoutPlaintextRequest,
+            generate_data_key_without_plaintext,
+        ),
+        Operation("GenerateDataKeyPair", GenerateDataKeyPairRequest, generate_data_key_pair),
+        Operation(
+            "GenerateDataKeyPairWithoutPlaintext",
+            GenerateDataKeyPairWithoutPlaintextRequest,
+            generate_data_key_pair_without_plaintext,
+        ),
+        Operation("GenerateRandom", GenerateRandomRequest, generate_random),
     )
 }

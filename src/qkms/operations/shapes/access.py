@@ -184,6 +184,7 @@ class GrantListEntry(Response, frozen=True, kw_only=True):
     retiring_principal: str | None = None
     issuing_account: str
     operations: list[str]
+    constraints_: GrantConstraints | None = msgspec.field(default=None, name="Constraints")
 
 
 class ListGrantsResponse(Response, frozen=True, kw_only=True):

@@ -170,6 +170,7 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     key_agreement_algorithms: list[str] | None = None
     mac_algorithms: list[str] | None = None  # HMAC keys only
     multi_region: bool
+    current_key_material_id: str | None = None  # symmetric encryption keys (DESIGN §4a)
 
 
 class CreateKeyResponse(Response, frozen=True, kw_only=True):

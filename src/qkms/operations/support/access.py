@@ -17,6 +17,7 @@ from qkms.domain.errors import (
     MalformedPolicyDocumentException,
     NotFoundException,
 )
+from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.keys import Key
 from qkms.domain.policy import (
     ContextValue,
@@ -116,6 +117,8 @@ def _grant_allows(
     facts: RequestFacts,
     tokens: Sequence[GrantTokenClaims],
     new_grant_operations: frozenset[str] | None,
+    encryption_context: Mapping[str, str] | None = None,
+    new_grant_constraints: GrantConstraints | None = None,
 ) -> bool:
     """Whether a grant lets the caller do `facts.action`; consulted only when policies do not.
 
@@ -135,14 +138,27 @@ def _grant_allows(
         if claims.key_id == key.key_id and claims.key_account_id == key.account_id
     ]
     indexes.append(KeyGrants.of(g for g in tokened if g is not None))
-    if any(index.allow(principals, operation, new_grant_operations) for index in indexes):
+
+    def allowed_for(grantees: set[str] | frozenset[str]) -> bool:
+        return any(
+            index.allow(
+                grantees,
+                operation,
+                new_grant_operations,
+                encryption_context,
+                new_grant_constraints,
+            )
+            for index in indexes
+        )
+
+    if allowed_for(principals):
         return True
     # A grant to an account root is a grant to that account: naming an account "delegates
     # authority to the account", whose identities get access only where their IAM policies
     # explicitly allow it (IAM User Guide, "AWS JSON policy elements: Principal", section
     # "AWS account principals"). So a user needs its identity policy too, evaluated on the
     # very facts of this request (CreateGrant's kms:GrantOperations included).
-    if any(index.allow(roots, operation, new_grant_operations) for index in indexes):
+    if allowed_for(roots):
         return decide_account_action(identity_policies(ctx), facts).is_allowed
     return False
 
@@ -204,8 +220,13 @@ def authorize_key_action(
     extra_context: Mapping[str, ContextValue] | None = None,
     new_grant_operations: frozenset[str] | None = None,
     consult_grants: bool = True,
+    encryption_context: Mapping[str, str] | None = None,
+    new_grant_constraints: GrantConstraints | None = None,
 ) -> None:
     """Raise unless the caller may do `operation` (e.g. "DeriveSharedSecret") on the key.
+
+    `encryption_context`: the request's, for an operation that takes one (grant constraints
+    apply then; None for operations without one). `new_grant_constraints`: CreateGrant's.
 
     `new_grant_operations`: for CreateGrant, the operations of the grant being created, which
     a grant's CreateGrant permission bounds. `consult_grants=False` asks the policies alone
@@ -226,7 +247,15 @@ def authorize_key_action(
         if (
             not decision.is_allowed
             and consult_grants
-            and _grant_allows(ctx, key, facts, tokens, new_grant_operations)
+            and _grant_allows(
+                ctx,
+                key,
+                facts,
+                tokens,
+                new_grant_operations,
+                encryption_context,
+                new_grant_constraints,
+            )
         ):
             decision = decide_key_access(policy, identity, facts, key.account_id, grant_allows=True)
         allowed = decision.is_allowed

@@ -31,6 +31,7 @@ def key_from_row(row: KeyRow) -> Key:
         tags=tuple(sorted(json.loads(row.tags).items())) if row.tags else (),
         expiration_model=row.expiration_model,
         valid_to=row.valid_to,
+        current_key_material_id=row.current_key_material_id,
     )
 
 
@@ -51,4 +52,5 @@ def key_to_row(key: Key) -> KeyRow:
         tags=json.dumps(dict(key.tags), sort_keys=True) if key.tags else None,
         expiration_model=key.expiration_model,
         valid_to=key.valid_to,
+        current_key_material_id=key.current_key_material_id,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from qkms.domain.errors import NotFoundException, ValidationException
+from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation, check_state
 from qkms.domain.policy import ContextValue
@@ -95,10 +96,13 @@ def load_cached_key(
     extra_context: Mapping[str, ContextValue] | None = None,
     new_grant_operations: frozenset[str] | None = None,
     consult_grants: bool = True,
+    encryption_context: Mapping[str, str] | None = None,
+    new_grant_constraints: GrantConstraints | None = None,
 ) -> CachedKey:
     """Resolve, load (from the fresh cache or the store), authorize and state-check a key.
 
-    `new_grant_operations` and `consult_grants` are passed to `authorize_key_action`.
+    `new_grant_operations`, `consult_grants`, `encryption_context` and `new_grant_constraints`
+    are passed to `authorize_key_action`.
     """
     services = ctx.services
     key_id, named_account = _resolve_key_id(ctx, key_ref)
@@ -124,6 +128,8 @@ def load_cached_key(
             extra_context,
             new_grant_operations=new_grant_operations,
             consult_grants=consult_grants,
+            encryption_context=encryption_context,
+            new_grant_constraints=new_grant_constraints,
         )
     except KeyNotVisible:
         raise _invisible(ctx, key_ref) from None

@@ -1,0 +1,76 @@
+"""Decrypt (DESIGN §4a): a QKMS ciphertext blob back to its plaintext; the blob names its key.
+
+Reads top to bottom: parse -> load -> check -> act -> respond. KeyId is optional; when given it
+must be the key the blob names (IncorrectKeyException).
+"""
+
+from __future__ import annotations
+
+from qkms.domain.errors import ValidationException
+from qkms.domain.lifecycle import KeyOperation
+from qkms.operations.encryption._symmetric import (
+    SYMMETRIC_DEFAULT,
+    check_algorithm,
+    check_usage,
+    condition_facts,
+    dry_run_succeeded,
+    load_ciphertext_key,
+    open_blob,
+    refuse_recipient,
+)
+from qkms.operations.runtime.context import OperationContext
+from qkms.operations.shapes.encryption import DecryptRequest, DecryptResponse
+from qkms.operations.support.keys import key_arn, load_cached_key
+
+__all__ = ["decrypt"]
+
+
+def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
+    # parse
+    refuse_recipient(request.recipient)
+    context = request.encryption_context
+    facts = condition_facts(context, request.encryption_algorithm)
+    if request.dry_run and "IGNORE_CIPHERTEXT" in (request.dry_run_modifiers or []):
+        # AWS "Testing your permissions": authorization only, no ciphertext; the key must then
+        # be named, since there is no blob to name it.
+        if request.key_id is None:
+            raise ValidationException(
+                "KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT."
+            )
+        cached = load_cached_key(
+            ctx,
+            request.key_id,
+            KeyOperation.DECRYPT,
+            request.grant_tokens,
+            facts,
+            encryption_context=context or {},
+        )
+        check_usage(ctx, cached.key, "Decrypt")
+        raise dry_run_succeeded()
+
+    # load: the blob names the key; a given KeyId must agree.
+    cached, blob = load_ciphertext_key(
+        ctx,
+        request.ciphertext_blob,
+        request.key_id,
+        KeyOperation.DECRYPT,
+        request.grant_tokens,
+        facts,
+        context,
+    )
+    key = cached.key
+
+    # check
+    check_usage(ctx, key, "Decrypt")
+    check_algorithm(key, request.encryption_algorithm)
+    plaintext = open_blob(ctx, cached, blob, context)
+    if request.dry_run:
+        raise dry_run_succeeded()
+
+    # respond
+    return DecryptResponse(
+        key_id=key_arn(ctx, key),
+        plaintext=plaintext,
+        encryption_algorithm=SYMMETRIC_DEFAULT,
+        key_material_id=blob.key_material_id,
+    )
