@@ -27,6 +27,7 @@ FULL = Key(
     tags=(("Owner", "alice"), ("Project", "q\u00e9kms")),
     expiration_model="KEY_MATERIAL_EXPIRES",
     valid_to=1_800_000_000.75,
+    current_key_material_id="0f" * 32,
 )
 
 # Only the required fields: the optional ones at their defaults (None or no tags).
