@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from qkms.admin.accounts import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
 from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
-from qkms.operations.admin import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.operations.background import ChangeFollower
 from qkms.operations.context import CachedKey, KeyGrants, Services
 from qkms.operations.credentials import (

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qkms.admin.accounts import ADMIN_POLICY
 from qkms.crypto import RootKey
 from qkms.domain.arns import Arns
 from qkms.domain.cache import FreshCache
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
-from qkms.operations.admin import ADMIN_POLICY
 from qkms.operations.context import CachedKey, KeyGrants, OperationContext, Services
 from qkms.storage import SqliteKeyStore, UserPolicyRow
 

@@ -13,13 +13,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from qkms.admin import accounts as admin
 from qkms.crypto import RootKey
 from qkms.domain.cache import FreshCache
 from qkms.domain.errors import AccessDeniedException, KmsError, NotFoundException
 from qkms.domain.keys import key_from_row, key_to_row
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
-from qkms.operations import admin
 from qkms.operations._access import request_facts
 from qkms.operations.background import ChangeFollower
 from qkms.operations.context import CachedKey, OperationContext, Services

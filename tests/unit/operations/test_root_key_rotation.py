@@ -8,17 +8,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from qkms.crypto import RootKey, wrapped_key_check_value
-from qkms.operations.context import OperationContext, Services
-from qkms.operations.create_key import create_key
-from qkms.operations.credentials import create_access_key
-from qkms.operations.derive_shared_secret import derive_shared_secret
-from qkms.operations.root_key_rotation import (
+from qkms.admin.root_key_rotation import (
     META_ROOT_KCV,
     META_ROTATING_TO,
     RotationError,
     rotate_root_key,
 )
+from qkms.crypto import RootKey, wrapped_key_check_value
+from qkms.operations.context import OperationContext, Services
+from qkms.operations.create_key import create_key
+from qkms.operations.credentials import create_access_key
+from qkms.operations.derive_shared_secret import derive_shared_secret
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest
 from tests.unit.operations.opsupport import ACCOUNT, FakeClock, context, make_services
 

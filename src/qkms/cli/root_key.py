@@ -9,12 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from qkms.admin_audit import AdminAudit, PlannedChange
+from qkms.admin.audit import AdminAudit, PlannedChange
+from qkms.admin.root_key_rotation import RotationError, rotate_root_key
 from qkms.app import StartupError, open_services
 from qkms.audit import AuditWriteError
+from qkms.cli.admin import operator_audit
 from qkms.config import ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey
-from qkms.operations.root_key_rotation import RotationError, rotate_root_key
 from qkms.storage.base import StoreError
 
 __all__ = ["add_root_key_commands", "run_root_key"]
@@ -109,7 +110,7 @@ def run_root_key(args: argparse.Namespace, defaults: Settings, environ: dict[str
         event_source="kms.qkms",
     )
     try:
-        audit = AdminAudit(settings, services)
+        audit = operator_audit(settings, services)
         audit.check()
     except AuditWriteError as exc:
         services.store.close()

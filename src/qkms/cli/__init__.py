@@ -12,14 +12,14 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from qkms import __version__
-from qkms.admin_cli import add_admin_commands, run_admin
 from qkms.app import StartupError, bootstrap, open_store
-from qkms.audit_cli import add_audit_commands, run_audit
+from qkms.cli.admin import add_admin_commands, run_admin
+from qkms.cli.audit import add_audit_commands, run_audit
+from qkms.cli.root_key import add_root_key_commands, run_root_key
 from qkms.config import ConfigError, Settings
 from qkms.domain.arns import ArnFormat
 from qkms.logs import configure_logging
 from qkms.preflight import check_listen_address, check_serve_files, check_tls_files
-from qkms.root_key_cli import add_root_key_commands, run_root_key
 from qkms.storage.base import StoreError
 
 __all__ = ["main"]

@@ -9,14 +9,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from qkms.admin_audit import AdminAudit, plan_change
+from qkms.admin import accounts as admin
+from qkms.admin.audit import AdminAudit, PlannedChange
 from qkms.app import StartupError, open_services
-from qkms.audit import AuditWriteError
+from qkms.audit import AuditFileWriter, AuditWriteError, policy_digest
 from qkms.config import ConfigError, Settings
-from qkms.operations import admin
 from qkms.storage.base import StoreError
 
-__all__ = ["add_admin_commands", "run_admin"]
+__all__ = ["add_admin_commands", "operator_audit", "run_admin"]
+
+
+def operator_audit(settings: Settings, services: admin.Services) -> AdminAudit:
+    """The server's audit log, for recording an operator's change as the server would."""
+    writer = AuditFileWriter(
+        settings.audit_log_path, settings.audit_max_bytes, settings.audit_backups
+    )
+    mirror = settings.database_url is not None
+    return AdminAudit(writer, services, region=settings.region, mirror=mirror)
 
 
 def add_admin_commands(
@@ -64,6 +73,45 @@ def add_admin_commands(
     actions.add_parser(
         "list-users", help="users of an account with their keys and policies"
     ).add_argument("--account", required=True)
+
+
+# Each mutating action and the IAM API name of the same change.
+_EVENT_NAMES = {
+    "create-user": "CreateUser",
+    "create-access-key": "CreateAccessKey",
+    "put-user-policy": "PutUserPolicy",
+    "delete-user-policy": "DeleteUserPolicy",
+    "disable-access-key": "UpdateAccessKey",
+    "enable-access-key": "UpdateAccessKey",
+    "delete-access-key": "DeleteAccessKey",
+}
+
+
+def _plan_change(
+    args: argparse.Namespace, services: admin.Services, document: str | None
+) -> PlannedChange | None:
+    """The change `args` asks for; None for a read (list-users), which is not recorded."""
+    event_name = _EVENT_NAMES.get(args.action)
+    if event_name is None:
+        return None
+    if hasattr(args, "access_key_id"):
+        owner = admin.access_key_owner(services, args.access_key_id)
+        account_id, user_name = owner if owner is not None else (None, None)
+        request: dict[str, Any] = {"accessKeyId": args.access_key_id}
+        if args.action != "delete-access-key":
+            request["status"] = "Active" if args.action == "enable-access-key" else "Inactive"
+    else:
+        account_id, user_name = args.account, args.user
+        request = {"accountId": args.account}
+    if user_name is not None:
+        request["userName"] = user_name
+    if hasattr(args, "policy_name"):
+        request["policyName"] = args.policy_name
+    if document is not None:
+        request.update(policy_digest(document))
+    return PlannedChange(
+        event_name, account_id, user_name, request, command=f"qkms admin {args.action}"
+    )
 
 
 def _document(text: str) -> str:
@@ -120,8 +168,8 @@ def _run(args: argparse.Namespace, settings: Settings, services: admin.Services)
     """Plan, check the audit log, act, record: a change that cannot be audited is not made."""
     try:
         document = _document(args.policy_document) if hasattr(args, "policy_document") else None
-        change = plan_change(args, services, document)
-        audit = AdminAudit(settings, services)
+        change = _plan_change(args, services, document)
+        audit = operator_audit(settings, services)
         if change is not None:
             audit.check()
     except OSError as exc:  # the file:// policy document
