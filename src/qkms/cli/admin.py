@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +27,12 @@ def operator_audit(settings: Settings, services: admin.Services) -> AdminAudit:
     return AdminAudit(writer, services, region=settings.region, mirror=mirror)
 
 
-def add_admin_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
-) -> None:
+def add_admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "admin",
         help="manage users, access keys and identity policies",
         description="Works on the same store as `qkms serve` (give the same --data-dir or "
         "--database-url and root key); running servers see changes within 1 s.",
-    )
-    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir)
-    parser.add_argument("--database-url", default=defaults.database_url)
-    parser.add_argument("--root-key-file", type=Path, default=defaults.root_key_file)
-    parser.add_argument("--partition", default=defaults.partition)
-    parser.add_argument(
-        "--audit-log",
-        type=Path,
-        default=defaults.audit_log,
-        help="the server's audit log, where each change is recorded (default <data-dir>/audit.log)",
     )
     actions = parser.add_subparsers(dest="action", required=True)
 
@@ -60,19 +47,25 @@ def add_admin_commands(
         "create-access-key", "create an access key; prints its id and secret as JSON, once"
     )
     put = user_command("put-user-policy", "attach or replace an identity policy")
-    put.add_argument("--policy-name", required=True)
-    put.add_argument("--policy-document", required=True, help="JSON text, or file://path")
+    put.add_argument("--policy-name", required=True, help="the policy's name within the user")
+    put.add_argument(
+        "--policy-document",
+        required=True,
+        help="the IAM policy as JSON text, or file://path to read it from",
+    )
     delete = user_command("delete-user-policy", "remove an identity policy")
-    delete.add_argument("--policy-name", required=True)
+    delete.add_argument("--policy-name", required=True, help="the policy's name within the user")
     for name, help_text in (
         ("disable-access-key", "make an access key inactive (it stops authenticating)"),
         ("enable-access-key", "make an inactive access key active again"),
         ("delete-access-key", "delete an access key for good"),
     ):
-        actions.add_parser(name, help=help_text).add_argument("--access-key-id", required=True)
+        actions.add_parser(name, help=help_text).add_argument(
+            "--access-key-id", required=True, help="the access key's id (AKIA...)"
+        )
     actions.add_parser(
         "list-users", help="users of an account with their keys and policies"
-    ).add_argument("--account", required=True)
+    ).add_argument("--account", required=True, help="12-digit account id")
 
 
 # Each mutating action and the IAM API name of the same change.
@@ -206,15 +199,7 @@ def _run(args: argparse.Namespace, settings: Settings, services: admin.Services)
     return 0
 
 
-def run_admin(args: argparse.Namespace, defaults: Settings) -> int:
-    settings = replace(
-        defaults,
-        data_dir=args.data_dir,
-        database_url=args.database_url,
-        root_key_file=args.root_key_file,
-        partition=args.partition,
-        audit_log=args.audit_log,
-    )
+def run_admin(args: argparse.Namespace, settings: Settings) -> int:
     try:
         services = open_services(settings)
     except (ConfigError, StartupError) as exc:
