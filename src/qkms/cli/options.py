@@ -34,11 +34,13 @@ COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
     "db": _STORE,
     "audit": ("data_dir", "audit_log"),
 }
-# Accepted before the command too: those of every command but serve and config.
+# Accepted before the command too: what the commands beside serve and config have in common
+# with each other, so `qkms --data-dir d admin ...` reads as in other CLIs; the serve-only
+# options stay with serve.
 GLOBAL_SETTINGS = tuple(
     name
     for name in _EVERY
-    if any(name in names for command, names in COMMAND_SETTINGS.items() if names is not _EVERY)
+    if any(name in COMMAND_SETTINGS[command] for command in ("admin", "root-key", "db", "audit"))
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
