@@ -352,7 +352,7 @@ def create_app() -> QkmsApp:
         settings = Settings.from_env(os.environ)
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.access_log)
     # This worker's connection limits, in force before uvicorn accepts its first connection.
     QkmsHttpProtocol.configure(
         EdgeLimits(

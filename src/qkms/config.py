@@ -86,6 +86,12 @@ class Settings:
     log_level: str = _setting(
         "info", "least severe log lines written to stderr", choices=_LOG_LEVELS
     )
+    log_format: str = _setting(
+        "text", "log lines as text, or json: one object per line", choices=("text", "json")
+    )
+    access_log: bool = _setting(
+        True, "log one line per API request: request id, operation, status, access key id, ms"
+    )
     audit_log: Path | None = _setting(
         None,
         "audit trail file, one JSON event per line, where operator changes are recorded too "
@@ -178,12 +184,23 @@ class Settings:
         return resolve({}, environ, {}).settings
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _boolean(text: str) -> bool:
+    try:
+        return _BOOLEANS[text.lower()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
 # How a text is turned into each annotated type, and what a malformed one should have been.
 _TEXT_PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "str": (str, "text"),
     "int": (int, "a whole number"),
     "float": (float, "a number"),
     "Path": (Path, "a path"),
+    "bool": (_boolean, "true or false"),
 }
 
 
@@ -199,7 +216,7 @@ class Setting:
     name: str
     help: str
     default: Any
-    kind: str  # the annotation without "| None": str, int, float, Path or ArnFormat
+    kind: str  # the annotation without "| None": str, int, float, bool, Path or ArnFormat
     optional: bool
     choices: tuple[str, ...]
     repeatable: bool  # --throttle: given several times, the values are joined with ","
@@ -239,6 +256,8 @@ class Setting:
 
     def text(self, value: Any) -> str:
         """The inverse of `parse`, for the environment of worker processes."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
         return value.value if isinstance(value, ArnFormat) else str(value)
 
     def from_toml(self, value: object) -> Any:
@@ -247,13 +266,15 @@ class Setting:
             if not all(isinstance(item, str) for item in value):
                 raise ValueError(value)
             return self.parse(",".join(value))
-        if isinstance(value, bool):
+        if isinstance(value, bool) != (self.kind == "bool"):
             raise ValueError(value)
+        if self.kind == "bool":
+            return value
         if self.kind == "int" and isinstance(value, int):
             return value
         if self.kind == "float" and isinstance(value, int | float):
             return float(value)
-        if self.kind not in ("int", "float") and isinstance(value, str):
+        if self.kind not in ("int", "float", "bool") and isinstance(value, str):
             return self.parse(value)
         raise ValueError(value)
 

@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qkms: {exc}", file=sys.stderr)
         return 2
     settings = resolved.settings
-    configure_logging(settings.log_level if args.command == "serve" else "info")
+    if args.command == "serve":
+        configure_logging(settings.log_level, settings.log_format, settings.access_log)
+    else:
+        configure_logging("info")
     if args.command == "serve":
         return serve(settings)
     if args.command == "admin":

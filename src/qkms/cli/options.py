@@ -80,6 +80,8 @@ def add_setting_options(parser: argparse.ArgumentParser, names: tuple[str, ...])
             kwargs["choices"] = setting.choices
         if setting.repeatable:
             kwargs.update(action="append", metavar="CLASS=RATE")
+        elif setting.kind == "bool":
+            kwargs["action"] = argparse.BooleanOptionalAction  # --access-log, --no-access-log
         elif (convert := _converter(setting)) is not None:
             kwargs["type"] = convert
         group.add_argument(setting.option, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -16,6 +17,8 @@ from qkms.preflight import check_listen_address, check_serve_files, check_tls_fi
 
 __all__ = ["serve"]
 
+_log = logging.getLogger("qkms")
+
 
 def _store_description(settings: Settings) -> str:
     if settings.database_url is None:
@@ -25,9 +28,13 @@ def _store_description(settings: Settings) -> str:
     return f"PostgreSQL store {where}"  # never the user or password
 
 
-def _banner(settings: Settings, credentials_file: Path, created: bool) -> str:
+def _endpoint(settings: Settings) -> str:
     url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    endpoint = f"{settings.scheme}://{url_host}:{settings.port}"
+    return f"{settings.scheme}://{url_host}:{settings.port}"
+
+
+def _banner(settings: Settings, credentials_file: Path, created: bool) -> str:
+    endpoint = _endpoint(settings)
     creds = credentials_file.resolve()
     lines = [
         f"QKMS {__version__} on {endpoint}  ({settings.worker_count} worker(s), {_store_description(settings)})",
@@ -43,11 +50,23 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     sys.exit(0)
 
 
+def _announce_start(settings: Settings, credentials_file: Path, created: bool) -> None:
+    """The banner for a person; with --log-format json, one line a log collector can parse."""
+    if settings.log_format != "json":
+        print(_banner(settings, credentials_file, created), file=sys.stderr, flush=True)
+        return
+    fields = {
+        "event": "start",
+        "version": __version__,
+        "endpoint": _endpoint(settings),
+        "workers": settings.worker_count,
+        "store": _store_description(settings),
+        "credentials_file": str(credentials_file.resolve()),
+    }
+    _log.info("started", extra={"fields": fields})
+
+
 def serve(settings: Settings) -> int:
-    import uvicorn
-
-    from qkms.wire.http_protocol import QkmsHttpProtocol
-
     try:
         settings.validate()
         # Checks that write nothing come first: a refused start leaves the data dir untouched.
@@ -60,15 +79,23 @@ def serve(settings: Settings) -> int:
         return 2
     # Workers rebuild the same settings from the environment (uvicorn spawns them).
     os.environ.update(settings.to_env())
-    print(
-        _banner(settings, result.credentials_file, result.new_admin_key is not None),
-        file=sys.stderr,
-        flush=True,
-    )
+    _announce_start(settings, result.credentials_file, result.new_admin_key is not None)
     # uvicorn drains in-flight requests on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was installed before it: make that a clean exit, as process managers expect.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
+    try:
+        _run(settings)
+    finally:
+        _log.info("stopped", extra={"fields": {"event": "stop", "version": __version__}})
+    return 0
+
+
+def _run(settings: Settings) -> None:
+    import uvicorn
+
+    from qkms.wire.http_protocol import QkmsHttpProtocol
+
     uvicorn.run(
         "qkms.app:create_app",
         factory=True,
@@ -86,4 +113,3 @@ def serve(settings: Settings) -> int:
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         timeout_graceful_shutdown=10,
     )
-    return 0

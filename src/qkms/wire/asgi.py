@@ -58,6 +58,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 T = TypeVar("T")
 _log = logging.getLogger("qkms.request")
+_access_log = logging.getLogger("qkms.access")  # one line per call; --no-access-log drops it
 _TARGET_PREFIX = "TrentService."
 _JSON_TYPE = b"application/x-amz-json-1.1"
 # AWS's JSON protocols: KMS speaks 1.1, and its front end takes 1.0 too (the two differ only
@@ -285,19 +286,16 @@ class QkmsApp:
                 error_code = internal.code
         extra = [(b"x-amzn-errortype", error_code.encode())] if error_code else []
         await _send(send, status, payload, _JSON_TYPE, request_id, extra)
-        _log.info(
-            "%s",
-            _encoder.encode(
-                {
-                    "request_id": request_id,
-                    "operation": operation_name,
-                    "status": status,
-                    "error": error_code,
-                    "access_key_id": access_key_id,
-                    "ms": round((time.perf_counter() - started) * 1000, 3),
-                }
-            ).decode(),
-        )
+        access = {
+            "request_id": request_id,
+            "operation": operation_name,
+            "status": status,
+            "error": error_code,
+            "access_key_id": access_key_id,
+            "ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        # The fields for JSON logs, the same as JSON text for text logs (qkms.logs).
+        _access_log.info("%s", _encoder.encode(access).decode(), extra={"fields": access})
 
     async def _read_body(
         self, headers: list[tuple[bytes, bytes]], receive: Receive
