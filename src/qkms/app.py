@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from qkms.admin.accounts import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
 from qkms.domain.policy import PolicyDocument
-from qkms.operations.admin import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.operations.runtime.background import ChangeFollower
 from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import CachedKey, KeyGrants, Services
@@ -352,7 +352,7 @@ def create_app() -> QkmsApp:
         settings = Settings.from_env(os.environ)
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.access_log)
     # This worker's connection limits, in force before uvicorn accepts its first connection.
     QkmsHttpProtocol.configure(
         EdgeLimits(

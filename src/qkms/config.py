@@ -1,58 +1,121 @@
-"""Settings of `qkms serve`: every option has a `QKMS_*` environment variable (DESIGN §6)."""
+"""Settings of `qkms serve`, each declared once; its option, variable and file key derive from it.
+
+A setting is one field of `Settings` with its default and help text (`_setting`). From the
+field's name come the command-line option (`port` -> `--port`), the environment variable
+(`QKMS_PORT`) and the key in a `--config` file (`port = 4580`); from its annotation comes how a
+value is parsed and what a malformed one is told it should be. `resolve` layers the sources:
+command line over environment over file over defaults (DESIGN §6), and remembers which one
+gave each value, for `qkms config show`.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from qkms.domain.arns import ArnFormat
 from qkms.throttling import QuotaSpecError, ThrottleConfig, parse_throttle
 
-__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_PORT", "ConfigError", "Settings"]
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_PORT",
+    "SETTINGS",
+    "ConfigError",
+    "Resolved",
+    "Setting",
+    "Settings",
+    "read_config_file",
+    "resolve",
+]
 
 DEFAULT_ACCOUNT_ID = "111122223333"
 DEFAULT_PORT = 4580
-_T = TypeVar("_T")
-# What each converter accepts, for the message naming a malformed QKMS_* variable.
-_EXPECTED: dict[Callable[[str], Any], str] = {
-    int: "a whole number",
-    float: "a number",
-    ArnFormat: " or ".join(repr(f.value) for f in ArnFormat),
-}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+_DATABASE_URL_HELP = (
+    "PostgreSQL store shared by several nodes: postgresql://user@host:5432/db, "
+    "optionally ?schema=name (default: SQLite in --data-dir)"
+)
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
+def _setting(
+    default: Any, help: str, *, choices: tuple[str, ...] = (), repeatable: bool = False
+) -> Any:
+    """A field of Settings: its default, help text, and the values it accepts if a fixed set."""
+    return field(
+        default=default, metadata={"help": help, "choices": choices, "repeatable": repeatable}
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    data_dir: Path = Path("qkms-data")
-    workers: int = 0  # 0: one per core
-    database_url: str | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    arn_format: ArnFormat = ArnFormat.SEED
-    partition: str = "verenc"
-    region: str = "us-east-1"
-    root_key_file: Path | None = None
-    previous_root_key_file: Path | None = None  # only while a root-key rotation runs
-    store_timeout: float = 2.0
-    key_cache_size: int = 10000
-    log_level: str = "info"
-    audit_log: Path | None = None  # None: <data-dir>/audit.log
-    audit_max_bytes: int = 64 * 1024 * 1024  # rotate the audit log past this size
-    audit_backups: int = 5  # rotated audit logs kept: audit.log.1 ... audit.log.<n>
+    host: str = _setting("127.0.0.1", "address to listen on")
+    port: int = _setting(DEFAULT_PORT, "port to listen on")
+    data_dir: Path = _setting(Path("qkms-data"), "where the store, root key and credentials live")
+    workers: int = _setting(0, "worker processes (default: one per core)")
+    database_url: str | None = _setting(None, _DATABASE_URL_HELP)
+    tls_cert: Path | None = _setting(None, "PEM certificate: serve HTTPS")
+    tls_key: Path | None = _setting(None, "PEM private key for --tls-cert")
+    arn_format: ArnFormat = _setting(
+        ArnFormat.SEED,
+        "seed: arn:verenc:<account>:key/<id>; aws: arn:verenc:kms:<region>:<account>:key/<id>",
+        choices=tuple(f.value for f in ArnFormat),
+    )
+    partition: str = _setting("verenc", "ARN partition")
+    region: str = _setting("us-east-1", "region in aws-format ARNs and audit events")
+    root_key_file: Path | None = _setting(
+        None,
+        "file holding the base64 root wrapping key (default: <data-dir>/root.key, or QKMS_ROOT_KEY)",
+    )
+    previous_root_key_file: Path | None = _setting(
+        None,
+        "during a root-key rotation only: the root key being replaced (or QKMS_PREVIOUS_ROOT_KEY)",
+    )
+    store_timeout: float = _setting(
+        2.0, "seconds a store call may take before DependencyTimeoutException"
+    )
+    key_cache_size: int = _setting(10000, "parsed keys kept in memory per worker")
+    log_level: str = _setting(
+        "info", "least severe log lines written to stderr", choices=_LOG_LEVELS
+    )
+    log_format: str = _setting(
+        "text", "log lines as text, or json: one object per line", choices=("text", "json")
+    )
+    access_log: bool = _setting(
+        True, "log one line per API request: request id, operation, status, access key id, ms"
+    )
+    audit_log: Path | None = _setting(
+        None,
+        "audit trail file, one JSON event per line, where operator changes are recorded too "
+        "(default: <data-dir>/audit.log)",
+    )
+    audit_max_bytes: int = _setting(64 * 1024 * 1024, "rotate the audit log past this size")
+    audit_backups: int = _setting(5, "rotated audit logs kept: audit.log.1 ... audit.log.<n>")
     # Overrides of AWS's request quotas, "CLASS=RATE,..." or "off" (qkms.throttling.quotas).
-    throttle: str = ""
-    request_timeout: float = 10.0  # seconds to deliver a whole request (headers and body)
-    keepalive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open
-    max_connections: int = 1000  # open connections per worker; more are refused with a 503
+    throttle: str = _setting(
+        "",
+        "override an AWS request quota (requests/s per account, 0 = unlimited; '*' for "
+        "every class), repeatable or comma-separated; 'off' disables throttling "
+        "(default: AWS KMS's default quotas)",
+        repeatable=True,
+    )
+    request_timeout: float = _setting(
+        10.0,
+        "seconds a client has to send a whole request, headers and body; slower ones get 408 "
+        "and are closed",
+    )
+    keepalive_timeout: float = _setting(5.0, "seconds an idle kept-alive connection stays open")
+    max_connections: int = _setting(
+        1000, "open connections per worker; one more is refused at once with 503"
+    )
 
     @property
     def worker_count(self) -> int:
@@ -110,55 +173,176 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The environment that reproduces these settings in a worker process."""
         env: dict[str, str] = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value is None:
-                continue
-            text = value.value if isinstance(value, ArnFormat) else str(value)
-            env[f"QKMS_{field.name.upper()}"] = text
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if value is not None:
+                env[setting.env] = setting.text(value)
         return env
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        def get(name: str) -> str | None:
-            value = environ.get(f"QKMS_{name.upper()}")
-            return value if value not in (None, "") else None
+        return resolve({}, environ, {}).settings
 
-        def parsed(name: str, convert: Callable[[str], _T], default: _T) -> _T:
-            """The variable converted, or its default; a bad value names the variable."""
-            text = get(name)
-            if text is None:
-                return default
-            try:
-                return convert(text)
-            except ValueError:
-                expected = _EXPECTED.get(convert, "another value")
-                raise ConfigError(
-                    f"QKMS_{name.upper()}={text!r} is not valid: expected {expected}."
-                ) from None
 
-        defaults = cls()
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _boolean(text: str) -> bool:
+    try:
+        return _BOOLEANS[text.lower()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+# How a text is turned into each annotated type, and what a malformed one should have been.
+_TEXT_PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "str": (str, "text"),
+    "int": (int, "a whole number"),
+    "float": (float, "a number"),
+    "Path": (Path, "a path"),
+    "bool": (_boolean, "true or false"),
+}
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    quoted = [repr(v) for v in values]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting as every source spells it, and how its values are parsed."""
+
+    name: str
+    help: str
+    default: Any
+    kind: str  # the annotation without "| None": str, int, float, bool, Path or ArnFormat
+    optional: bool
+    choices: tuple[str, ...]
+    repeatable: bool  # --throttle: given several times, the values are joined with ","
+
+    @classmethod
+    def of(cls, spec: Field[Any]) -> Setting:
+        kind, _, none = str(spec.type).partition(" | ")
         return cls(
-            host=get("host") or defaults.host,
-            port=parsed("port", int, defaults.port),
-            data_dir=Path(get("data_dir") or defaults.data_dir),
-            workers=parsed("workers", int, defaults.workers),
-            database_url=get("database_url"),
-            tls_cert=Path(v) if (v := get("tls_cert")) else None,
-            tls_key=Path(v) if (v := get("tls_key")) else None,
-            arn_format=parsed("arn_format", ArnFormat, defaults.arn_format),
-            partition=get("partition") or defaults.partition,
-            region=get("region") or defaults.region,
-            root_key_file=Path(v) if (v := get("root_key_file")) else None,
-            previous_root_key_file=Path(v) if (v := get("previous_root_key_file")) else None,
-            store_timeout=parsed("store_timeout", float, defaults.store_timeout),
-            key_cache_size=parsed("key_cache_size", int, defaults.key_cache_size),
-            log_level=get("log_level") or defaults.log_level,
-            audit_log=Path(v) if (v := get("audit_log")) else None,
-            audit_max_bytes=parsed("audit_max_bytes", int, defaults.audit_max_bytes),
-            audit_backups=parsed("audit_backups", int, defaults.audit_backups),
-            throttle=get("throttle") or defaults.throttle,
-            request_timeout=parsed("request_timeout", float, defaults.request_timeout),
-            keepalive_timeout=parsed("keepalive_timeout", float, defaults.keepalive_timeout),
-            max_connections=parsed("max_connections", int, defaults.max_connections),
+            name=spec.name,
+            help=spec.metadata["help"],
+            default=spec.default,
+            kind=kind,
+            optional=none == "None",
+            choices=spec.metadata["choices"],
+            repeatable=spec.metadata["repeatable"],
         )
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "QKMS_" + self.name.upper()
+
+    @property
+    def expected(self) -> str:
+        return _one_of(self.choices) if self.choices else _TEXT_PARSERS[self.kind][1]
+
+    def parse(self, text: str) -> Any:
+        """The value of `text`; ValueError if malformed (the caller names the source)."""
+        if self.choices and text not in self.choices:
+            raise ValueError(text)
+        if self.kind == "ArnFormat":
+            return ArnFormat(text)
+        return _TEXT_PARSERS[self.kind][0](text)
+
+    def text(self, value: Any) -> str:
+        """The inverse of `parse`, for the environment of worker processes."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value.value if isinstance(value, ArnFormat) else str(value)
+
+    def from_toml(self, value: object) -> Any:
+        """The value of a config file entry; ValueError unless of this setting's TOML type."""
+        if self.repeatable and isinstance(value, list):
+            if not all(isinstance(item, str) for item in value):
+                raise ValueError(value)
+            return self.parse(",".join(value))
+        if isinstance(value, bool) != (self.kind == "bool"):
+            raise ValueError(value)
+        if self.kind == "bool":
+            return value
+        if self.kind == "int" and isinstance(value, int):
+            return value
+        if self.kind == "float" and isinstance(value, int | float):
+            return float(value)
+        if self.kind not in ("int", "float", "bool") and isinstance(value, str):
+            return self.parse(value)
+        raise ValueError(value)
+
+
+SETTINGS: tuple[Setting, ...] = tuple(Setting.of(spec) for spec in fields(Settings))
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The effective settings, and where each came from: an option, a variable, a file, default."""
+
+    settings: Settings
+    sources: dict[str, str]
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings a TOML file gives, parsed; ConfigError naming the file and the bad key."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"the config file {path} cannot be read: {exc.strerror}.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the config file {path} is not valid TOML: {exc}.") from None
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        setting = _BY_NAME.get(key)
+        if setting is None:
+            close = difflib.get_close_matches(key.replace("-", "_"), _BY_NAME, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (see `qkms serve --help`)."
+            raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
+        try:
+            values[key] = setting.from_toml(value)
+        except ValueError:
+            raise ConfigError(
+                f"{path}: {key} = {value!r} is not valid: expected {setting.expected}."
+            ) from None
+    return values
+
+
+def resolve(
+    command_line: Mapping[str, Any],
+    environ: Mapping[str, str],
+    file: Mapping[str, Any],
+    file_name: str = "config file",
+) -> Resolved:
+    """Command line over environment over file over defaults; an empty variable is unset.
+
+    `command_line` holds values argparse already parsed, `file` those of `read_config_file`.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        text = environ.get(setting.env)
+        if setting.name in command_line:
+            values[setting.name] = command_line[setting.name]
+            sources[setting.name] = setting.option
+        elif text not in (None, ""):
+            try:
+                values[setting.name] = setting.parse(text)
+            except ValueError:
+                raise ConfigError(
+                    f"{setting.env}={text!r} is not valid: expected {setting.expected}."
+                ) from None
+            sources[setting.name] = setting.env
+        elif setting.name in file:
+            values[setting.name] = file[setting.name]
+            sources[setting.name] = file_name
+        else:
+            sources[setting.name] = "default"
+    return Resolved(Settings(**values), sources)

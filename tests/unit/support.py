@@ -21,13 +21,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from qkms.admin import accounts as admin
+from qkms.admin.accounts import ADMIN_POLICY
 from qkms.crypto import RootKey
 from qkms.domain.arns import Arns
 from qkms.domain.errors import KmsError
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
-from qkms.operations import admin
-from qkms.operations.admin import ADMIN_POLICY
 from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
 from qkms.operations.key_import.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.key_import.import_key_material import import_key_material

@@ -13,7 +13,7 @@ import qkms
 
 SRC = Path(qkms.__file__).parent
 # Which qkms packages each layer may import (its own included). app/cli/config/logs are the
-# composition root and may import anything.
+# composition root (the cli package included) and may import anything.
 ALLOWED = {
     # The console's Python side only serves its static files; it imports nothing of QKMS.
     "console": {"console"},
@@ -31,6 +31,8 @@ ALLOWED = {
     "throttling": {"throttling"},
     # The audit trail records what the wire layer hands it; it knows only the store's row type.
     "audit": {"audit", "storage"},
+    # Operator work beside the API (users, root-key rotation, their audit events), for the CLI.
+    "admin": {"admin", "operations", "domain", "crypto", "storage", "audit"},
     "operations": {"operations", "domain", "crypto", "storage"},
     # The domain is pure: no I/O, no locks, no store rows (operations map keys to rows).
     "domain": {"domain", "crypto"},

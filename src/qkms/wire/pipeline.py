@@ -46,6 +46,7 @@ from qkms.wire.workers import Workers
 __all__ = ["ApiPipeline"]
 
 _log = logging.getLogger("qkms.request")
+_access_log = logging.getLogger("qkms.access")  # one line per call; --no-access-log drops it
 _TARGET_PREFIX = "TrentService."
 # AWS's JSON protocols: KMS speaks 1.1, and its front end takes 1.0 too (the two differ only
 # in error-type spelling, which QKMS never reads from the request).
@@ -101,20 +102,17 @@ class ApiPipeline:
         call = _Call(str(uuid.uuid4()))
         response = await self._answer(request, call, refusal)
         await send_response(send, response)
-        if _log.isEnabledFor(logging.INFO):
-            _log.info(
-                "%s",
-                _encoder.encode(
-                    {
-                        "request_id": call.request_id,
-                        "operation": call.operation or "-",
-                        "status": response.status,
-                        "error": call.error_code,
-                        "access_key_id": call.access_key_id or "-",
-                        "ms": round((time.perf_counter() - started) * 1000, 3),
-                    }
-                ).decode(),
-            )
+        if _access_log.isEnabledFor(logging.INFO):
+            access = {
+                "request_id": call.request_id,
+                "operation": call.operation or "-",
+                "status": response.status,
+                "error": call.error_code,
+                "access_key_id": call.access_key_id or "-",
+                "ms": round((time.perf_counter() - started) * 1000, 3),
+            }
+            # The fields for JSON logs, the same as JSON text for text logs (qkms.logs).
+            _access_log.info("%s", _encoder.encode(access).decode(), extra={"fields": access})
 
     async def _answer(
         self, request: ApiRequest, call: _Call, refusal: KmsError | None

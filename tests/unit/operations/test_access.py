@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from qkms.admin import accounts as admin
 from qkms.domain.errors import AccessDeniedException, NotFoundException
-from qkms.operations import admin
 from qkms.operations.access.create_grant import create_grant
 from qkms.operations.access.revoke_grant import revoke_grant
 from qkms.operations.keys.create_key import create_key

@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from qkms.crypto import RootKey, wrapped_key_check_value
-from qkms.operations.encryption import decrypt, encrypt
-from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
-from qkms.operations.keys.create_key import create_key
-from qkms.operations.root_key_rotation import (
+from qkms.admin.root_key_rotation import (
     META_ROOT_KCV,
     META_ROTATING_TO,
     RotationError,
     rotate_root_key,
 )
+from qkms.crypto import RootKey, wrapped_key_check_value
+from qkms.operations.encryption import decrypt, encrypt
+from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.keys.create_key import create_key
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.credentials import create_access_key
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest

@@ -5,38 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from qkms.admin_audit import AdminAudit, plan_change
+from qkms.admin import accounts as admin
+from qkms.admin.audit import AdminAudit, PlannedChange
 from qkms.app import StartupError, open_services
-from qkms.audit import AuditWriteError
+from qkms.audit import AuditFileWriter, AuditWriteError, policy_digest
 from qkms.config import ConfigError, Settings
-from qkms.operations import admin
 from qkms.storage.base import StoreError
 
-__all__ = ["add_admin_commands", "run_admin"]
+__all__ = ["add_admin_commands", "operator_audit", "run_admin"]
 
 
-def add_admin_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
-) -> None:
+def operator_audit(settings: Settings, services: admin.Services) -> AdminAudit:
+    """The server's audit log, for recording an operator's change as the server would."""
+    writer = AuditFileWriter(
+        settings.audit_log_path, settings.audit_max_bytes, settings.audit_backups
+    )
+    mirror = settings.database_url is not None
+    return AdminAudit(writer, services, region=settings.region, mirror=mirror)
+
+
+def add_admin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "admin",
         help="manage users, access keys and identity policies",
         description="Works on the same store as `qkms serve` (give the same --data-dir or "
         "--database-url and root key); running servers see changes within 1 s.",
-    )
-    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir)
-    parser.add_argument("--database-url", default=defaults.database_url)
-    parser.add_argument("--root-key-file", type=Path, default=defaults.root_key_file)
-    parser.add_argument("--partition", default=defaults.partition)
-    parser.add_argument(
-        "--audit-log",
-        type=Path,
-        default=defaults.audit_log,
-        help="the server's audit log, where each change is recorded (default <data-dir>/audit.log)",
     )
     actions = parser.add_subparsers(dest="action", required=True)
 
@@ -51,19 +47,64 @@ def add_admin_commands(
         "create-access-key", "create an access key; prints its id and secret as JSON, once"
     )
     put = user_command("put-user-policy", "attach or replace an identity policy")
-    put.add_argument("--policy-name", required=True)
-    put.add_argument("--policy-document", required=True, help="JSON text, or file://path")
+    put.add_argument("--policy-name", required=True, help="the policy's name within the user")
+    put.add_argument(
+        "--policy-document",
+        required=True,
+        help="the IAM policy as JSON text, or file://path to read it from",
+    )
     delete = user_command("delete-user-policy", "remove an identity policy")
-    delete.add_argument("--policy-name", required=True)
+    delete.add_argument("--policy-name", required=True, help="the policy's name within the user")
     for name, help_text in (
         ("disable-access-key", "make an access key inactive (it stops authenticating)"),
         ("enable-access-key", "make an inactive access key active again"),
         ("delete-access-key", "delete an access key for good"),
     ):
-        actions.add_parser(name, help=help_text).add_argument("--access-key-id", required=True)
+        actions.add_parser(name, help=help_text).add_argument(
+            "--access-key-id", required=True, help="the access key's id (AKIA...)"
+        )
     actions.add_parser(
         "list-users", help="users of an account with their keys and policies"
-    ).add_argument("--account", required=True)
+    ).add_argument("--account", required=True, help="12-digit account id")
+
+
+# Each mutating action and the IAM API name of the same change.
+_EVENT_NAMES = {
+    "create-user": "CreateUser",
+    "create-access-key": "CreateAccessKey",
+    "put-user-policy": "PutUserPolicy",
+    "delete-user-policy": "DeleteUserPolicy",
+    "disable-access-key": "UpdateAccessKey",
+    "enable-access-key": "UpdateAccessKey",
+    "delete-access-key": "DeleteAccessKey",
+}
+
+
+def _plan_change(
+    args: argparse.Namespace, services: admin.Services, document: str | None
+) -> PlannedChange | None:
+    """The change `args` asks for; None for a read (list-users), which is not recorded."""
+    event_name = _EVENT_NAMES.get(args.action)
+    if event_name is None:
+        return None
+    if hasattr(args, "access_key_id"):
+        owner = admin.access_key_owner(services, args.access_key_id)
+        account_id, user_name = owner if owner is not None else (None, None)
+        request: dict[str, Any] = {"accessKeyId": args.access_key_id}
+        if args.action != "delete-access-key":
+            request["status"] = "Active" if args.action == "enable-access-key" else "Inactive"
+    else:
+        account_id, user_name = args.account, args.user
+        request = {"accountId": args.account}
+    if user_name is not None:
+        request["userName"] = user_name
+    if hasattr(args, "policy_name"):
+        request["policyName"] = args.policy_name
+    if document is not None:
+        request.update(policy_digest(document))
+    return PlannedChange(
+        event_name, account_id, user_name, request, command=f"qkms admin {args.action}"
+    )
 
 
 def _document(text: str) -> str:
@@ -120,8 +161,8 @@ def _run(args: argparse.Namespace, settings: Settings, services: admin.Services)
     """Plan, check the audit log, act, record: a change that cannot be audited is not made."""
     try:
         document = _document(args.policy_document) if hasattr(args, "policy_document") else None
-        change = plan_change(args, services, document)
-        audit = AdminAudit(settings, services)
+        change = _plan_change(args, services, document)
+        audit = operator_audit(settings, services)
         if change is not None:
             audit.check()
     except OSError as exc:  # the file:// policy document
@@ -158,15 +199,7 @@ def _run(args: argparse.Namespace, settings: Settings, services: admin.Services)
     return 0
 
 
-def run_admin(args: argparse.Namespace, defaults: Settings) -> int:
-    settings = replace(
-        defaults,
-        data_dir=args.data_dir,
-        database_url=args.database_url,
-        root_key_file=args.root_key_file,
-        partition=args.partition,
-        audit_log=args.audit_log,
-    )
+def run_admin(args: argparse.Namespace, settings: Settings) -> int:
     try:
         services = open_services(settings)
     except (ConfigError, StartupError) as exc:

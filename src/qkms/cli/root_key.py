@@ -1,4 +1,4 @@
-"""`qkms root-key generate|rotate`: make a root key, and re-wrap everything under a new one (issue #5)."""
+"""`qkms root-key generate|rotate`: make a root key, and re-wrap everything under a new one (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from qkms.admin_audit import AdminAudit, PlannedChange
+from qkms.admin.audit import AdminAudit, PlannedChange
+from qkms.admin.root_key_rotation import RotationError, rotate_root_key
 from qkms.app import StartupError, open_services
 from qkms.audit import AuditWriteError
+from qkms.cli.admin import operator_audit
 from qkms.config import ConfigError, Settings
 from qkms.crypto import CryptoError, RootKey
-from qkms.operations.root_key_rotation import RotationError, rotate_root_key
 from qkms.storage.base import StoreError
 
 __all__ = ["add_root_key_commands", "run_root_key"]
 
 
-def add_root_key_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
-) -> None:
+def add_root_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("root-key", help="generate or rotate the root wrapping key")
     actions = parser.add_subparsers(dest="action", required=True)
     actions.add_parser("generate", help="print a new random root key (base64 of 32 bytes)")
@@ -33,24 +32,10 @@ def add_root_key_commands(
         "root key and the current one as --previous-root-key-file; run this; then restart the "
         "servers with the new key alone. Running it again finishes an interrupted rotation.",
     )
-    rotate.add_argument("--data-dir", type=Path, default=defaults.data_dir)
-    rotate.add_argument("--database-url", default=defaults.database_url)
-    rotate.add_argument(
-        "--root-key-file",
-        type=Path,
-        default=defaults.root_key_file,
-        help="the root key in force now (or QKMS_ROOT_KEY; default <data-dir>/root.key)",
-    )
     rotate.add_argument(
         "--new-root-key-file",
         type=Path,
         help="the new root key (or QKMS_NEW_ROOT_KEY)",
-    )
-    rotate.add_argument(
-        "--audit-log",
-        type=Path,
-        default=defaults.audit_log,
-        help="the server's audit log, where the rotation is recorded (default <data-dir>/audit.log)",
     )
 
 
@@ -80,18 +65,11 @@ def _new_key(args: argparse.Namespace, environ: dict[str, str]) -> RootKey:
     return RootKey.from_base64(Path(args.new_root_key_file).read_text())
 
 
-def run_root_key(args: argparse.Namespace, defaults: Settings, environ: dict[str, str]) -> int:
+def run_root_key(args: argparse.Namespace, settings: Settings, environ: dict[str, str]) -> int:
     if args.action == "generate":
         print(RootKey.generate().to_base64())
         return 0
-    settings = replace(
-        defaults,
-        data_dir=args.data_dir,
-        database_url=args.database_url,
-        root_key_file=args.root_key_file,
-        previous_root_key_file=None,
-        audit_log=args.audit_log,
-    )
+    settings = replace(settings, previous_root_key_file=None)
     try:
         new_key = _new_key(args, environ)
         current = {k: v for k, v in environ.items() if k != "QKMS_PREVIOUS_ROOT_KEY"}
@@ -109,7 +87,7 @@ def run_root_key(args: argparse.Namespace, defaults: Settings, environ: dict[str
         event_source="kms.qkms",
     )
     try:
-        audit = AdminAudit(settings, services)
+        audit = operator_audit(settings, services)
         audit.check()
     except AuditWriteError as exc:
         services.store.close()

@@ -1,4 +1,4 @@
-"""`qkms audit tail|search`: read the audit trail that `qkms serve` appends to (issue #4)."""
+"""`qkms audit tail|search`: read the audit trail that `qkms serve` appends to (docs/audit.md)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from qkms.audit import EventFilter, follow_events, iter_events, parse_time, tail_events
@@ -16,42 +14,20 @@ from qkms.config import Settings
 __all__ = ["add_audit_commands", "run_audit"]
 
 
-def _add_location(parser: argparse.ArgumentParser, defaults: Settings | None) -> None:
-    # Given on `qkms audit` or after the action; argparse.SUPPRESS keeps a sub-command from
-    # overwriting what was given before it.
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=defaults.data_dir if defaults else argparse.SUPPRESS,
-        help="the server's data directory (the log is <data-dir>/audit.log)",
-    )
-    parser.add_argument(
-        "--audit-log",
-        type=Path,
-        default=defaults.audit_log if defaults else argparse.SUPPRESS,
-        help="the audit log file, if the server was given --audit-log",
-    )
-
-
-def add_audit_commands(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
-) -> None:
+def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "audit",
         help="read the audit trail",
         description="Reads the audit log of `qkms serve` and its rotated predecessors "
         "(audit.log.N ... audit.log.1, audit.log); prints one JSON event per line.",
     )
-    _add_location(parser, defaults)
     actions = parser.add_subparsers(dest="action", required=True)
     tail = actions.add_parser("tail", help="print the last events")
-    _add_location(tail, None)
     tail.add_argument("-n", "--lines", type=int, default=10, help="how many (default 10)")
     tail.add_argument(
         "-f", "--follow", action="store_true", help="then print new events as they come"
     )
     search = actions.add_parser("search", help="print matching events, oldest first")
-    _add_location(search, None)
     search.add_argument("--key", help="key id, key ARN (or the KeyId as sent)")
     search.add_argument("--event", help="operation name, e.g. DeriveSharedSecret")
     search.add_argument("--since", help="ISO 8601 time or epoch seconds")
@@ -65,8 +41,8 @@ def _print(events: Iterable[dict[str, Any]]) -> None:
         sys.stdout.flush()
 
 
-def run_audit(args: argparse.Namespace, defaults: Settings) -> int:
-    path = replace(defaults, data_dir=args.data_dir, audit_log=args.audit_log).audit_log_path
+def run_audit(args: argparse.Namespace, settings: Settings) -> int:
+    path = settings.audit_log_path
     if not path.exists() and args.action != "tail":
         print(f"qkms audit: no audit log at {path}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""Root-key rotation (issue #5): re-wrap every private key and access-key secret under a new root key.
+"""Root-key rotation (docs/operations.md): re-wrap every private key and access-key secret under a new root key.
 
 Online and resumable. Servers keep serving throughout if they were restarted with the new root
 key and `--previous-root-key-file` (they wrap with the new key and unwrap either). Each blob is

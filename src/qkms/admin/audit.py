@@ -10,7 +10,6 @@ does, so the cluster-wide trail has it too.
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,25 +20,11 @@ from qkms.audit import (
     build_operator_event,
     encode_event,
     operator_identity,
-    policy_digest,
 )
-from qkms.config import Settings
-from qkms.operations import admin
 from qkms.operations.runtime.context import Services
 from qkms.storage.base import AuditRow
 
-__all__ = ["AdminAudit", "PlannedChange", "plan_change"]
-
-# Each mutating action and the IAM API name of the same change.
-_EVENT_NAMES = {
-    "create-user": "CreateUser",
-    "create-access-key": "CreateAccessKey",
-    "put-user-policy": "PutUserPolicy",
-    "delete-user-policy": "DeleteUserPolicy",
-    "disable-access-key": "UpdateAccessKey",
-    "enable-access-key": "UpdateAccessKey",
-    "delete-access-key": "DeleteAccessKey",
-}
+__all__ = ["AdminAudit", "PlannedChange"]
 
 
 @dataclass(slots=True)
@@ -54,42 +39,17 @@ class PlannedChange:
     event_source: str = "iam.qkms"
 
 
-def plan_change(
-    args: argparse.Namespace, services: admin.Services, document: str | None
-) -> PlannedChange | None:
-    """The change `args` asks for; None for a read (list-users), which is not recorded."""
-    event_name = _EVENT_NAMES.get(args.action)
-    if event_name is None:
-        return None
-    if hasattr(args, "access_key_id"):
-        owner = admin.access_key_owner(services, args.access_key_id)
-        account_id, user_name = owner if owner is not None else (None, None)
-        request: dict[str, Any] = {"accessKeyId": args.access_key_id}
-        if args.action != "delete-access-key":
-            request["status"] = "Active" if args.action == "enable-access-key" else "Inactive"
-    else:
-        account_id, user_name = args.account, args.user
-        request = {"accountId": args.account}
-    if user_name is not None:
-        request["userName"] = user_name
-    if hasattr(args, "policy_name"):
-        request["policyName"] = args.policy_name
-    if document is not None:
-        request.update(policy_digest(document))
-    return PlannedChange(
-        event_name, account_id, user_name, request, command=f"qkms admin {args.action}"
-    )
-
-
 class AdminAudit:
     """The audit log of the store `qkms admin` works on."""
 
-    def __init__(self, settings: Settings, services: Services) -> None:
-        self._settings = settings
+    def __init__(
+        self, writer: AuditFileWriter, services: Services, *, region: str, mirror: bool
+    ) -> None:
+        """`mirror`: also copy each event to the store's audit table (PostgreSQL, as the server)."""
+        self._writer = writer
         self._services = services
-        self._writer = AuditFileWriter(
-            settings.audit_log_path, settings.audit_max_bytes, settings.audit_backups
-        )
+        self._region = region
+        self._mirror = mirror
 
     def check(self) -> None:
         """AuditWriteError unless the log can be written; run before changing anything."""
@@ -119,15 +79,13 @@ class AdminAudit:
             error_code=error[0] if error else None,
             error_message=error[1] if error else None,
         )
-        event = build_operator_event(
-            action, region=self._settings.region, identity=operator_identity()
-        )
+        event = build_operator_event(action, region=self._region, identity=operator_identity())
         line = encode_event(event)
         try:
             self._writer.append(line, durable=True)
         finally:
             self._writer.close()
-        if self._settings.database_url is not None:
+        if self._mirror:
             self._services.store.append_audit_event(
                 AuditRow(
                     event_id=action.event_id,
