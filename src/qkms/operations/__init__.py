@@ -11,7 +11,7 @@ operations (the registry, dispatch, context, caches, credentials, background job
 `runtime/`; request and response types live in `shapes/`, grouped by family. To add an
 operation: its shapes in `shapes/`, its module in the family package, and one line in
 `runtime/registry.py` (a test checks that every operation module is registered exactly once).
-`admin` and `root_key_rotation` are operator work behind the CLI, not KMS API operations.
+Operator work behind the CLI (users, access keys, root-key rotation) lives in `qkms.admin`.
 """
 
 __all__: list[str] = []
