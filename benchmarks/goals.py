@@ -140,7 +140,7 @@ def _many_keys(rows: Sequence[RowLike], store: str, max_rss: float | None) -> li
 
 
 def judge(rows: Sequence[RowLike], inputs: GoalInputs) -> list[Goal]:
-    """Every goal, in the order of the performance issue's list."""
+    """Every goal, in the order the performance goals are listed."""
     goals = [_vs_floor(rows, inputs.server, "P-256", 0.8), _vs_raw(rows, "P-256")]
     goals += _cpu_ratio(inputs)
     goals += _p99(rows, 16, 5.0) + _p99(rows, 1, 2.0)

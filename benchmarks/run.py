@@ -1,4 +1,4 @@
-"""The QKMS benchmark (issue #6): one command, figures and ratios measured side by side.
+"""The QKMS benchmark: one command, figures and ratios measured side by side.
 
     .venv/bin/python -m benchmarks.run                       # full run (several minutes)
     .venv/bin/python -m benchmarks.run --smoke               # a few seconds: keeps it working

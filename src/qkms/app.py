@@ -252,7 +252,7 @@ def _bootstrap_admin(
         return None
     store.ensure_account(DEFAULT_ACCOUNT_ID, now)
     store.ensure_user(DEFAULT_ACCOUNT_ID, ADMIN_USER, now)
-    # The bootstrap admin may do everything in its account (issue #3), like an account root.
+    # The bootstrap admin may do everything in its account (DESIGN §5), like an account root.
     put_user_policy(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, ADMIN_POLICY_NAME, ADMIN_POLICY)
     try:
         key = create_access_key(services, DEFAULT_ACCOUNT_ID, ADMIN_USER, given_id, given_secret)
@@ -275,7 +275,7 @@ def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bo
         services = _services(settings, store, root_key, time.time)
         credentials_file = settings.data_dir / _CREDENTIALS_FILE
         new_key = _bootstrap_admin(services, environ, credentials_file)
-        _audit_writer(settings).check()  # every call needs its audit event (issue #4)
+        _audit_writer(settings).check()  # every call needs its audit event
     except StoreError as exc:
         raise StartupError(f"the store is not usable: {exc}") from None
     except AuditWriteError as exc:

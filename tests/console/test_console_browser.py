@@ -1,4 +1,4 @@
-"""The console in Chromium: sign in, keys, lifecycle, and the DeriveSharedSecret panel (issue #7)."""
+"""The console in Chromium: sign in, keys, lifecycle, and the DeriveSharedSecret panel."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A private PostgreSQL cluster that a test may stop, restart and freeze (issue #5).
+"""A private PostgreSQL cluster that a test may stop, restart and freeze (DESIGN §6).
 
 The shared server (127.0.0.1:5432) belongs to every test run on the machine; fault tests must
 never stop it. `PgCluster` runs its own postmaster instead: `initdb` into a fresh temporary

@@ -1,4 +1,4 @@
-"""Issue #3 through boto3: identity policies, key policies, grants and admin changes (DESIGN §5, §7).
+"""Access control through boto3: identity policies, key policies, grants and admin changes (DESIGN §5, §7).
 
 Users are made with `qkms admin` against the running server's data directory, as an operator
 would; every "within 1 s" promise is checked by polling with a 1.5 s deadline, never by a sleep.

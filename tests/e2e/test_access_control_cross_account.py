@@ -1,4 +1,4 @@
-"""Issue #3 across accounts: reach another account's key only by ARN, only where both sides allow,
+"""Access control across accounts: reach another account's key only by ARN, only where both sides allow,
 and learn nothing about a key one may not see (DESIGN §2, §5)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue #4 aliases through boto3: CreateAlias, UpdateAlias, DeleteAlias, ListAliases with AWS's
+"""Aliases (DESIGN §4) through boto3: CreateAlias, UpdateAlias, DeleteAlias, ListAliases with AWS's
 validation, and alias names / alias ARNs accepted by every KeyId parameter (DESIGN §2).
 
 A response's KeyId is always the key ARN, whatever form of KeyId the request used.

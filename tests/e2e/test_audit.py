@@ -1,5 +1,5 @@
 """The audit trail of a real `qkms serve`: one event per call, failures, redaction, restarts,
-the `qkms audit` commands, and failing closed (issue #4; DESIGN §1, §3)."""
+the `qkms audit` commands, and failing closed (DESIGN §1, §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Crash safety under load: kill -9 and SIGTERM while a node writes (issue #5, DESIGN §6).
+"""Crash safety under load: kill -9 and SIGTERM while a node writes (DESIGN §6).
 
 A response is sent only after its write is durable, so after `kill -9` of the whole server
 (the `qkms serve` parent and, with several workers, every worker) and a restart on the same

@@ -1,4 +1,4 @@
-"""The database goes away under a running node, and comes back (issue #5, DESIGN §1, §6, §7).
+"""The database goes away under a running node, and comes back (DESIGN §1, §6, §7).
 
 Each test runs one `qkms serve --store-timeout 1` on a private PostgreSQL cluster
 (tests/e2e/pg_cluster.py), never the shared server, and then either stops PostgreSQL (SIGQUIT,
@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 private_postgres = pg_cluster.private_postgres
 
 STORE_TIMEOUT = 1.0
-FRESHNESS_SECONDS = 1.0  # DESIGN §7 / issue #5: no derive from a cache older than this
+FRESHNESS_SECONDS = 1.0  # DESIGN §7: no derive from a cache older than this
 ANSWER_WITHIN = 3.0  # "within the deadline": STORE_TIMEOUT plus slack for the machine
 FAIL_CLOSED_WITHIN = FRESHNESS_SECONDS + 0.3  # plus one poll interval and a request's latency
 RECOVER_WITHIN = 10.0

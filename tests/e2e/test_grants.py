@@ -1,4 +1,4 @@
-"""The grant lifecycle through boto3 (issue #3): create, list, use, retire, revoke, tokens, DryRun.
+"""The grant lifecycle through boto3 (DESIGN §5): create, list, use, retire, revoke, tokens, DryRun.
 
 Follows AWS KMS "Grants in AWS KMS" and the CreateGrant / RetireGrant / RevokeGrant / ListGrants /
 ListRetirableGrants API pages for shapes and error codes.

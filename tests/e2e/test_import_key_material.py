@@ -1,4 +1,4 @@
-"""Import of key material through boto3 against a real `qkms serve` (issue #4).
+"""Import of key material through boto3 against a real `qkms serve` (DESIGN §4).
 
 The client side is what a user writes: wrap the PKCS#8 private key under the PublicKey from
 GetParametersForImport with `cryptography`, in AWS's documented formats.

@@ -1,4 +1,4 @@
-"""Two real nodes on one PostgreSQL database (issue #5, DESIGN §6, §7).
+"""Two real nodes on one PostgreSQL database (DESIGN §6, §7).
 
 Both nodes get the same `--database-url` (a private schema on the shared test server,
 127.0.0.1:5432 database test) and the same QKMS_ROOT_KEY, with separate data directories.

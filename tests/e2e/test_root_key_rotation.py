@@ -1,4 +1,4 @@
-"""`qkms root-key rotate` online: servers keep serving, secrets stay the same (issue #5)."""
+"""`qkms root-key rotate` online: servers keep serving, secrets stay the same (DESIGN §6)."""
 
 from __future__ import annotations
 

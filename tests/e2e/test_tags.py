@@ -1,4 +1,4 @@
-"""Issue #4 tags through boto3: Tags on CreateKey, TagResource, UntagResource, ListResourceTags
+"""Tags (DESIGN §4) through boto3: Tags on CreateKey, TagResource, UntagResource, ListResourceTags
 with AWS's limits and TagException, and tags as aws:ResourceTag/<key> in policies (DESIGN §5, §7).
 """
 

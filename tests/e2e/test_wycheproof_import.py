@@ -1,4 +1,4 @@
-"""Every Wycheproof ECDH vector through boto3 against a real server, on imported keys (issue #4).
+"""Every Wycheproof ECDH vector through boto3 against a real server, on imported keys (DESIGN §4).
 
 For each curve file, every distinct private key is imported into its own EXTERNAL key, wrapped
 as a client wraps it, and every vector of that key runs through DeriveSharedSecret: valid ->

@@ -1,4 +1,4 @@
-"""Builds one CloudTrail-shaped audit event from an API call's facts, redacting secrets (issue #4).
+"""Builds one CloudTrail-shaped audit event from an API call's facts, redacting secrets.
 
 Redaction is by rule, not by operation, so a new operation is covered on the day it is added:
 - requestParameters keep strings, numbers, booleans, lists and nested structures under their

@@ -1,6 +1,6 @@
 """The audit trail of one worker: builds each call's event, appends it to the log, mirrors it.
 
-Durability (issue #4, "durable before the response for state-changing calls"): an event is
+Durability ("durable before the response for state-changing calls"): an event is
 fsynced before the response when its operation may change state and the caller authenticated.
 Read-only operations (Describe*, Get*, List*, DeriveSharedSecret, Sign, Verify, *Mac) and unauthenticated calls
 (which change nothing) are appended without fsync: the OS flushes them within seconds, and a

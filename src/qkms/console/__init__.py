@@ -1,4 +1,4 @@
-"""The browser console at /console (issue #7): its static files and their HTTP answers.
+"""The browser console at /console: its static files and their HTTP answers.
 
 It serves only the files that ship in `static/`, looked up by exact name in a table built once,
 so no request path can reach anything else. The console itself is a client of the TrentService

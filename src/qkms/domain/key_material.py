@@ -116,7 +116,7 @@ def _wrapping_key_aad(key_id: str, token_id: str) -> bytes:
 
 
 def wrap_wrapping_key(root_key: RootKey, key_id: str, token_id: str, private_der: bytes) -> bytes:
-    """Wrap an import's RSA private key, which is stored only this way (issue #4)."""
+    """Wrap an import's RSA private key, which is stored only this way (DESIGN §4)."""
     return wrap(root_key, private_der, _wrapping_key_aad(key_id, token_id))
 
 

@@ -168,7 +168,7 @@ class Key:
     wrapped_material: bytes | None
     policy: str | None = None  # key policy JSON; None only for keys stored before policies existed
     tags: tuple[tuple[str, str], ...] = ()  # (TagKey, TagValue), sorted by key
-    expiration_model: str | None = None  # imported material only (issue #4)
+    expiration_model: str | None = None  # imported material only (DESIGN §4)
     valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES
     # Symmetric keys: the material version new encryptions use (AWS's CurrentKeyMaterialId).
     current_key_material_id: str | None = None

@@ -11,7 +11,7 @@ when that is None, by a `schema` query parameter of the URL
 either, the server's default search_path applies (usually `public`). `migrate()` creates the
 schema if needed, so several deployments or test runs can share one server.
 
-Deadlines (DESIGN §3, issue #5.4), so that no call ever hangs:
+Deadlines (DESIGN §1: never a hang), so that no call ever hangs:
 - the whole call, pool acquisition included, is bounded on the client: a connection subclass
   bounds every wait on the socket by the time left, and a connection whose deadline passed is
   closed (its protocol state is unknown) and replaced by the pool;

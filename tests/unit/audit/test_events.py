@@ -1,4 +1,4 @@
-"""Audit event building: CloudTrail's fields, and redaction by rule (issue #4, DESIGN §3)."""
+"""Audit event building: CloudTrail's fields, and redaction by rule (DESIGN §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit settings of `qkms serve` and their QKMS_* variables (issue #4)."""
+"""The audit settings of `qkms serve` and their QKMS_* variables."""
 
 from __future__ import annotations
 

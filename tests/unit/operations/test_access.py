@@ -1,5 +1,5 @@
 """The authorization hook (operations/_access.py) with the real SQLite store: the request facts
-policies see, caches the change feed must evict, and failing closed (DESIGN §5, §7; issue #3)."""
+policies see, caches the change feed must evict, and failing closed (DESIGN §5, §7)."""
 
 from __future__ import annotations
 

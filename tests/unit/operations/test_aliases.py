@@ -1,4 +1,4 @@
-"""Alias operations (issue #4) against a real store with a moved clock: AWS's name rules, the
+"""Alias operations (DESIGN §4) against a real store with a moved clock: AWS's name rules, the
 target-key rules, resolution in every KeyId, ListAliases paging, and aliases of deleted keys."""
 
 from __future__ import annotations

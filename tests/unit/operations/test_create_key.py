@@ -17,7 +17,7 @@ AGREEMENT: dict[str, object] = {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_A
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        # Origin EXTERNAL is served for key agreement keys (issue #4; test_import_key_material).
+        # Origin EXTERNAL is served for key agreement keys (DESIGN §4; test_import_key_material).
         ({"origin": "EXTERNAL_KEY_STORE"}, "EXTERNAL_KEY_STORE"),
         ({"origin": "AWS_CLOUDHSM"}, "AWS_CLOUDHSM"),
         ({"multi_region": True}, "Multi-Region"),

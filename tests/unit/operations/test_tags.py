@@ -1,4 +1,4 @@
-"""Tag operations (issue #4) against a real store: AWS's tag rules and TagException, paging, key
+"""Tag operations (DESIGN §4) against a real store: AWS's tag rules and TagException, paging, key
 states, and tags reaching the policy evaluator as aws:ResourceTag/<key>."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""CreateGrant (issue #3): let a principal use one key for some operations, revocable at once."""
+"""CreateGrant (DESIGN §5): let a principal use one key for some operations, revocable at once."""
 
 from __future__ import annotations
 

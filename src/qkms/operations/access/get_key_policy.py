@@ -1,4 +1,4 @@
-"""GetKeyPolicy (issue #3): the key policy document, verbatim as it was set."""
+"""GetKeyPolicy (DESIGN §5): the key policy document, verbatim as it was set."""
 
 from __future__ import annotations
 

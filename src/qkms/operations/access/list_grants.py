@@ -1,4 +1,4 @@
-"""ListGrants (issue #3): the grants of one key, optionally filtered by grant id or grantee."""
+"""ListGrants (DESIGN §5): the grants of one key, optionally filtered by grant id or grantee."""
 
 from __future__ import annotations
 

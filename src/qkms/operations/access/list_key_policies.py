@@ -1,4 +1,4 @@
-"""ListKeyPolicies (issue #3): every KMS key has one policy, named "default"."""
+"""ListKeyPolicies (DESIGN §5): every KMS key has one policy, named "default"."""
 
 from __future__ import annotations
 

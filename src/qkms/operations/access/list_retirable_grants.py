@@ -1,4 +1,4 @@
-"""ListRetirableGrants (issue #3): grants that name a principal as their retiring principal."""
+"""ListRetirableGrants (DESIGN §5): grants that name a principal as their retiring principal."""
 
 from __future__ import annotations
 

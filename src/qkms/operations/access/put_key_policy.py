@@ -1,4 +1,4 @@
-"""PutKeyPolicy (issue #3): replace a key's policy, with AWS's lockout safety check."""
+"""PutKeyPolicy (DESIGN §5): replace a key's policy, with AWS's lockout safety check."""
 
 from __future__ import annotations
 

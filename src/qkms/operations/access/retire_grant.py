@@ -1,4 +1,4 @@
-"""RetireGrant (issue #3): the grant's retiring principal (or its grantee) ends a grant.
+"""RetireGrant (DESIGN §5): the grant's retiring principal (or its grantee) ends a grant.
 
 AWS "Retiring and revoking grants": a grant may be retired by its retiring principal, by its
 grantee when the grant includes the RetireGrant operation, or by a principal whom the key's
@@ -90,7 +90,7 @@ def retire_grant(ctx: OperationContext, request: RetireGrantRequest) -> EmptyRes
     if not _may_retire(ctx, grant):
         if grant.key_account_id != ctx.caller.account_id and request.grant_token is None:
             # Named by KeyId+GrantId: a key of another account that the caller may not touch
-            # gets the answer a missing grant would get, so nothing is revealed (issue #3).
+            # gets the answer a missing grant would get, so nothing is revealed (DESIGN §5).
             raise InvalidGrantIdException("The specified grant ID is not valid.")
         raise AccessDeniedException(
             f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "

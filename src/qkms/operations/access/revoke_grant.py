@@ -1,4 +1,4 @@
-"""RevokeGrant (issue #3): a key administrator removes a grant; effective everywhere within 1 s."""
+"""RevokeGrant (DESIGN §5): a key administrator removes a grant; effective everywhere within 1 s."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CreateAlias (issue #4): a friendly name for a key, unique in its account."""
+"""CreateAlias (DESIGN §4): a friendly name for a key, unique in its account."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DeleteAlias (issue #4): remove an alias; the key itself is untouched."""
+"""DeleteAlias (DESIGN §4): remove an alias; the key itself is untouched."""
 
 from __future__ import annotations
 

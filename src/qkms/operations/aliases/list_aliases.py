@@ -1,4 +1,4 @@
-"""ListAliases (issue #4): the account's aliases, or one key's, paged by name."""
+"""ListAliases (DESIGN §4): the account's aliases, or one key's, paged by name."""
 
 from __future__ import annotations
 

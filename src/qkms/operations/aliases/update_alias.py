@@ -1,4 +1,4 @@
-"""UpdateAlias (issue #4): point an alias at another key of the same type and usage."""
+"""UpdateAlias (DESIGN §4): point an alias at another key of the same type and usage."""
 
 from __future__ import annotations
 

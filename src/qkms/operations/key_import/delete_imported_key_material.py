@@ -1,4 +1,4 @@
-"""DeleteImportedKeyMaterial (DESIGN §4, issue #4): drop a key's imported material.
+"""DeleteImportedKeyMaterial (DESIGN §4): drop a key's imported material.
 
 AWS's rules kept (API reference, DeleteImportedKeyMaterial): the key's Origin must be EXTERNAL
 (UnsupportedOperationException); the key goes PendingImport, except that a PendingDeletion key

@@ -1,4 +1,4 @@
-"""GetParametersForImport (DESIGN §4, issue #4): a fresh RSA wrapping key and import token.
+"""GetParametersForImport (DESIGN §4): a fresh RSA wrapping key and import token.
 
 AWS's rules kept: the key's Origin must be EXTERNAL (else UnsupportedOperationException); the
 public key and token are valid for 24 hours; a key in PendingImport, Enabled or Disabled state

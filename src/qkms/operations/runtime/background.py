@@ -89,7 +89,7 @@ def sweep(services: Services) -> tuple[list[str], list[str]]:
 
 
 def sweep_expired_material(services: Services, key_ids: Iterable[str]) -> list[str]:
-    """Destroy imported material past its ValidTo and persist PendingImport (issue #4).
+    """Destroy imported material past its ValidTo and persist PendingImport (DESIGN §4).
 
     Every read already treats such a key as PendingImport (`Key.as_of`); this writes it down so
     the wrapped material does not outlive its ValidTo at rest. Returns the ids it changed.

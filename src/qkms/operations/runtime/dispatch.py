@@ -4,7 +4,7 @@ Hot-path operations are first tried on the event loop with the store *off limits
 need is in the per-process caches (the common case) they answer without a thread hop; the
 moment they would touch the store they raise `WouldBlock` before doing anything, and the wire
 runs them again in a worker thread. So a slow or unreachable database can never stall the event
-loop (issue #5: never hang), and a cache hit never pays for a thread (issue #6).
+loop (DESIGN §1: never a hang), and a cache hit never pays for a thread.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def store_errors_as_kms() -> Iterator[None]:
     """DESIGN §3: a store that does not answer in time is DependencyTimeoutException (503).
 
     An unreachable or failing store is answered the same way: the caller can retry, and a
-    load balancer can drain the node (issue #5: fail closed, never 500, never hang).
+    load balancer can drain the node (DESIGN §1: fail closed, never a 500, never a hang).
     """
     try:
         yield

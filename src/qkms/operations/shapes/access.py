@@ -1,4 +1,4 @@
-"""Shapes of key policies and grants (issue #3)."""
+"""Shapes of key policies and grants (DESIGN §5)."""
 
 from __future__ import annotations
 

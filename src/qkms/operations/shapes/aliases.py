@@ -1,4 +1,4 @@
-"""Shapes of aliases and tags (issue #4)."""
+"""Shapes of aliases and tags (DESIGN §4)."""
 
 from __future__ import annotations
 

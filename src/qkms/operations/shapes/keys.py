@@ -159,7 +159,7 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     key_usage: str
     key_state: str
     deletion_date: float | None = None
-    valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES (issue #4)
+    valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES (DESIGN §4)
     origin: str
     expiration_model: str | None = None  # EXTERNAL keys with material imported
     key_manager: str

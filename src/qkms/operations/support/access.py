@@ -262,7 +262,7 @@ def authorize_key_action(
     if allowed:
         return
     if key.account_id != ctx.caller.account_id:
-        # Another account's key: nothing about it, not even that it exists (issue #3). The
+        # Another account's key: nothing about it, not even that it exists (DESIGN §5). The
         # caller's own reference is put in the message by `_keys`, as for a missing key.
         raise KeyNotVisible(key_arn)
     raise AccessDeniedException(

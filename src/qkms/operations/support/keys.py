@@ -116,7 +116,7 @@ def load_cached_key(
         services.key_cache.put(key_id, cached, generation)
     if cached.key.material_has_expired(services.clock()):
         # Imported material past its ValidTo: the key is PendingImport from that moment on,
-        # whether or not the sweeper has written that down yet (issue #4).
+        # whether or not the sweeper has written that down yet (DESIGN §4).
         cached = CachedKey(cached.key.as_of(services.clock()))
     _check_visible(ctx, cached.key, key_ref, named_account)
     try:

@@ -1,4 +1,4 @@
-"""AWS's tag rules for KMS keys (issue #4), shared by CreateKey and TagResource."""
+"""AWS's tag rules for KMS keys (DESIGN §4), shared by CreateKey and TagResource."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ListResourceTags (issue #4): a key's tags, sorted by tag key, paged."""
+"""ListResourceTags (DESIGN §4): a key's tags, sorted by tag key, paged."""
 
 from __future__ import annotations
 

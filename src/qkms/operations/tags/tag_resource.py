@@ -1,4 +1,4 @@
-"""TagResource (issue #4): add or replace tags on a key; policies see them as aws:ResourceTag/<key>."""
+"""TagResource (DESIGN §4): add or replace tags on a key; policies see them as aws:ResourceTag/<key>."""
 
 from __future__ import annotations
 

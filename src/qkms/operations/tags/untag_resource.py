@@ -1,4 +1,4 @@
-"""UntagResource (issue #4): remove tags from a key by tag key; absent keys are ignored, as in AWS."""
+"""UntagResource (DESIGN §4): remove tags from a key by tag key; absent keys are ignored, as in AWS."""
 
 from __future__ import annotations
 
