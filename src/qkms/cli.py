@@ -20,6 +20,7 @@ from qkms.domain.arns import ArnFormat
 from qkms.logs import configure_logging
 from qkms.preflight import check_listen_address, check_serve_files, check_tls_files
 from qkms.root_key_cli import add_root_key_commands, run_root_key
+from qkms.sd_notify import notify_ready_when_serving
 from qkms.storage.base import StoreError
 
 __all__ = ["main"]
@@ -279,6 +280,7 @@ def _serve(settings: Settings) -> int:
     # handler that was installed before it: make that a clean exit, as process managers expect.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
+    notify_ready_when_serving(settings.host, settings.port, tls=settings.tls_cert is not None)
     uvicorn.run(
         "qkms.app:create_app",
         factory=True,
