@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from qkms.audit import AuditTrail
-from qkms.console import console_response, is_console_path
+from qkms.console import console_response, is_console_path, root_redirect
 from qkms.operations.runtime.background import ChangeFollower
 from qkms.operations.runtime.context import Services
 from qkms.operations.runtime.credentials import CredentialResolver
@@ -86,6 +86,11 @@ class QkmsApp:
                 reply = console_response(path, method)
                 await send_response(
                     send, ApiResponse(reply.status, list(reply.headers), reply.body)
+                )
+            elif path == "/" and (redirect := root_redirect(method, scope["headers"])):
+                # A browser opening the server's address lands on the console.
+                await send_response(
+                    send, ApiResponse(redirect.status, list(redirect.headers), redirect.body)
                 )
             else:
                 not_found = api_response(404, b'{"message":"Not Found"}', b"application/json")
