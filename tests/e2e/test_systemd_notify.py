@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import QkmsServer
+from tests.e2e.server import QkmsServer, self_signed
 
 
 def _receive_with_sender_pid(sock: socket.socket) -> tuple[str, int]:
@@ -46,3 +46,23 @@ def test_ready_comes_from_the_main_pid_when_readyz_answers(tmp_path: Path, worke
                 sock.recv(4096)
         finally:
             assert server.stop() == 0
+
+
+def test_ready_is_sent_for_an_https_listener_too(tmp_path: Path) -> None:
+    # The probe reaches its own HTTPS listener by address, whatever name the certificate is for.
+    cert, key = self_signed(tmp_path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        address = str(tmp_path / "notify")
+        sock.bind(address)
+        sock.settimeout(30)
+        server = QkmsServer(
+            tmp_path / "data",
+            extra_args=["--tls-cert", str(cert), "--tls-key", str(key)],
+            env={"NOTIFY_SOCKET": address},
+        )
+        server.start(wait=False)
+        try:
+            message = sock.recv(4096).decode()
+        finally:
+            assert server.stop() == 0
+    assert message.splitlines() == ["READY=1", f"STATUS=serving on https://127.0.0.1:{server.port}"]
