@@ -1,8 +1,9 @@
 """The ASGI application: routes each request to the part of the edge that answers it (DESIGN §1).
 
 POST / is a KMS API call (`qkms.wire.pipeline`); /healthz and /readyz are `qkms.wire.health`;
-/console is the browser console's files (and GET / from a browser redirects there); the lifespan protocol is `qkms.wire.lifespan`. It
-knows requests and responses only; keys are the operations' business.
+/console is the browser console's files, and GET / from a browser redirects there; the lifespan
+protocol is `qkms.wire.lifespan`. It knows requests and responses only; keys are the operations'
+business.
 """
 
 from __future__ import annotations
