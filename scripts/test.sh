@@ -18,5 +18,15 @@ if [ -n "$missing" ]; then
   echo ">> installing Debian packages:$missing" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2
 fi
+# The AWS SDK for JavaScript v3 test (tests/js): its npm packages, exactly as locked, reinstalled
+# only when the lock file changes. Without Node.js that test skips (and fails under CI=true).
+if command -v npm >/dev/null; then
+  js_stamp="tests/js/node_modules/.installed-$(sha256sum tests/js/package-lock.json | cut -c1-16)"
+  if [ ! -f "$js_stamp" ]; then
+    echo ">> npm ci (tests/js)" >&2
+    npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >&2
+    touch "$js_stamp"
+  fi
+fi
 echo ">> pytest" >&2
 exec .venv/bin/pytest -n 2 -p no:cacheprovider "$@"

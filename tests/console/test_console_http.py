@@ -173,3 +173,30 @@ def test_packaging_ships_every_static_file() -> None:
     for path in STATIC.iterdir():
         relative = str(path.relative_to(STATIC.parents[1]))
         assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_get_root_sends_a_browser_to_the_console(server: QkmsServer, method: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        # What Chromium and Firefox send for a page.
+        accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        connection.request(method, "/", headers={"Accept": accept})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 303
+    assert response.getheader("location") == "/console/"
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*"])
+def test_get_root_stays_a_json_404_for_api_clients(server: QkmsServer, accept: str | None) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", "/", headers={"Accept": accept} if accept else {})
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert (response.status, body) == (404, b'{"message":"Not Found"}')

@@ -14,6 +14,7 @@ from qkms import __version__
 from qkms.app import StartupError, bootstrap
 from qkms.config import ConfigError, Settings
 from qkms.preflight import check_listen_address, check_serve_files, check_tls_files
+from qkms.sd_notify import notify_ready_when_serving
 
 __all__ = ["serve"]
 
@@ -84,6 +85,8 @@ def serve(settings: Settings) -> int:
     # handler that was installed before it: make that a clean exit, as process managers expect.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
+    # Under systemd (Type=notify): READY=1 once /readyz answers; nothing without NOTIFY_SOCKET.
+    notify_ready_when_serving(settings.host, settings.port, tls=settings.tls_cert is not None)
     try:
         _run(settings)
     finally:

@@ -8,11 +8,18 @@ API like any other: it signs with SigV4 in the browser and has no endpoint of it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["CONSOLE_PATH", "ConsoleResponse", "console_response", "is_console_path"]
+__all__ = [
+    "CONSOLE_PATH",
+    "ConsoleResponse",
+    "console_response",
+    "is_console_path",
+    "root_redirect",
+]
 
 CONSOLE_PATH = "/console"
 
@@ -55,6 +62,18 @@ def console_response(path: str, method: str) -> ConsoleResponse:
     if body is None:
         return _reply(404, b"Not Found\n", ".txt", [], method)
     return _reply(200, body, name[name.rindex(".") :], [], method)
+
+
+def root_redirect(method: str, headers: Iterable[tuple[bytes, bytes]]) -> ConsoleResponse | None:
+    """`GET /` from a browser (its Accept names text/html) is sent to the console; API clients,
+    which never ask for HTML, keep the JSON 404 (None: not a browser's page request)."""
+    if method not in ("GET", "HEAD"):
+        return None
+    accept = b",".join(value for name, value in headers if name.lower() == b"accept")
+    if b"text/html" not in accept.lower():
+        return None
+    # 303: the browser follows with a GET whatever it sent; no caching of a per-request choice.
+    return _reply(303, b"", ".txt", [(b"location", b"/console/")], method)
 
 
 @cache

@@ -1,8 +1,9 @@
 """The ASGI application: routes each request to the part of the edge that answers it (DESIGN §1).
 
 POST / is a KMS API call (`qkms.wire.pipeline`); /healthz and /readyz are `qkms.wire.health`;
-/console is the browser console's files; the lifespan protocol is `qkms.wire.lifespan`. It
-knows requests and responses only; keys are the operations' business.
+/console is the browser console's files, and GET / from a browser redirects there; the lifespan
+protocol is `qkms.wire.lifespan`. It knows requests and responses only; keys are the operations'
+business.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from qkms.audit import AuditTrail
-from qkms.console import console_response, is_console_path
+from qkms.console import console_response, is_console_path, root_redirect
 from qkms.operations.runtime.background import ChangeFollower
 from qkms.operations.runtime.context import Services
 from qkms.operations.runtime.credentials import CredentialResolver
@@ -86,6 +87,11 @@ class QkmsApp:
                 reply = console_response(path, method)
                 await send_response(
                     send, ApiResponse(reply.status, list(reply.headers), reply.body)
+                )
+            elif path == "/" and (redirect := root_redirect(method, scope["headers"])):
+                # A browser opening the server's address lands on the console.
+                await send_response(
+                    send, ApiResponse(redirect.status, list(redirect.headers), redirect.body)
                 )
             else:
                 not_found = api_response(404, b'{"message":"Not Found"}', b"application/json")

@@ -143,15 +143,17 @@ async function runTest(ctx, { keyRef, spec, paste, peerText, expectedText }, res
   }
 
   let derived;
+  // The shared secret is masked wherever it shows until the user reveals it.
+  const secret = revealer();
   try {
     derived = await callKms(ctx.session, "DeriveSharedSecret", { KeyId: keyRef, PublicKey: publicKeyB64 });
     step("DeriveSharedSecret answered.");
   } catch (error) {
-    if (error.exchange) exchangeArea.replaceChildren(exchangeView(error.exchange));
+    if (error.exchange) exchangeArea.replaceChildren(exchangeView(error.exchange, secret));
     fail(error, "DeriveSharedSecret");
     return;
   }
-  exchangeArea.replaceChildren(exchangeView(derived.exchange));
+  exchangeArea.replaceChildren(exchangeView(derived.exchange, secret));
   const kmsHex = toHex(bytesFromBase64(derived.data.SharedSecret));
 
   let ownHex = null;
@@ -174,6 +176,11 @@ async function runTest(ctx, { keyRef, spec, paste, peerText, expectedText }, res
     }
   }
 
+  const masked = (id, hex) => {
+    const dd = h("dd", { id, class: "mono break" });
+    secret.add((revealed) => { dd.textContent = revealed ? hex : MASK; });
+    return dd;
+  };
   const verdict = ownHex === null
     ? h("p", { id: "verdict", class: "verdict neutral" }, "not compared")
     : h("p", { id: "verdict", class: "verdict " + (ownHex === kmsHex ? "match" : "no-match") }, ownHex === kmsHex ? "match" : "no match");
@@ -181,32 +188,44 @@ async function runTest(ctx, { keyRef, spec, paste, peerText, expectedText }, res
     verdict,
     h("dl", { class: "secrets" },
       h("dt", {}, "KMS side (SharedSecret from DeriveSharedSecret, hex)"),
-      h("dd", { id: "kms-secret", class: "mono break" }, kmsHex),
+      masked("kms-secret", kmsHex),
       h("dt", {}, ownLabel || "Other side"),
-      h("dd", { id: "own-secret", class: "mono break" }, ownHex ?? (paste
+      ownHex !== null ? masked("own-secret", ownHex) : h("dd", { id: "own-secret" }, paste
         ? "not computed here: the browser has no private key for a pasted public key. Paste the expected secret to compare."
-        : "—"))));
+        : "—")));
   announce("DeriveSharedSecret: " + verdict.textContent);
 }
 
-function exchangeView(exchange) {
+/** One "Reveal shared secret" toggle for every place the secret shows (hidden until one does). */
+function revealer() {
   let revealed = false;
+  const views = [];
+  const button = h("button", { type: "button", id: "reveal-secret", class: "secondary", "aria-pressed": "false", hidden: true }, "Reveal shared secret");
+  const render = () => {
+    for (const view of views) view(revealed);
+    button.textContent = revealed ? "Hide shared secret" : "Reveal shared secret";
+    button.setAttribute("aria-pressed", String(revealed));
+  };
+  button.addEventListener("click", () => { revealed = !revealed; render(); });
+  return {
+    button,
+    add(view) { views.push(view); button.hidden = false; view(revealed); },
+  };
+}
+
+function exchangeView(exchange, secret) {
   const response = exchange.response || { body: null };
   const hasSecret = response.body && typeof response.body === "object" && "SharedSecret" in response.body;
   const requestPre = h("pre", { id: "request-json", class: "json", tabindex: "0", "aria-label": "Request" });
   const responsePre = h("pre", { id: "response-json", class: "json", tabindex: "0", "aria-label": "Response" });
-  const reveal = h("button", { type: "button", id: "reveal-secret", class: "secondary", "aria-pressed": "false", hidden: !hasSecret }, "Reveal shared secret");
-  const render = () => {
-    const headers = Object.entries(exchange.request.headers).map(([k, v]) => `${k}: ${v}`).join("\n");
-    requestPre.textContent = `POST / HTTP/1.1\n${headers}\n\n${JSON.stringify(exchange.request.body, null, 2)}`;
+  const headers = Object.entries(exchange.request.headers).map(([k, v]) => `${k}: ${v}`).join("\n");
+  requestPre.textContent = `POST / HTTP/1.1\n${headers}\n\n${JSON.stringify(exchange.request.body, null, 2)}`;
+  const renderResponse = (revealed) => {
     const body = JSON.stringify(response.body, (k, v) => (k === "SharedSecret" && !revealed ? MASK : v), 2);
     responsePre.textContent = `HTTP ${response.status}\nx-amzn-RequestId: ${response.requestId}\n\n${body}`;
-    reveal.textContent = revealed ? "Hide shared secret" : "Reveal shared secret";
-    reveal.setAttribute("aria-pressed", String(revealed));
   };
-  reveal.addEventListener("click", () => { revealed = !revealed; render(); });
-  render();
+  if (hasSecret) secret.add(renderResponse); else renderResponse(false);
   return h("div", { class: "stack" },
     h("h3", {}, "Request"), requestPre,
-    h("div", { class: "row between" }, h("h3", {}, "Response"), reveal), responsePre);
+    h("div", { class: "row between" }, h("h3", {}, "Response"), secret.button), responsePre);
 }

@@ -63,7 +63,10 @@ function metadataList(meta) {
     ["Enabled", String(meta.Enabled)], ["CreationDate", formatDate(meta.CreationDate)],
     ["DeletionDate", meta.DeletionDate ? formatDate(meta.DeletionDate) : "—"],
     ["Origin", meta.Origin], ["KeyManager", meta.KeyManager],
-    ["KeyAgreementAlgorithms", (meta.KeyAgreementAlgorithms || []).join(", ") || "—"],
+    // Each algorithm list DescribeKey gives for this kind of key.
+    ...["EncryptionAlgorithms", "SigningAlgorithms", "KeyAgreementAlgorithms", "MacAlgorithms"]
+      .filter((name) => meta[name] && meta[name].length)
+      .map((name) => [name, meta[name].join(", ")]),
   ];
   return h("dl", { class: "meta" }, rows.map(([name, value]) => [
     h("dt", {}, name), h("dd", { "data-field": name, class: name === "Arn" || name === "KeyId" ? "mono break" : "" }, value)]));
