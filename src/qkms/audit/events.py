@@ -60,6 +60,7 @@ _RESPONSE_MEMBERS = frozenset(
         "CreationDate",
         "DeletionDate",
         "Enabled",
+        "EncapsulationAlgorithm",
         "ExpirationModel",
         "GrantId",
         "KeyAgreementAlgorithm",

@@ -2,7 +2,8 @@
 
 Durability (issue #4, "durable before the response for state-changing calls"): an event is
 fsynced before the response when its operation may change state and the caller authenticated.
-Read-only operations (Describe*, Get*, List*, DeriveSharedSecret) and unauthenticated calls
+Read-only operations (Describe*, Get*, List*, DeriveSharedSecret, Encapsulate,
+Decapsulate) and unauthenticated calls
 (which change nothing) are appended without fsync: the OS flushes them within seconds, and a
 crash of the machine (not of QKMS) may lose the last of them. An unknown operation name counts
 as state-changing. A store mirror (the `audit_events` table, for PostgreSQL deployments where
@@ -25,7 +26,7 @@ __all__ = ["READ_ONLY_PREFIXES", "AuditTrail", "is_read_only"]
 
 _log = logging.getLogger("qkms.audit")
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
-_READ_ONLY_NAMES = frozenset({"DeriveSharedSecret"})
+_READ_ONLY_NAMES = frozenset({"DeriveSharedSecret", "Encapsulate", "Decapsulate"})
 _MIRROR_QUEUE = 10000
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from qkms.crypto import Curve
+from qkms.crypto import Curve, MlKemKeySpec, XdhCurve
 
 __all__ = [
     "Key",
@@ -16,6 +16,8 @@ __all__ = [
     "curve_of",
     "is_supported_pair",
     "is_valid_aws_pair",
+    "mlkem_spec_of",
+    "xdh_curve_of",
 ]
 
 
@@ -37,6 +39,7 @@ class KeyUsage(enum.Enum):
     # spelling it was created with, because AWS clients check for the exact string.
     KEY_AGREEMENT = "KEY_AGREEMENT"
     DERIVE_SHARED_SECRET = "DERIVE_SHARED_SECRET"  # noqa: S105 - a usage name, not a secret
+    ENCAPSULATE_DECAPSULATE = "ENCAPSULATE_DECAPSULATE"
 
     @property
     def is_key_agreement(self) -> bool:
@@ -63,6 +66,12 @@ class KeySpec(enum.Enum):
     ML_DSA_44 = "ML_DSA_44"
     ML_DSA_65 = "ML_DSA_65"
     ML_DSA_87 = "ML_DSA_87"
+    ML_KEM_512 = "ML_KEM_512"
+    ML_KEM_768 = "ML_KEM_768"
+    ML_KEM_1024 = "ML_KEM_1024"
+    # QKMS's own: RFC 7748 key agreement, which AWS does not offer (DESIGN §4a, docs/api.md).
+    ECC_X25519 = "ECC_X25519"
+    ECC_X448 = "ECC_X448"
 
     @property
     def is_ecc(self) -> bool:
@@ -87,7 +96,19 @@ _CURVES: dict[KeySpec, Curve] = {
     KeySpec.ECC_SECG_P256K1: Curve.SECP256K1,
 }
 
+_XDH_CURVES: dict[KeySpec, XdhCurve] = {
+    KeySpec.ECC_X25519: XdhCurve.X25519,
+    KeySpec.ECC_X448: XdhCurve.X448,
+}
+
+_MLKEM_SPECS: dict[KeySpec, MlKemKeySpec] = {
+    KeySpec.ML_KEM_512: MlKemKeySpec.ML_KEM_512,
+    KeySpec.ML_KEM_768: MlKemKeySpec.ML_KEM_768,
+    KeySpec.ML_KEM_1024: MlKemKeySpec.ML_KEM_1024,
+}
+
 _AGREEMENT = {KeyUsage.KEY_AGREEMENT, KeyUsage.DERIVE_SHARED_SECRET}
+_KEM = {KeyUsage.ENCAPSULATE_DECAPSULATE}
 
 # AWS KMS's compatibility of KeyUsage and KeySpec ("Choosing a KMS key type" in the AWS docs).
 _AWS_PAIRS: dict[KeySpec, set[KeyUsage]] = {
@@ -108,6 +129,9 @@ _AWS_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     KeySpec.ML_DSA_44: {KeyUsage.SIGN_VERIFY},
     KeySpec.ML_DSA_65: {KeyUsage.SIGN_VERIFY},
     KeySpec.ML_DSA_87: {KeyUsage.SIGN_VERIFY},
+    **dict.fromkeys(_MLKEM_SPECS, _KEM),
+    # Not AWS's, but valid here: the pairs QKMS adds are refused by no AWS rule.
+    **dict.fromkeys(_XDH_CURVES, _AGREEMENT),
 }
 
 # What QKMS itself can create today: the key-agreement keys this service exists for, plus
@@ -115,6 +139,10 @@ _AWS_PAIRS: dict[KeySpec, set[KeyUsage]] = {
 _SUPPORTED_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     KeySpec.SYMMETRIC_DEFAULT: {KeyUsage.ENCRYPT_DECRYPT},
     **{spec: {KeyUsage.SIGN_VERIFY, *_AGREEMENT} for spec in _CURVES},
+    **dict.fromkeys(_XDH_CURVES, _AGREEMENT),
+    # ML-KEM-512 is an AWS spec the installed `cryptography` lacks (CreateKey says so).
+    KeySpec.ML_KEM_768: _KEM,
+    KeySpec.ML_KEM_1024: _KEM,
 }
 
 
@@ -128,6 +156,14 @@ def is_supported_pair(spec: KeySpec, usage: KeyUsage) -> bool:
 
 def curve_of(spec: KeySpec) -> Curve | None:
     return _CURVES.get(spec)
+
+
+def xdh_curve_of(spec: KeySpec) -> XdhCurve | None:
+    return _XDH_CURVES.get(spec)
+
+
+def mlkem_spec_of(spec: KeySpec) -> MlKemKeySpec | None:
+    return _MLKEM_SPECS.get(spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +197,13 @@ class Key:
 
     @property
     def can_derive_shared_secret(self) -> bool:
-        return self.key_usage.is_key_agreement and self.key_spec.is_ecc
+        return self.key_usage.is_key_agreement and (
+            self.key_spec.is_ecc or self.key_spec in _XDH_CURVES
+        )
+
+    @property
+    def can_encapsulate(self) -> bool:
+        return self.key_usage is KeyUsage.ENCAPSULATE_DECAPSULATE and self.key_spec in _MLKEM_SPECS
 
     @property
     def is_asymmetric(self) -> bool:
@@ -170,6 +212,14 @@ class Key:
     @property
     def curve(self) -> Curve | None:
         return curve_of(self.key_spec)
+
+    @property
+    def xdh_curve(self) -> XdhCurve | None:
+        return xdh_curve_of(self.key_spec)
+
+    @property
+    def mlkem_spec(self) -> MlKemKeySpec | None:
+        return mlkem_spec_of(self.key_spec)
 
     def is_gone(self, now: float) -> bool:
         """A key whose deletion window has passed no longer exists, even before the sweeper runs."""

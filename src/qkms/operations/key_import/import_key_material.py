@@ -1,4 +1,4 @@
-"""ImportKeyMaterial (DESIGN §4, issue #4): unwrap a client's EC private key and bind it to a key.
+"""ImportKeyMaterial (DESIGN §4): unwrap a client's EC, X25519 or X448 private key, bind it to a key.
 
 Reads top to bottom: parse -> load -> check the token -> unwrap -> check the material -> act.
 AWS's rules kept (API reference, ImportKeyMaterial):
@@ -19,11 +19,13 @@ from typing import Final
 
 from qkms.crypto import (
     CryptoError,
+    ImportedPrivateKey,
     ImportToken,
     ImportTokenError,
     ImportUnwrapError,
     PrivateKeyError,
     WrappingAlgorithm,
+    import_xdh_private_key,
     load_imported_private_key,
     open_import_token,
     unwrap_key_material,
@@ -126,6 +128,22 @@ def _unwrap_material(
         ) from None
 
 
+def _check_material(key: Key, material: bytes) -> ImportedPrivateKey:
+    """The material as a private key on the key's curve: EC (SEC 1) or X25519/X448 (RFC 8410)."""
+    try:
+        xdh_curve = key.xdh_curve
+        if xdh_curve is not None:
+            return import_xdh_private_key(material, xdh_curve)
+        curve = key.curve
+        if curve is None:  # unreachable: the caller checked can_derive_shared_secret
+            raise PrivateKeyError(f"{key.key_spec.value} has no curve")
+        return load_imported_private_key(material, curve)
+    except PrivateKeyError:
+        raise IncorrectKeyMaterialException(
+            f"The key material is not a PKCS#8 DER private key on the {key.key_spec.value} curve."
+        ) from None
+
+
 def import_key_material(
     ctx: OperationContext, request: ImportKeyMaterialRequest
 ) -> ImportKeyMaterialResponse:
@@ -138,8 +156,7 @@ def import_key_material(
     operation = KeyOperation.IMPORT_KEY_MATERIAL
     key = load_cached_key(ctx, request.key_id, operation).key
     require_external(ctx, key, operation)
-    curve = key.curve
-    if curve is None or not key.can_derive_shared_secret:  # CreateKey refuses these already
+    if not key.can_derive_shared_secret:  # CreateKey refuses these already
         raise UnsupportedOperationException(
             f"{key_arn(ctx, key)} cannot hold imported key material in QKMS."
         )
@@ -147,12 +164,7 @@ def import_key_material(
     # check the token, unwrap, and check the material
     token = _open_token(ctx, key, request.import_token or b"")
     material = _unwrap_material(ctx, key, token, request.encrypted_key_material or b"")
-    try:
-        imported = load_imported_private_key(material, curve)
-    except PrivateKeyError:
-        raise IncorrectKeyMaterialException(
-            f"The key material is not a PKCS#8 DER private key on the {key.key_spec.value} curve."
-        ) from None
+    imported = _check_material(key, material)
     if request.import_type == "EXISTING_KEY_MATERIAL" and key.public_key_der is None:
         raise IncorrectKeyMaterialException(
             "ImportType EXISTING_KEY_MATERIAL: no key material was imported into this key before."

@@ -6,7 +6,7 @@ from qkms.domain.keys import Key, KeySpec, KeyUsage
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyMetadata
 
-__all__ = ["algorithm_lists", "key_metadata"]
+__all__ = ["algorithm_lists", "encapsulation_algorithms", "key_metadata"]
 
 _SIGNING = {
     KeySpec.ECC_NIST_P256: ["ECDSA_SHA_256"],
@@ -14,6 +14,11 @@ _SIGNING = {
     KeySpec.ECC_NIST_P521: ["ECDSA_SHA_512"],
     KeySpec.ECC_SECG_P256K1: ["ECDSA_SHA_256"],
 }
+
+
+def encapsulation_algorithms(key: Key) -> list[str] | None:
+    """EncapsulationAlgorithms: only for ENCAPSULATE_DECAPSULATE keys (AWS's KeyMetadata)."""
+    return ["ML_KEM"] if key.key_usage is KeyUsage.ENCAPSULATE_DECAPSULATE else None
 
 
 def algorithm_lists(key: Key) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
@@ -48,5 +53,6 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
         encryption_algorithms=encryption,
         signing_algorithms=signing,
         key_agreement_algorithms=agreement,
+        encapsulation_algorithms=encapsulation_algorithms(key),
         multi_region=False,
     )

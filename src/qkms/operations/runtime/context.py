@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from qkms.crypto import PrivateKey, RootKey
+from qkms.crypto import MlKemPrivateKey, PrivateKey, RootKey, XdhPrivateKey
 from qkms.domain.arns import Arns
 from qkms.domain.grants import grant_permits
 from qkms.domain.keys import Key
@@ -22,7 +22,7 @@ class CachedKey:
     """A key as last seen, and its private key once parsed (parsing is the costly part)."""
 
     key: Key
-    private_key: PrivateKey | None = None
+    private_key: PrivateKey | XdhPrivateKey | MlKemPrivateKey | None = None
     policy_document: PolicyDocument | None = None
 
 

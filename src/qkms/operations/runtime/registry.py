@@ -18,7 +18,9 @@ from qkms.operations.aliases.create_alias import create_alias
 from qkms.operations.aliases.delete_alias import delete_alias
 from qkms.operations.aliases.list_aliases import list_aliases
 from qkms.operations.aliases.update_alias import update_alias
+from qkms.operations.key_agreement.decapsulate import decapsulate
 from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.key_agreement.encapsulate import encapsulate
 from qkms.operations.key_import.delete_imported_key_material import delete_imported_key_material
 from qkms.operations.key_import.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.key_import.import_key_material import import_key_material
@@ -61,6 +63,7 @@ from qkms.operations.shapes import (
     UpdateAliasRequest,
     UpdateKeyDescriptionRequest,
 )
+from qkms.operations.shapes.key_agreement import DecapsulateRequest, EncapsulateRequest
 from qkms.operations.shapes.key_import import (
     DeleteImportedKeyMaterialRequest,
     GetParametersForImportRequest,
@@ -100,6 +103,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "DeriveSharedSecret", DeriveSharedSecretRequest, derive_shared_secret, inline=True
         ),
+        Operation("Encapsulate", EncapsulateRequest, encapsulate),
+        Operation("Decapsulate", DecapsulateRequest, decapsulate),
         Operation("GetKeyPolicy", GetKeyPolicyRequest, get_key_policy),
         Operation("PutKeyPolicy", PutKeyPolicyRequest, put_key_policy),
         Operation("ListKeyPolicies", ListKeyPoliciesRequest, list_key_policies),

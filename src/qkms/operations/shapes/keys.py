@@ -168,6 +168,7 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     encryption_algorithms: list[str] | None = None
     signing_algorithms: list[str] | None = None
     key_agreement_algorithms: list[str] | None = None
+    encapsulation_algorithms: list[str] | None = None
     multi_region: bool
 
 
@@ -199,6 +200,7 @@ class GetPublicKeyResponse(Response, frozen=True, kw_only=True):
     encryption_algorithms: list[str] | None = None
     signing_algorithms: list[str] | None = None
     key_agreement_algorithms: list[str] | None = None
+    encapsulation_algorithms: list[str] | None = None
 
 
 class ScheduleKeyDeletionResponse(Response, frozen=True, kw_only=True):
