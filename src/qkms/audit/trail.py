@@ -2,10 +2,9 @@
 
 Durability (issue #4, "durable before the response for state-changing calls"): an event is
 fsynced before the response when its operation may change state and the caller authenticated.
-Read-only operations (Describe*, Get*, List*, DeriveSharedSecret, Encapsulate,
-Decapsulate) and unauthenticated calls
-(which change nothing) are appended without fsync: the OS flushes them within seconds, and a
-crash of the machine (not of QKMS) may lose the last of them. An unknown operation name counts
+Read-only operations (Describe*, Get*, List*, DeriveSharedSecret, Encapsulate, Decapsulate)
+and unauthenticated calls (which change nothing) are appended without fsync: the OS flushes them
+within seconds, and a crash of the machine (not of QKMS) may lose the last of them. An unknown operation name counts
 as state-changing. A store mirror (the `audit_events` table, for PostgreSQL deployments where
 the database is the cluster-wide place to query) is fed from a bounded queue by one thread:
 best-effort, never on the request path; the file is the record.

@@ -40,7 +40,7 @@ def _decapsulate(ctx: OperationContext, key_id: str, ciphertext: bytes) -> bytes
     return decapsulate(ctx, request).shared_secret
 
 
-def test_ml_kem_material_is_stored_wrapped_as_seed_form_pkcs8(
+def test_ml_kem_material_is_stored_wrapped_as_pkcs8_and_decapsulates(
     ctx: OperationContext, services: Services
 ) -> None:
     key_id = _create(ctx, "ML_KEM_1024", "ENCAPSULATE_DECAPSULATE")
