@@ -729,6 +729,9 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.throttling import bench_throttling  # it builds on this module's helpers
 
         bench_throttling(report, args, work)
+        from benchmarks.key_establishment import bench_key_establishment
+
+        bench_key_establishment(report, args, work)
         if not args.skip_postgres:
             bench_postgres(report, args, work)
 

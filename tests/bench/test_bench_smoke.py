@@ -26,6 +26,10 @@ EXPECTED_ROWS = [
     ("SQLite", "derive P-256, throttling on", 16),
     ("SQLite", "derive P-256, throttling off", 16),
     ("SQLite", "derive P-256, AWS default quotas", 16),
+    ("in-process", "raw ML-KEM-768 decapsulate", None),
+    ("SQLite", "Decapsulate ML-KEM-768, 1 key", 16),
+    ("in-process", "raw X25519", None),
+    ("SQLite", "derive X25519, 1 key", 16),
     # the bare floor on QKMS's own server software, right after QKMS's 16-connection figure
     *[
         ("floor", f"bare app {curve}, uvicorn (httptools, uvloop)", 16)

@@ -68,6 +68,7 @@ _RESPONSE_MEMBERS = frozenset(
         "DestinationKeyMaterialId",
         "Enabled",
         "EncryptionAlgorithm",
+        "EncapsulationAlgorithm",
         "ExpirationModel",
         "GrantId",
         "KeyAgreementAlgorithm",

@@ -2,7 +2,8 @@
 
 Durability ("durable before the response for state-changing calls"): an event is
 fsynced before the response when its operation may change state and the caller authenticated.
-Read-only operations (Describe*, Get*, List*, DeriveSharedSecret, Sign, Verify, *Mac) and unauthenticated calls
+Read-only operations (Describe*, Get*, List*, and the cryptographic operations: DeriveSharedSecret,
+Encrypt, Decrypt, Sign, Verify, *Mac, Encapsulate, Decapsulate, ...) and unauthenticated calls
 (which change nothing) are appended without fsync: the OS flushes them within seconds, and a
 crash of the machine (not of QKMS) may lose the last of them. An unknown operation name counts
 as state-changing. A store mirror (the `audit_events` table, for PostgreSQL deployments where
@@ -41,6 +42,8 @@ _READ_ONLY_NAMES = frozenset(
         "Verify",
         "GenerateMac",
         "VerifyMac",
+        "Encapsulate",
+        "Decapsulate",
     }
 )
 _MIRROR_QUEUE = 10000

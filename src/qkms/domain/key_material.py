@@ -11,20 +11,34 @@ from dataclasses import dataclass
 
 from qkms.crypto import (
     HmacKey,
+    MlKemPrivateKey,
     PrivateKey,
     RootKey,
     SigningPrivateKey,
     SymmetricKey,
+    XdhPrivateKey,
     generate_key_pair,
+    generate_mlkem_key_pair,
     generate_signing_key_pair,
+    generate_xdh_key_pair,
+    load_mlkem_private_key,
     load_private_key,
     load_signing_private_key,
+    load_xdh_private_key,
     new_key_material_id,
     unwrap,
     wrap,
 )
 from qkms.domain.arns import canonical_key_arn
-from qkms.domain.keys import Key, KeySpec, curve_of, hmac_spec_of, signing_spec_of
+from qkms.domain.keys import (
+    Key,
+    KeySpec,
+    curve_of,
+    hmac_spec_of,
+    mlkem_spec_of,
+    signing_spec_of,
+    xdh_curve_of,
+)
 
 __all__ = [
     "NewMaterial",
@@ -32,10 +46,12 @@ __all__ = [
     "create_material",
     "create_symmetric_material",
     "unwrap_hmac_key",
+    "unwrap_mlkem_private_key",
     "unwrap_private_key",
     "unwrap_signing_key",
     "unwrap_symmetric_material",
     "unwrap_wrapping_key",
+    "unwrap_xdh_private_key",
     "wrap_imported_material",
     "wrap_wrapping_key",
 ]
@@ -70,6 +86,14 @@ def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: s
     hmac_spec = hmac_spec_of(spec)
     if hmac_spec is not None:
         return NewMaterial(None, wrap(root_key, HmacKey.generate(hmac_spec).to_bytes(), aad))
+    xdh_curve = xdh_curve_of(spec)
+    if xdh_curve is not None:
+        pair = generate_xdh_key_pair(xdh_curve)
+        return NewMaterial(pair.public_spki_der, wrap(root_key, pair.private_pkcs8_der, aad))
+    mlkem_spec = mlkem_spec_of(spec)
+    if mlkem_spec is not None:
+        pair = generate_mlkem_key_pair(mlkem_spec)
+        return NewMaterial(pair.public_spki_der, wrap(root_key, pair.private_pkcs8_der, aad))
     # Callers check is_supported_pair first; reaching here is a programming error.
     raise ValueError(f"no material generator for {spec.value}")
 
@@ -155,3 +179,19 @@ def unwrap_hmac_key(root_key: RootKey, key: Key) -> HmacKey:
     if spec is None:
         raise ValueError(f"{key!r} is not an HMAC key")
     return HmacKey(spec, _unwrapped(root_key, key))
+
+
+def unwrap_xdh_private_key(root_key: RootKey, key: Key) -> XdhPrivateKey:
+    """Unwrap and parse an X25519/X448 key's private key (crypto errors mapped by the caller)."""
+    curve = key.xdh_curve
+    if curve is None:
+        raise ValueError(f"{key!r} is not an X25519/X448 key")
+    return load_xdh_private_key(_unwrapped(root_key, key), curve)
+
+
+def unwrap_mlkem_private_key(root_key: RootKey, key: Key) -> MlKemPrivateKey:
+    """Unwrap and parse an ML-KEM key's decapsulation key (crypto errors mapped by the caller)."""
+    spec = key.mlkem_spec
+    if spec is None:
+        raise ValueError(f"{key!r} is not an ML-KEM key")
+    return load_mlkem_private_key(_unwrapped(root_key, key), spec)

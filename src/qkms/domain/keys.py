@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from qkms.crypto import Curve, HmacKeySpec, SigningKeySpec
+from qkms.crypto import Curve, HmacKeySpec, MlKemKeySpec, SigningKeySpec, XdhCurve
 
 __all__ = [
     "Key",
@@ -17,7 +17,9 @@ __all__ = [
     "hmac_spec_of",
     "is_supported_pair",
     "is_valid_aws_pair",
+    "mlkem_spec_of",
     "signing_spec_of",
+    "xdh_curve_of",
 ]
 
 
@@ -39,6 +41,7 @@ class KeyUsage(enum.Enum):
     # spelling it was created with, because AWS clients check for the exact string.
     KEY_AGREEMENT = "KEY_AGREEMENT"
     DERIVE_SHARED_SECRET = "DERIVE_SHARED_SECRET"  # noqa: S105 - a usage name, not a secret
+    ENCAPSULATE_DECAPSULATE = "ENCAPSULATE_DECAPSULATE"
 
     @property
     def is_key_agreement(self) -> bool:
@@ -65,6 +68,12 @@ class KeySpec(enum.Enum):
     ML_DSA_44 = "ML_DSA_44"
     ML_DSA_65 = "ML_DSA_65"
     ML_DSA_87 = "ML_DSA_87"
+    ML_KEM_512 = "ML_KEM_512"
+    ML_KEM_768 = "ML_KEM_768"
+    ML_KEM_1024 = "ML_KEM_1024"
+    # QKMS's own: RFC 7748 key agreement, which AWS does not offer (DESIGN §4a, docs/api.md).
+    ECC_X25519 = "ECC_X25519"
+    ECC_X448 = "ECC_X448"
 
     @property
     def is_ecc(self) -> bool:
@@ -89,7 +98,19 @@ _CURVES: dict[KeySpec, Curve] = {
     KeySpec.ECC_SECG_P256K1: Curve.SECP256K1,
 }
 
+_XDH_CURVES: dict[KeySpec, XdhCurve] = {
+    KeySpec.ECC_X25519: XdhCurve.X25519,
+    KeySpec.ECC_X448: XdhCurve.X448,
+}
+
+_MLKEM_SPECS: dict[KeySpec, MlKemKeySpec] = {
+    KeySpec.ML_KEM_512: MlKemKeySpec.ML_KEM_512,
+    KeySpec.ML_KEM_768: MlKemKeySpec.ML_KEM_768,
+    KeySpec.ML_KEM_1024: MlKemKeySpec.ML_KEM_1024,
+}
+
 _AGREEMENT = {KeyUsage.KEY_AGREEMENT, KeyUsage.DERIVE_SHARED_SECRET}
+_KEM = {KeyUsage.ENCAPSULATE_DECAPSULATE}
 
 # AWS KMS's compatibility of KeyUsage and KeySpec ("Choosing a KMS key type" in the AWS docs).
 _AWS_PAIRS: dict[KeySpec, set[KeyUsage]] = {
@@ -110,6 +131,9 @@ _AWS_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     KeySpec.ML_DSA_44: {KeyUsage.SIGN_VERIFY},
     KeySpec.ML_DSA_65: {KeyUsage.SIGN_VERIFY},
     KeySpec.ML_DSA_87: {KeyUsage.SIGN_VERIFY},
+    **dict.fromkeys(_MLKEM_SPECS, _KEM),
+    # Not AWS's, but valid here: the pairs QKMS adds are refused by no AWS rule.
+    **dict.fromkeys(_XDH_CURVES, _AGREEMENT),
 }
 
 # The SIGN_VERIFY and GENERATE_VERIFY_MAC specs, as the crypto layer names them (SM2 and
@@ -126,6 +150,10 @@ _SUPPORTED_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     **{spec: {KeyUsage.SIGN_VERIFY} for spec in _SIGNING_SPECS},
     **{spec: {KeyUsage.SIGN_VERIFY, *_AGREEMENT} for spec in _CURVES},
     **{spec: {KeyUsage.GENERATE_VERIFY_MAC} for spec in _HMAC_SPECS},
+    **dict.fromkeys(_XDH_CURVES, _AGREEMENT),
+    # ML-KEM-512 is an AWS spec the installed `cryptography` lacks (CreateKey says so).
+    KeySpec.ML_KEM_768: _KEM,
+    KeySpec.ML_KEM_1024: _KEM,
 }
 
 
@@ -149,6 +177,14 @@ def signing_spec_of(spec: KeySpec) -> SigningKeySpec | None:
 def hmac_spec_of(spec: KeySpec) -> HmacKeySpec | None:
     """The crypto layer's name of an HMAC spec; None for the others."""
     return _HMAC_SPECS.get(spec)
+
+
+def xdh_curve_of(spec: KeySpec) -> XdhCurve | None:
+    return _XDH_CURVES.get(spec)
+
+
+def mlkem_spec_of(spec: KeySpec) -> MlKemKeySpec | None:
+    return _MLKEM_SPECS.get(spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +220,13 @@ class Key:
 
     @property
     def can_derive_shared_secret(self) -> bool:
-        return self.key_usage.is_key_agreement and self.key_spec.is_ecc
+        return self.key_usage.is_key_agreement and (
+            self.key_spec.is_ecc or self.key_spec in _XDH_CURVES
+        )
+
+    @property
+    def can_encapsulate(self) -> bool:
+        return self.key_usage is KeyUsage.ENCAPSULATE_DECAPSULATE and self.key_spec in _MLKEM_SPECS
 
     @property
     def can_sign(self) -> bool:
@@ -216,6 +258,14 @@ class Key:
     @property
     def curve(self) -> Curve | None:
         return curve_of(self.key_spec)
+
+    @property
+    def xdh_curve(self) -> XdhCurve | None:
+        return xdh_curve_of(self.key_spec)
+
+    @property
+    def mlkem_spec(self) -> MlKemKeySpec | None:
+        return mlkem_spec_of(self.key_spec)
 
     def is_gone(self, now: float) -> bool:
         """A key whose deletion window has passed no longer exists, even before the sweeper runs."""

@@ -34,6 +34,8 @@ class KeyOperation(enum.Enum):
     """Operations that act on one key; the value is the IAM action name's suffix."""
 
     DERIVE_SHARED_SECRET = "DeriveSharedSecret"  # noqa: S105 - an operation name
+    ENCAPSULATE = "Encapsulate"
+    DECAPSULATE = "Decapsulate"
     GET_PUBLIC_KEY = "GetPublicKey"
     SIGN = "Sign"
     VERIFY = "Verify"
@@ -85,6 +87,8 @@ _ENABLED_DISABLED_OR_PENDING_IMPORT = frozenset(
 # AWS "Key states of AWS KMS keys": the one table of what each operation accepts.
 _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.DERIVE_SHARED_SECRET: _ENABLED,
+    KeyOperation.ENCAPSULATE: _ENABLED,
+    KeyOperation.DECAPSULATE: _ENABLED,
     KeyOperation.GET_PUBLIC_KEY: _ENABLED,
     KeyOperation.SIGN: _ENABLED,
     KeyOperation.VERIFY: _ENABLED,

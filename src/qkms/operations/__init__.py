@@ -2,8 +2,8 @@
 
 Where to look: the module of an AWS operation is the snake_case of its name inside its family
 package, as AWS's API reference groups them: `keys/` (CreateKey ... UpdateKeyDescription),
-`key_agreement/` (DeriveSharedSecret), `access/` (key policies and grants), `aliases/`, `tags/`,
-`key_import/`; a new family (symmetric data plane, signing, MAC, rotation) gets its own package.
+`key_agreement/` (DeriveSharedSecret, Encapsulate, Decapsulate), `access/` (key policies and
+grants), `aliases/`, `tags/`, `key_import/`; a new family (symmetric data plane, signing, MAC, rotation) gets its own package.
 Each module holds one handler `(context, request) -> response` named like the module, and reads
 parse -> load -> check -> act -> respond (STYLE §2). A helper used by one family lives in that
 family as an `_`-module; a helper shared across families lives in `support/`; what runs the

@@ -36,6 +36,9 @@ def make_key(state: KeyState = KeyState.ENABLED) -> Key:
 
 ACCEPTS = {
     KeyOperation.DERIVE_SHARED_SECRET: {KeyState.ENABLED},
+    # AWS "Key states of AWS KMS keys": Encapsulate and Decapsulate need an Enabled key.
+    KeyOperation.ENCAPSULATE: {KeyState.ENABLED},
+    KeyOperation.DECAPSULATE: {KeyState.ENABLED},
     KeyOperation.GET_PUBLIC_KEY: {KeyState.ENABLED},
     # AWS "Key states of AWS KMS keys": the cryptographic operations need an Enabled key.
     KeyOperation.SIGN: {KeyState.ENABLED},

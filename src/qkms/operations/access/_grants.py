@@ -30,6 +30,7 @@ _COMMON = {"DescribeKey", "CreateGrant", "RetireGrant"}
 _VALID_OPERATIONS: dict[KeyUsage, set[str]] = {
     KeyUsage.KEY_AGREEMENT: _COMMON | {"DeriveSharedSecret", "GetPublicKey"},
     KeyUsage.DERIVE_SHARED_SECRET: _COMMON | {"DeriveSharedSecret", "GetPublicKey"},
+    KeyUsage.ENCAPSULATE_DECAPSULATE: _COMMON | {"Encapsulate", "Decapsulate", "GetPublicKey"},
     KeyUsage.SIGN_VERIFY: _COMMON | {"Sign", "Verify", "GetPublicKey"},
     KeyUsage.ENCRYPT_DECRYPT: _COMMON
     | {

@@ -1,3 +1,4 @@
-"""Key agreement operations: DeriveSharedSecret (DESIGN §3); later the KEM encapsulate/decapsulate pair."""
+"""Key agreement and key encapsulation: DeriveSharedSecret (DESIGN §3), Encapsulate and
+Decapsulate (DESIGN §4a)."""
 
 __all__: list[str] = []

@@ -6,12 +6,14 @@ the response; it is never stored, logged or put in an exception (DESIGN §3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qkms.crypto import (
-    CryptoError,
     PeerKeyError,
     PeerKeyProblem,
-    PrivateKey,
+    derive_xdh_shared_secret,
     load_peer_public_key,
+    load_xdh_peer_public_key,
 )
 from qkms.crypto import (
     derive_shared_secret as ecdh,
@@ -20,11 +22,11 @@ from qkms.domain.errors import (
     DryRunOperationException,
     InvalidKeyUsageException,
     InvalidPublicKeyException,
-    KMSInternalException,
     UnsupportedOperationException,
 )
-from qkms.domain.key_material import unwrap_private_key
+from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
+from qkms.operations.key_agreement._private_keys import ecdh_private_key, xdh_private_key
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.shapes import DeriveSharedSecretRequest, DeriveSharedSecretResponse
 from qkms.operations.support.keys import key_arn, load_cached_key
@@ -40,18 +42,36 @@ _PEER_KEY_MESSAGES = {
     PeerKeyProblem.POINT_NOT_ON_CURVE: "PublicKey is not a point on the {spec} curve.",
     PeerKeyProblem.POINT_AT_INFINITY: "PublicKey is the point at infinity.",
     PeerKeyProblem.INVALID_ENCODING: "PublicKey has an invalid encoding.",
+    # RFC 7748 §6.1: an X25519/X448 point whose shared secret is all zeros (DESIGN §4a).
+    PeerKeyProblem.SMALL_ORDER_POINT: "PublicKey is a small-order point.",
 }
 
 
-def _private_key(ctx: OperationContext, cached: CachedKey) -> PrivateKey:
-    if cached.private_key is None:
-        try:
-            cached.private_key = unwrap_private_key(ctx.services.root_key, cached.key)
-        except (CryptoError, ValueError) as exc:
-            # Material that does not unwrap means a wrong root key or a damaged row: an
-            # operator problem, logged by the wire with the request id, never detailed here.
-            raise KMSInternalException("The key material could not be used.") from exc
-    return cached.private_key
+def _agreement(ctx: OperationContext, cached: CachedKey, public_key: bytes) -> Callable[[], bytes]:
+    """Check the peer key against the KMS key's curve; return the exchange, ready to run.
+
+    ECDH curves and the RFC 7748 curves (X25519, X448) raise the same PeerKeyError problems,
+    so DeriveSharedSecret keeps one error table for both (DESIGN §3, §4a).
+    """
+    key = cached.key
+    xdh_curve = key.xdh_curve
+    if xdh_curve is not None:
+        xdh_peer = load_xdh_peer_public_key(public_key, xdh_curve)
+        xdh_key = xdh_private_key(ctx, cached)
+        return lambda: derive_xdh_shared_secret(xdh_key, xdh_peer)
+    curve = key.curve
+    if curve is None:  # unreachable: the caller checked can_derive_shared_secret
+        raise _usage_error(ctx, key)
+    peer = load_peer_public_key(public_key, curve)
+    private_key = ecdh_private_key(ctx, cached)
+    return lambda: ecdh(private_key, peer)
+
+
+def _usage_error(ctx: OperationContext, key: Key) -> InvalidKeyUsageException:
+    return InvalidKeyUsageException(
+        f"{key_arn(ctx, key)} key usage is {key.key_usage.value} which is not valid for "
+        "DeriveSharedSecret."
+    )
 
 
 def derive_shared_secret(
@@ -75,18 +95,13 @@ def derive_shared_secret(
     key = cached.key
 
     # check: usage, then the peer key against this key's curve.
-    curve = key.curve
-    if not key.can_derive_shared_secret or curve is None:
-        raise InvalidKeyUsageException(
-            f"{key_arn(ctx, key)} key usage is {key.key_usage.value} which is not valid for "
-            "DeriveSharedSecret."
-        )
+    if not key.can_derive_shared_secret:
+        raise _usage_error(ctx, key)
     try:
-        peer = load_peer_public_key(request.public_key or b"", curve)
+        exchange = _agreement(ctx, cached, request.public_key or b"")
     except PeerKeyError as exc:
         message = _PEER_KEY_MESSAGES[exc.reason].format(spec=key.key_spec.value)
         raise InvalidPublicKeyException(message) from None
-    private_key = _private_key(ctx, cached)
     if request.dry_run:
         raise DryRunOperationException(
             "The request would have succeeded, but the DryRun option is set."
@@ -94,7 +109,7 @@ def derive_shared_secret(
 
     # act
     try:
-        shared_secret = ecdh(private_key, peer)
+        shared_secret = exchange()
     except PeerKeyError as exc:
         message = _PEER_KEY_MESSAGES[exc.reason].format(spec=key.key_spec.value)
         raise InvalidPublicKeyException(message) from None

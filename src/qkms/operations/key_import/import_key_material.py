@@ -2,7 +2,8 @@
 
 Material kinds (AWS "Requirements for imported key material"): a PKCS#8 EC private key for
 key agreement and ECC signing keys, a PKCS#8 RSA private key for RSA signing keys (wrapped with
-RSA_AES_KEY_WRAP_*, being too large for OAEP alone), raw HMAC key bytes for HMAC keys.
+RSA_AES_KEY_WRAP_*, being too large for OAEP alone), raw HMAC key bytes for HMAC keys; a PKCS#8 X25519 or X448 private key (RFC 8410) for those
+key-agreement keys.
 
 Reads top to bottom: parse -> load -> check the token -> unwrap -> check the material -> act.
 AWS's rules kept (API reference, ImportKeyMaterial):
@@ -32,6 +33,7 @@ from qkms.crypto import (
     PrivateKeyError,
     WrappingAlgorithm,
     import_signing_private_key,
+    import_xdh_private_key,
     load_imported_private_key,
     open_import_token,
     unwrap_key_material,
@@ -139,6 +141,8 @@ def _unwrap_material(
 
 
 def _is_importable(key: Key) -> bool:
+    if key.xdh_curve is not None:
+        return key.can_derive_shared_secret
     if key.curve is not None:
         return key.can_derive_shared_secret or key.can_sign
     spec = key.signing_spec
@@ -149,8 +153,11 @@ def _checked_material(
     ctx: OperationContext, key: Key, material: bytes
 ) -> tuple[bytes, bytes | None]:
     """(material in QKMS's one encoding, its public key) if it is a key of the key's spec."""
-    curve, spec, hmac_spec = key.curve, key.signing_spec, key.hmac_spec
+    curve, spec, hmac_spec, xdh_curve = key.curve, key.signing_spec, key.hmac_spec, key.xdh_curve
     try:
+        if xdh_curve is not None:
+            imported = import_xdh_private_key(material, xdh_curve)
+            return imported.private_pkcs8_der, imported.public_spki_der
         if curve is not None:
             imported = load_imported_private_key(material, curve)
             return imported.private_pkcs8_der, imported.public_spki_der

@@ -7,7 +7,7 @@ from qkms.domain.keys import Key, KeySpec, KeyUsage
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyMetadata
 
-__all__ = ["algorithm_lists", "key_metadata", "mac_algorithms"]
+__all__ = ["algorithm_lists", "encapsulation_algorithms", "key_metadata", "mac_algorithms"]
 
 # AWS "Key spec reference": RSA ENCRYPT_DECRYPT keys list both OAEP algorithms.
 _RSA_ENCRYPTION = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
@@ -20,6 +20,11 @@ def mac_algorithms(key: Key) -> list[str] | None:
     if key.key_usage is not KeyUsage.GENERATE_VERIFY_MAC or spec is None:
         return None
     return [spec.mac_algorithm.value]
+
+
+def encapsulation_algorithms(key: Key) -> list[str] | None:
+    """EncapsulationAlgorithms: only for ENCAPSULATE_DECAPSULATE keys (AWS's KeyMetadata)."""
+    return ["ML_KEM"] if key.key_usage is KeyUsage.ENCAPSULATE_DECAPSULATE else None
 
 
 def algorithm_lists(key: Key) -> tuple[list[str] | None, list[str] | None, list[str] | None]:
@@ -58,6 +63,7 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
         signing_algorithms=signing,
         key_agreement_algorithms=agreement,
         mac_algorithms=mac_algorithms(key),
+        encapsulation_algorithms=encapsulation_algorithms(key),
         multi_region=False,
         # AWS: present for symmetric encryption keys only (KeyMetadata, botocore's kms model).
         current_key_material_id=key.current_key_material_id,

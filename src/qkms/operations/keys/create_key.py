@@ -82,6 +82,11 @@ def _spec_and_usage(request: CreateKeyRequest) -> tuple[KeySpec, KeyUsage]:
             "KeySpec SM2 is not supported: SM2 keys are available only in the AWS China "
             "Regions, and QKMS does not offer them."
         )
+    if spec is KeySpec.ML_KEM_512:
+        raise UnsupportedOperationException(
+            "KeySpec ML_KEM_512 is not supported by QKMS: the installed cryptography library "
+            "does not implement ML-KEM-512."
+        )
     if not is_supported_pair(spec, usage):
         raise UnsupportedOperationException(
             f"KeySpec {spec.value} with KeyUsage {usage.value} is not supported by QKMS."

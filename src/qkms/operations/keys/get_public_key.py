@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qkms.domain.errors import UnsupportedOperationException
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations.keys._metadata import algorithm_lists
+from qkms.operations.keys._metadata import algorithm_lists, encapsulation_algorithms
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import GetPublicKeyRequest, GetPublicKeyResponse
 from qkms.operations.support.keys import key_arn, load_key
@@ -29,4 +29,5 @@ def get_public_key(ctx: OperationContext, request: GetPublicKeyRequest) -> GetPu
         encryption_algorithms=encryption,
         signing_algorithms=signing,
         key_agreement_algorithms=agreement,
+        encapsulation_algorithms=encapsulation_algorithms(key),
     )

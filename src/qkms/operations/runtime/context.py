@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from qkms.crypto import HmacKey, PrivateKey, RootKey, SigningPrivateKey, SymmetricKey
+from qkms.crypto import (
+    HmacKey,
+    MlKemPrivateKey,
+    PrivateKey,
+    RootKey,
+    SigningPrivateKey,
+    SymmetricKey,
+    XdhPrivateKey,
+)
 from qkms.domain.arns import Arns
 from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.grants import grant_permits
@@ -23,7 +31,7 @@ class CachedKey:
     """A key as last seen, and its private key once parsed (parsing is the costly part)."""
 
     key: Key
-    private_key: PrivateKey | None = None
+    private_key: PrivateKey | XdhPrivateKey | MlKemPrivateKey | None = None
     signing_key: SigningPrivateKey | None = None
     mac_key: HmacKey | None = None
     policy_document: PolicyDocument | None = None

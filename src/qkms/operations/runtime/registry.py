@@ -30,7 +30,9 @@ from qkms.operations.encryption.generate_data_key_without_plaintext import (
 )
 from qkms.operations.encryption.generate_random import generate_random
 from qkms.operations.encryption.re_encrypt import re_encrypt
+from qkms.operations.key_agreement.decapsulate import decapsulate
 from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
+from qkms.operations.key_agreement.encapsulate import encapsulate
 from qkms.operations.key_import.delete_imported_key_material import delete_imported_key_material
 from qkms.operations.key_import.get_parameters_for_import import get_parameters_for_import
 from qkms.operations.key_import.import_key_material import import_key_material
@@ -85,6 +87,7 @@ from qkms.operations.shapes.encryption import (
     GenerateRandomRequest,
     ReEncryptRequest,
 )
+from qkms.operations.shapes.key_agreement import DecapsulateRequest, EncapsulateRequest
 from qkms.operations.shapes.key_import import (
     DeleteImportedKeyMaterialRequest,
     GetParametersForImportRequest,
@@ -132,6 +135,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("Verify", VerifyRequest, verify),
         Operation("GenerateMac", GenerateMacRequest, generate_mac, inline=True),
         Operation("VerifyMac", VerifyMacRequest, verify_mac, inline=True),
+        Operation("Encapsulate", EncapsulateRequest, encapsulate),
+        Operation("Decapsulate", DecapsulateRequest, decapsulate),
         Operation("GetKeyPolicy", GetKeyPolicyRequest, get_key_policy),
         Operation("PutKeyPolicy", PutKeyPolicyRequest, put_key_policy),
         Operation("ListKeyPolicies", ListKeyPoliciesRequest, list_key_policies),

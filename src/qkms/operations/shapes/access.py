@@ -51,6 +51,8 @@ GRANT_OPERATIONS = (
     "GenerateMac",
     "VerifyMac",
     "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
 )
 _POLICY_NAME = Member("PolicyName", min_length=1, max_length=128)
 

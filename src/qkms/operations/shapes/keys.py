@@ -169,6 +169,7 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     signing_algorithms: list[str] | None = None
     key_agreement_algorithms: list[str] | None = None
     mac_algorithms: list[str] | None = None  # HMAC keys only
+    encapsulation_algorithms: list[str] | None = None
     multi_region: bool
     current_key_material_id: str | None = None  # symmetric encryption keys (DESIGN §4a)
 
@@ -201,6 +202,7 @@ class GetPublicKeyResponse(Response, frozen=True, kw_only=True):
     encryption_algorithms: list[str] | None = None
     signing_algorithms: list[str] | None = None
     key_agreement_algorithms: list[str] | None = None
+    encapsulation_algorithms: list[str] | None = None
 
 
 class ScheduleKeyDeletionResponse(Response, frozen=True, kw_only=True):
