@@ -55,6 +55,13 @@ def _origin(request: CreateKeyRequest, spec: KeySpec, usage: KeyUsage) -> KeyOri
             f"KeySpec {spec.value} does not support Origin EXTERNAL: ML-DSA key material is "
             "created in KMS only."
         )
+    if usage is KeyUsage.ENCAPSULATE_DECAPSULATE:
+        # AWS documents import for symmetric, HMAC, asymmetric encryption and signing keys
+        # only (ImportKeyMaterial in the KMS API reference): none for ML-KEM keys.
+        raise UnsupportedOperationException(
+            f"KeySpec {spec.value} does not support Origin EXTERNAL: ML-KEM key material is "
+            "created in KMS only."
+        )
     if usage is KeyUsage.ENCRYPT_DECRYPT:
         raise UnsupportedOperationException(
             f"Origin EXTERNAL with KeyUsage {usage.value} is not supported by QKMS."
