@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 
 import msgspec
@@ -23,6 +22,7 @@ from qkms.domain.errors import (
     ThrottlingException,
     UnknownOperationException,
 )
+from qkms.ids import random_uuid
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.dispatch import WouldBlock, execute, execute_inline
 from qkms.operations.runtime.registry import OPERATIONS, Operation
@@ -98,7 +98,7 @@ class ApiPipeline:
         if body is None:  # the client left (or was cut off) before its request was whole
             return
         request = ApiRequest.of(scope, body)
-        call = _Call(str(uuid.uuid4()))
+        call = _Call(random_uuid())
         response = await self._answer(request, call, refusal)
         await send_response(send, response)
         if _log.isEnabledFor(logging.INFO):
