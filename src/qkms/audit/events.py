@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
 import msgspec
+
+from qkms.ids import random_uuid
 
 __all__ = [
     "EVENT_VERSION",
@@ -321,7 +322,7 @@ def build_event(
         "requestParameters": _request_members(call.request) if call.request else None,
         "responseElements": _response_members(call.response) if call.response else None,
         "requestID": call.request_id,
-        "eventID": str(uuid.uuid4()),
+        "eventID": random_uuid(),
         "readOnly": read_only,
         "resources": [
             {"accountId": _arn_account(arn), "type": "AWS::KMS::Key", "ARN": arn}
