@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
-__all__ = ["configure_logging"]
+__all__ = ["LineFormatter", "configure_logging"]
+
+
+class LineFormatter(logging.Formatter):
+    """`logging.Formatter` with its default time format, worked out once per second: one INFO
+    line per request otherwise pays `localtime` and `strftime` for a text that rarely changes."""
+
+    _second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        whole = int(record.created)  # `msecs` is taken from the same truncation by logging
+        second, text = self._second
+        if whole != second:
+            text = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(whole))
+            self._second = (whole, text)
+        return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format
 
 
 def configure_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(LineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger("qkms")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from qkms.ids import random_uuid
+from qkms.audit.ids import random_uuid
 
 __all__ = [
     "EVENT_VERSION",
@@ -176,7 +176,16 @@ def claimed_access_key_id(authorization: str) -> str | None:
 
 def format_event_time(epoch: float) -> str:
     moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _last_second
+    second, prefix = _last_second
+    key = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    if key != second:  # strftime once per second of events, not once per event
+        prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        _last_second = (key, prefix)  # one assignment: threads see the old pair or the new
+    return prefix + f"{moment.microsecond // 1000:03d}Z"
+
+
+_last_second: tuple[tuple[int, ...], str] = ((), "")
 
 
 def _lower_camel(name: str) -> str:

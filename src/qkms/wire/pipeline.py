@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import msgspec
 
 from qkms.audit import AuditTrail, api_call
+from qkms.audit.ids import random_uuid
 from qkms.domain.errors import (
     KmsError,
     KMSInternalException,
@@ -22,7 +23,6 @@ from qkms.domain.errors import (
     ThrottlingException,
     UnknownOperationException,
 )
-from qkms.ids import random_uuid
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.dispatch import WouldBlock, execute, execute_inline
 from qkms.operations.runtime.registry import OPERATIONS, Operation

@@ -1,4 +1,5 @@
-"""Request and event ids: random version-4 UUIDs, as AWS's are, made cheaply.
+"""Request and event ids (the ids an audit event records): random version-4 UUIDs, as AWS's
+are, made cheaply.
 
 One of each is made per request. They name a request or an event and guard nothing (no id is
 ever accepted back as proof of anything), so the process's seeded PRNG serves instead of a
