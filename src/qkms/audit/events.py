@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
 import msgspec
+
+from qkms.audit.ids import random_uuid
 
 __all__ = [
     "EVENT_VERSION",
@@ -189,7 +190,16 @@ def claimed_access_key_id(authorization: str) -> str | None:
 
 def format_event_time(epoch: float) -> str:
     moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _last_second
+    second, prefix = _last_second
+    key = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    if key != second:  # strftime once per second of events, not once per event
+        prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        _last_second = (key, prefix)  # one assignment: threads see the old pair or the new
+    return prefix + f"{moment.microsecond // 1000:03d}Z"
+
+
+_last_second: tuple[tuple[int, ...], str] = ((), "")
 
 
 def _lower_camel(name: str) -> str:
@@ -335,7 +345,7 @@ def build_event(
         "requestParameters": _request_members(call.request) if call.request else None,
         "responseElements": _response_members(call.response) if call.response else None,
         "requestID": call.request_id,
-        "eventID": str(uuid.uuid4()),
+        "eventID": random_uuid(),
         "readOnly": read_only,
         "resources": [
             {"accountId": _arn_account(arn), "type": "AWS::KMS::Key", "ARN": arn}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 
 import msgspec
 
 from qkms.audit import AuditTrail, api_call
+from qkms.audit.ids import random_uuid
 from qkms.domain.errors import (
     KmsError,
     KMSInternalException,
@@ -99,7 +99,7 @@ class ApiPipeline:
         if body is None:  # the client left (or was cut off) before its request was whole
             return
         request = ApiRequest.of(scope, body)
-        call = _Call(str(uuid.uuid4()))
+        call = _Call(random_uuid())
         response = await self._answer(request, call, refusal)
         await send_response(send, response)
         if _access_log.isEnabledFor(logging.INFO):

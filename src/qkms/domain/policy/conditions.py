@@ -171,6 +171,8 @@ def normalise_context(context: Mapping[str, ContextValue]) -> dict[str, tuple[ob
             continue
         if isinstance(value, str | bool | int | float | datetime | bytes):
             normalised[lowered] = (value,)
+        elif type(value) is tuple:  # the common many-valued shape, without the ABC check below
+            normalised[lowered] = value
         elif isinstance(value, Sequence | frozenset | set):
             normalised[lowered] = tuple(value)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from qkms.domain.policy.conditions import ContextValue, block_holds, normalise_context
 from qkms.domain.policy.model import Effect, PolicyDocument, PolicyKind, Principal, Statement
@@ -34,9 +35,16 @@ class RequestFacts:
     principal_account: str
     context: Mapping[str, ContextValue] = field(default_factory=dict)  # condition keys
 
-    @property
+    @cached_property
     def resources(self) -> frozenset[str]:
         return self.resource_aliases | {self.resource}
+
+    @cached_property
+    def normalised_context(self) -> dict[str, tuple[object, ...]]:
+        """The context as conditions read it, worked out once for every document and statement
+        one authorization evaluates (a key policy, identity policies, grants). An error is not
+        remembered: it is raised again each time, and each time fails closed."""
+        return normalise_context(self.context)
 
 
 class Decision(enum.Enum):
@@ -102,7 +110,7 @@ def _matches(
     def default(principal: Principal) -> PrincipalMatch:
         return match_principal(principal, facts.principal_arns, facts.principal_account)
 
-    context = normalise_context(facts.context)
+    context = facts.normalised_context
     found: list[tuple[Effect, PrincipalMatch]] = []
     for statement in document.statements:
         match = _statement_match(statement, facts, context, matcher or default)
