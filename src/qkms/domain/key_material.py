@@ -13,11 +13,13 @@ from qkms.crypto import (
     HmacKey,
     PrivateKey,
     RootKey,
+    RsaPrivateKey,
     SigningPrivateKey,
     SymmetricKey,
     generate_key_pair,
     generate_signing_key_pair,
     load_private_key,
+    load_rsa_private_key,
     load_signing_private_key,
     new_key_material_id,
     unwrap,
@@ -33,6 +35,7 @@ __all__ = [
     "create_symmetric_material",
     "unwrap_hmac_key",
     "unwrap_private_key",
+    "unwrap_rsa_encryption_key",
     "unwrap_signing_key",
     "unwrap_symmetric_material",
     "unwrap_wrapping_key",
@@ -155,3 +158,10 @@ def unwrap_hmac_key(root_key: RootKey, key: Key) -> HmacKey:
     if spec is None:
         raise ValueError(f"{key!r} is not an HMAC key")
     return HmacKey(spec, _unwrapped(root_key, key))
+
+
+def unwrap_rsa_encryption_key(root_key: RootKey, key: Key) -> RsaPrivateKey:
+    """Unwrap an RSA ENCRYPT_DECRYPT key's private key (crypto errors mapped by the caller)."""
+    if not key.can_encrypt_with_rsa:
+        raise ValueError(f"{key!r} is not an RSA encryption key")
+    return load_rsa_private_key(_unwrapped(root_key, key))

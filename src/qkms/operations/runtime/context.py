@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from qkms.crypto import HmacKey, PrivateKey, RootKey, SigningPrivateKey, SymmetricKey
+from qkms.crypto import (
+    HmacKey,
+    PrivateKey,
+    RootKey,
+    RsaPrivateKey,
+    SigningPrivateKey,
+    SymmetricKey,
+)
 from qkms.domain.arns import Arns
 from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.grants import grant_permits
@@ -26,6 +33,7 @@ class CachedKey:
     private_key: PrivateKey | None = None
     signing_key: SigningPrivateKey | None = None
     mac_key: HmacKey | None = None
+    rsa_encryption_key: RsaPrivateKey | None = None
     policy_document: PolicyDocument | None = None
     # Symmetric keys: unwrapped material versions by key material id, as they are first used.
     symmetric_materials: dict[str, SymmetricKey] = field(default_factory=dict)
