@@ -729,6 +729,9 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.throttling import bench_throttling  # it builds on this module's helpers
 
         bench_throttling(report, args, work)
+        from benchmarks.data_plane import bench_data_plane  # it builds on this module's helpers
+
+        bench_data_plane(report, args, work)
         if not args.skip_postgres:
             bench_postgres(report, args, work)
 
