@@ -202,3 +202,20 @@ def test_the_encryption_algorithm_condition_applies(kms: Any, rsa_keys: dict[str
     with pytest.raises(ClientError) as exc:
         kms.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1")
     assert _error(exc)[0] == "AccessDeniedException"
+
+
+def test_grants_on_an_rsa_key_take_its_operations_and_no_data_keys(
+    kms: Any, rsa_keys: dict[str, str]
+) -> None:
+    account = kms.describe_key(KeyId=rsa_keys["RSA_2048"])["KeyMetadata"]["AWSAccountId"]
+    grantee = f"arn:verenc:{account}:root"
+    kms.create_grant(
+        KeyId=rsa_keys["RSA_2048"],
+        GranteePrincipal=grantee,
+        Operations=["Encrypt", "Decrypt", "GetPublicKey", "ReEncryptFrom", "ReEncryptTo"],
+    )
+    with pytest.raises(ClientError) as exc:
+        kms.create_grant(
+            KeyId=rsa_keys["RSA_2048"], GranteePrincipal=grantee, Operations=["GenerateDataKey"]
+        )
+    assert _error(exc)[0] == "ValidationException"
