@@ -219,3 +219,17 @@ def test_grants_on_an_rsa_key_take_its_operations_and_no_data_keys(
             KeyId=rsa_keys["RSA_2048"], GranteePrincipal=grantee, Operations=["GenerateDataKey"]
         )
     assert _error(exc)[0] == "ValidationException"
+
+
+def test_a_dry_run_without_ciphertext_is_allowed_on_an_rsa_key(
+    kms: Any, rsa_keys: dict[str, str]
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        kms.decrypt(
+            KeyId=rsa_keys["RSA_2048"],
+            CiphertextBlob=b"x",
+            EncryptionAlgorithm="RSAES_OAEP_SHA_1",
+            DryRun=True,
+            DryRunModifiers=["IGNORE_CIPHERTEXT"],
+        )
+    assert _error(exc)[0] == "DryRunOperationException"

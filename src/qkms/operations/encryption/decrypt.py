@@ -65,7 +65,10 @@ def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
             facts,
             encryption_context=context or {},
         )
-        check_usage(ctx, cached.key, "Decrypt")
+        if cached.key.can_encrypt_with_rsa:
+            check_rsa_request(cached.key, request.encryption_algorithm, context)
+        else:
+            check_usage(ctx, cached.key, "Decrypt")
         raise dry_run_succeeded()
 
     # load: a given KeyId first (an RSA ciphertext names no key); else the key the blob names.
