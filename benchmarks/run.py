@@ -732,6 +732,9 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.key_establishment import bench_key_establishment
 
         bench_key_establishment(report, args, work)
+        from benchmarks.data_plane import bench_data_plane  # it builds on this module's helpers
+
+        bench_data_plane(report, args, work)
         if not args.skip_postgres:
             bench_postgres(report, args, work)
 

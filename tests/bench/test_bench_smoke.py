@@ -30,6 +30,12 @@ EXPECTED_ROWS = [
     ("SQLite", "Decapsulate ML-KEM-768, 1 key", 16),
     ("in-process", "raw X25519", None),
     ("SQLite", "derive X25519, 1 key", 16),
+    # the data plane beside the raw cryptography call (benchmarks/data_plane.py)
+    *[
+        row
+        for name in ("Sign P-256", "Verify P-256", "Decrypt RSA-2048", "GenerateMac")
+        for row in (("in-process", f"raw {name}", None), ("SQLite", name, 16))
+    ],
     # the bare floor on QKMS's own server software, right after QKMS's 16-connection figure
     *[
         ("floor", f"bare app {curve}, uvicorn (httptools, uvloop)", 16)

@@ -14,6 +14,7 @@ from qkms.crypto import (
     MlKemPrivateKey,
     PrivateKey,
     RootKey,
+    RsaPrivateKey,
     SigningPrivateKey,
     SymmetricKey,
     XdhPrivateKey,
@@ -23,6 +24,7 @@ from qkms.crypto import (
     generate_xdh_key_pair,
     load_mlkem_private_key,
     load_private_key,
+    load_rsa_private_key,
     load_signing_private_key,
     load_xdh_private_key,
     new_key_material_id,
@@ -48,6 +50,7 @@ __all__ = [
     "unwrap_hmac_key",
     "unwrap_mlkem_private_key",
     "unwrap_private_key",
+    "unwrap_rsa_encryption_key",
     "unwrap_signing_key",
     "unwrap_symmetric_material",
     "unwrap_wrapping_key",
@@ -195,3 +198,10 @@ def unwrap_mlkem_private_key(root_key: RootKey, key: Key) -> MlKemPrivateKey:
     if spec is None:
         raise ValueError(f"{key!r} is not an ML-KEM key")
     return load_mlkem_private_key(_unwrapped(root_key, key), spec)
+
+
+def unwrap_rsa_encryption_key(root_key: RootKey, key: Key) -> RsaPrivateKey:
+    """Unwrap an RSA ENCRYPT_DECRYPT key's private key (crypto errors mapped by the caller)."""
+    if not key.can_encrypt_with_rsa:
+        raise ValueError(f"{key!r} is not an RSA encryption key")
+    return load_rsa_private_key(_unwrapped(root_key, key))

@@ -143,6 +143,8 @@ _SIGNING_SPECS: dict[KeySpec, SigningKeySpec] = {
 }
 _HMAC_SPECS: dict[KeySpec, HmacKeySpec] = {KeySpec(spec.value): spec for spec in HmacKeySpec}
 
+_RSA_SPECS = frozenset({KeySpec.RSA_2048, KeySpec.RSA_3072, KeySpec.RSA_4096})
+
 # What QKMS itself can create: key agreement on the four curves, symmetric keys, signing keys
 # (RSA, ECC, ML-DSA) and HMAC keys (DESIGN §4a).
 _SUPPORTED_PAIRS: dict[KeySpec, set[KeyUsage]] = {
@@ -154,6 +156,8 @@ _SUPPORTED_PAIRS: dict[KeySpec, set[KeyUsage]] = {
     # ML-KEM-512 is an AWS spec the installed `cryptography` lacks (CreateKey says so).
     KeySpec.ML_KEM_768: _KEM,
     KeySpec.ML_KEM_1024: _KEM,
+    # RSA keys also encrypt with OAEP (DESIGN §4a).
+    **{spec: {KeyUsage.ENCRYPT_DECRYPT, KeyUsage.SIGN_VERIFY} for spec in _RSA_SPECS},
 }
 
 
@@ -254,6 +258,11 @@ class Key:
     def can_encrypt_symmetrically(self) -> bool:
         """Encrypt, Decrypt, ReEncrypt and the data key operations (DESIGN §4a)."""
         return self.key_usage is KeyUsage.ENCRYPT_DECRYPT and self.key_spec.is_symmetric
+
+    @property
+    def can_encrypt_with_rsa(self) -> bool:
+        """Encrypt, Decrypt and ReEncrypt with RSA-OAEP: an RSA ENCRYPT_DECRYPT key."""
+        return self.key_usage is KeyUsage.ENCRYPT_DECRYPT and self.key_spec in _RSA_SPECS
 
     @property
     def curve(self) -> Curve | None:

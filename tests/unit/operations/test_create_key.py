@@ -49,8 +49,8 @@ def test_legacy_spec_alone_works(ctx: OperationContext) -> None:
 
 
 def test_aws_valid_but_unsupported_pair(ctx: OperationContext) -> None:
-    with pytest.raises(UnsupportedOperationException, match="RSA_2048"):
-        create_key(ctx, CreateKeyRequest(key_spec="RSA_2048", key_usage="ENCRYPT_DECRYPT"))
+    with pytest.raises(UnsupportedOperationException, match="ECC_NIST_EDWARDS25519"):
+        create_key(ctx, CreateKeyRequest(key_spec="ECC_NIST_EDWARDS25519", key_usage="SIGN_VERIFY"))
 
 
 def test_private_key_is_stored_only_wrapped_under_the_root_key(

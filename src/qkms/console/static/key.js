@@ -4,10 +4,12 @@
 import { announce, errorBox, formatDate, h } from "./dom.js";
 import { callKms } from "./kms.js";
 import { bytesFromBase64, pemFromDer } from "./ecdh.js";
+import { algorithmRows, canTestSigning, renderSignPanel } from "./sign.js";
 
 export function renderKey(view, ctx, keyId) {
   const metaArea = h("div", { id: "key-meta", "aria-busy": "true" }, h("p", {}, "Loading…"));
   const pemArea = h("div", { id: "key-pem" });
+  const signArea = h("div", { id: "key-sign" });
   const actionResult = h("div", { id: "action-result", class: "result", "aria-live": "polite" });
   const days = h("input", { id: "pending-days", type: "number", min: "7", max: "30", value: "30", inputmode: "numeric" });
 
@@ -15,6 +17,9 @@ export function renderKey(view, ctx, keyId) {
     try {
       const { data } = await callKms(ctx.session, "DescribeKey", { KeyId: keyId });
       metaArea.replaceChildren(metadataList(data.KeyMetadata));
+      if (canTestSigning(data.KeyMetadata) && !signArea.firstChild) {
+        signArea.replaceChildren(renderSignPanel(ctx, keyId, data.KeyMetadata));
+      }
     } catch (error) {
       metaArea.replaceChildren(errorBox(error, "DescribeKey"));
     }
@@ -41,6 +46,7 @@ export function renderKey(view, ctx, keyId) {
     h("p", {}, h("a", { href: "#/derive/" + encodeURIComponent(keyId), class: "button", id: "test-derive" }, "Test DeriveSharedSecret with this key")),
     h("section", { "aria-labelledby": "meta-heading", class: "card" }, h("h2", { id: "meta-heading" }, "Metadata"), metaArea),
     h("section", { "aria-labelledby": "pem-heading", class: "card" }, h("h2", { id: "pem-heading" }, "Public key"), pemArea),
+    signArea,
     h("section", { "aria-labelledby": "actions-heading", class: "card" },
       h("h2", { id: "actions-heading" }, "Actions"),
       h("div", { class: "actions wrap" },
@@ -64,9 +70,7 @@ function metadataList(meta) {
     ["DeletionDate", meta.DeletionDate ? formatDate(meta.DeletionDate) : "—"],
     ["Origin", meta.Origin], ["KeyManager", meta.KeyManager],
     // Each algorithm list DescribeKey gives for this kind of key.
-    ...["EncryptionAlgorithms", "SigningAlgorithms", "KeyAgreementAlgorithms", "MacAlgorithms"]
-      .filter((name) => meta[name] && meta[name].length)
-      .map((name) => [name, meta[name].join(", ")]),
+    ...algorithmRows(meta),
   ];
   return h("dl", { class: "meta" }, rows.map(([name, value]) => [
     h("dt", {}, name), h("dd", { "data-field": name, class: name === "Arn" || name === "KeyId" ? "mono break" : "" }, value)]));

@@ -46,6 +46,16 @@ _VALID_OPERATIONS: dict[KeyUsage, set[str]] = {
     KeyUsage.GENERATE_VERIFY_MAC: _COMMON | {"GenerateMac", "VerifyMac"},
 }
 
+# AWS "Grant operations": an asymmetric ENCRYPT_DECRYPT key makes no data keys, and has a
+# public key to get.
+_RSA_ENCRYPTION_OPERATIONS = _COMMON | {
+    "Decrypt",
+    "Encrypt",
+    "GetPublicKey",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+}
+
 
 def check_principal(ctx: OperationContext, member: str, principal: str) -> None:
     """A grantee or retiring principal must be a user or account root that exists here."""
@@ -73,7 +83,10 @@ def principal_spellings(ctx: OperationContext, principal: str) -> set[str]:
 
 
 def check_grant_operations(key: Key, operations: list[str], key_arn: str) -> None:
-    invalid = [op for op in operations if op not in _VALID_OPERATIONS[key.key_usage]]
+    valid = (
+        _RSA_ENCRYPTION_OPERATIONS if key.can_encrypt_with_rsa else _VALID_OPERATIONS[key.key_usage]
+    )
+    invalid = [op for op in operations if op not in valid]
     if invalid:
         raise ValidationException(
             f"Grant operations {invalid} are not valid for {key_arn}, whose key usage is "

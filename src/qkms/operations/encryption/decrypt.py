@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from qkms.domain.errors import ValidationException
 from qkms.domain.lifecycle import KeyOperation
+from qkms.operations.encryption._rsa import blob_for_key, check_rsa_request, rsa_decrypt
 from qkms.operations.encryption._symmetric import (
     SYMMETRIC_DEFAULT,
     check_algorithm,
@@ -18,11 +19,30 @@ from qkms.operations.encryption._symmetric import (
     open_blob,
     refuse_recipient,
 )
-from qkms.operations.runtime.context import OperationContext
+from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.shapes.encryption import DecryptRequest, DecryptResponse
 from qkms.operations.support.keys import key_arn, load_cached_key
 
 __all__ = ["decrypt"]
+
+
+def _decrypt_rsa(
+    ctx: OperationContext, cached: CachedKey, request: DecryptRequest
+) -> DecryptResponse:
+    """Decrypt with an RSA ENCRYPT_DECRYPT key: the blob is plain RSA-OAEP (AWS)."""
+    algorithm = check_rsa_request(
+        cached.key, request.encryption_algorithm, request.encryption_context
+    )
+    plaintext = rsa_decrypt(
+        ctx.services.root_key, cached, algorithm, request.ciphertext_blob or b""
+    )
+    if request.dry_run:
+        raise dry_run_succeeded()
+    return DecryptResponse(
+        key_id=key_arn(ctx, cached.key),
+        plaintext=plaintext,
+        encryption_algorithm=algorithm.value,
+    )
 
 
 def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
@@ -45,19 +65,35 @@ def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
             facts,
             encryption_context=context or {},
         )
-        check_usage(ctx, cached.key, "Decrypt")
+        if cached.key.can_encrypt_with_rsa:
+            check_rsa_request(cached.key, request.encryption_algorithm, context)
+        else:
+            check_usage(ctx, cached.key, "Decrypt")
         raise dry_run_succeeded()
 
-    # load: the blob names the key; a given KeyId must agree.
-    cached, blob = load_ciphertext_key(
-        ctx,
-        request.ciphertext_blob,
-        request.key_id,
-        KeyOperation.DECRYPT,
-        request.grant_tokens,
-        facts,
-        context,
-    )
+    # load: a given KeyId first (an RSA ciphertext names no key); else the key the blob names.
+    if request.key_id is not None:
+        cached = load_cached_key(
+            ctx,
+            request.key_id,
+            KeyOperation.DECRYPT,
+            request.grant_tokens,
+            facts,
+            encryption_context=context or {},
+        )
+        if cached.key.can_encrypt_with_rsa:
+            return _decrypt_rsa(ctx, cached, request)
+        blob = blob_for_key(cached.key, request.ciphertext_blob)
+    else:
+        cached, blob = load_ciphertext_key(
+            ctx,
+            request.ciphertext_blob,
+            None,
+            KeyOperation.DECRYPT,
+            request.grant_tokens,
+            facts,
+            context,
+        )
     key = cached.key
 
     # check

@@ -7,6 +7,7 @@ the request; the ciphertext blob is QKMS's own format (docs/ciphertext-format.md
 from __future__ import annotations
 
 from qkms.domain.lifecycle import KeyOperation
+from qkms.operations.encryption._rsa import check_rsa_request, rsa_encrypt
 from qkms.operations.encryption._symmetric import (
     SYMMETRIC_DEFAULT,
     check_algorithm,
@@ -38,6 +39,16 @@ def encrypt(ctx: OperationContext, request: EncryptRequest) -> EncryptResponse:
     key = cached.key
 
     # check
+    if key.can_encrypt_with_rsa:
+        algorithm = check_rsa_request(key, request.encryption_algorithm, context)
+        if request.dry_run:
+            raise dry_run_succeeded()
+        ciphertext = rsa_encrypt(ctx.services.root_key, cached, algorithm, request.plaintext or b"")
+        return EncryptResponse(
+            ciphertext_blob=ciphertext,
+            key_id=key_arn(ctx, key),
+            encryption_algorithm=algorithm.value,
+        )
     check_usage(ctx, key, "Encrypt")
     check_algorithm(key, request.encryption_algorithm)
     if request.dry_run:

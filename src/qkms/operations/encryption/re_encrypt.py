@@ -10,6 +10,13 @@ from __future__ import annotations
 from qkms.crypto import CiphertextError, decode_ciphertext_blob
 from qkms.domain.errors import ValidationException
 from qkms.domain.lifecycle import KeyOperation
+from qkms.domain.policy import ContextValue
+from qkms.operations.encryption._rsa import (
+    blob_for_key,
+    check_rsa_request,
+    rsa_decrypt,
+    rsa_encrypt,
+)
 from qkms.operations.encryption._symmetric import (
     SYMMETRIC_DEFAULT,
     check_algorithm,
@@ -21,7 +28,7 @@ from qkms.operations.encryption._symmetric import (
     open_blob,
     seal,
 )
-from qkms.operations.runtime.context import OperationContext
+from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.shapes.encryption import ReEncryptRequest, ReEncryptResponse
 from qkms.operations.support.keys import alias_target, key_arn, load_cached_key
 
@@ -44,7 +51,73 @@ def _source_key_id(ctx: OperationContext, request: ReEncryptRequest, ignore: boo
     try:
         return decode_ciphertext_blob(request.ciphertext_blob or b"").key_id
     except CiphertextError:
+        # An RSA ciphertext names no key: SourceKeyId names it (AWS requires it then).
+        if request.source_key_id is not None:
+            return _named_key_id(ctx, request.source_key_id)
         raise invalid_ciphertext() from None
+
+
+def _open_source(
+    ctx: OperationContext, request: ReEncryptRequest, facts: dict[str, ContextValue]
+) -> tuple[CachedKey, bytes, str, str | None]:
+    """(source key, plaintext, source algorithm, source material id); the key is loaded once,
+    by SourceKeyId when given (it may be an RSA key, whose ciphertext names no key)."""
+    context = request.source_encryption_context
+    if request.source_key_id is not None:
+        source = load_cached_key(
+            ctx,
+            request.source_key_id,
+            KeyOperation.RE_ENCRYPT_FROM,
+            request.grant_tokens,
+            facts,
+            encryption_context=context or {},
+        )
+        if source.key.can_encrypt_with_rsa:
+            algorithm = check_rsa_request(source.key, request.source_encryption_algorithm, context)
+            plaintext = rsa_decrypt(
+                ctx.services.root_key, source, algorithm, request.ciphertext_blob or b""
+            )
+            return source, plaintext, algorithm.value, None
+        blob = blob_for_key(source.key, request.ciphertext_blob)
+    else:
+        source, blob = load_ciphertext_key(
+            ctx,
+            request.ciphertext_blob,
+            None,
+            KeyOperation.RE_ENCRYPT_FROM,
+            request.grant_tokens,
+            facts,
+            context,
+        )
+    check_usage(ctx, source.key, "ReEncrypt")
+    check_algorithm(source.key, request.source_encryption_algorithm)
+    plaintext = open_blob(ctx, source, blob, context)
+    return source, plaintext, SYMMETRIC_DEFAULT, blob.key_material_id
+
+
+def _seal_destination(
+    ctx: OperationContext, destination: CachedKey, request: ReEncryptRequest, plaintext: bytes
+) -> tuple[bytes, str, str | None]:
+    """(ciphertext, destination algorithm, destination material id)."""
+    context = request.destination_encryption_context
+    key = destination.key
+    if key.can_encrypt_with_rsa:
+        algorithm = check_rsa_request(key, request.destination_encryption_algorithm, context)
+        return (
+            rsa_encrypt(ctx.services.root_key, destination, algorithm, plaintext),
+            algorithm.value,
+            None,
+        )
+    blob, material_id = seal(ctx, destination, plaintext, context)
+    return blob, SYMMETRIC_DEFAULT, material_id
+
+
+def _check_destination(destination: CachedKey, request: ReEncryptRequest) -> None:
+    key = destination.key
+    if key.can_encrypt_with_rsa:
+        check_rsa_request(
+            key, request.destination_encryption_algorithm, request.destination_encryption_context
+        )
 
 
 def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptResponse:
@@ -87,31 +160,24 @@ def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptRes
             source_facts,
             encryption_context=request.source_encryption_context or {},
         ).key
-        check_usage(ctx, source_key, "ReEncrypt")
-        check_usage(ctx, destination.key, "ReEncrypt")
+        if not source_key.can_encrypt_with_rsa:
+            check_usage(ctx, source_key, "ReEncrypt")
+        if not destination.key.can_encrypt_with_rsa:
+            check_usage(ctx, destination.key, "ReEncrypt")
         raise dry_run_succeeded()
-    source, blob = load_ciphertext_key(
-        ctx,
-        request.ciphertext_blob,
-        request.source_key_id,
-        KeyOperation.RE_ENCRYPT_FROM,
-        request.grant_tokens,
-        source_facts,
-        request.source_encryption_context,
+    # check (destination first, so a wrong destination costs no decryption) and act
+    if destination.key.can_encrypt_with_rsa:
+        _check_destination(destination, request)
+    else:
+        check_usage(ctx, destination.key, "ReEncrypt")
+        check_algorithm(destination.key, request.destination_encryption_algorithm)
+    source, plaintext, source_algorithm, source_material_id = _open_source(
+        ctx, request, source_facts
     )
-
-    # check
-    check_usage(ctx, source.key, "ReEncrypt")
-    check_usage(ctx, destination.key, "ReEncrypt")
-    check_algorithm(source.key, request.source_encryption_algorithm)
-    check_algorithm(destination.key, request.destination_encryption_algorithm)
-    plaintext = open_blob(ctx, source, blob, request.source_encryption_context)
     if request.dry_run:
         raise dry_run_succeeded()
-
-    # act
-    new_blob, destination_material_id = seal(
-        ctx, destination, plaintext, request.destination_encryption_context
+    new_blob, destination_algorithm, destination_material_id = _seal_destination(
+        ctx, destination, request, plaintext
     )
 
     # respond
@@ -119,8 +185,8 @@ def re_encrypt(ctx: OperationContext, request: ReEncryptRequest) -> ReEncryptRes
         ciphertext_blob=new_blob,
         source_key_id=key_arn(ctx, source.key),
         key_id=key_arn(ctx, destination.key),
-        source_encryption_algorithm=SYMMETRIC_DEFAULT,
-        destination_encryption_algorithm=SYMMETRIC_DEFAULT,
-        source_key_material_id=blob.key_material_id,
+        source_encryption_algorithm=source_algorithm,
+        destination_encryption_algorithm=destination_algorithm,
+        source_key_material_id=source_material_id,
         destination_key_material_id=destination_material_id,
     )

@@ -146,7 +146,8 @@ def _is_importable(key: Key) -> bool:
     if key.curve is not None:
         return key.can_derive_shared_secret or key.can_sign
     spec = key.signing_spec
-    return (key.can_sign and spec is not None and spec.rsa_bits is not None) or key.can_mac
+    is_rsa = spec is not None and spec.rsa_bits is not None
+    return ((key.can_sign or key.can_encrypt_with_rsa) and is_rsa) or key.can_mac
 
 
 def _checked_material(

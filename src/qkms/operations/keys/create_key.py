@@ -62,7 +62,7 @@ def _origin(request: CreateKeyRequest, spec: KeySpec, usage: KeyUsage) -> KeyOri
             f"KeySpec {spec.value} does not support Origin EXTERNAL: ML-KEM key material is "
             "created in KMS only."
         )
-    if usage is KeyUsage.ENCRYPT_DECRYPT:
+    if usage is KeyUsage.ENCRYPT_DECRYPT and spec.is_symmetric:
         raise UnsupportedOperationException(
             f"Origin EXTERNAL with KeyUsage {usage.value} is not supported by QKMS."
         )

@@ -10,6 +10,7 @@ from qkms.crypto import (
     MlKemPrivateKey,
     PrivateKey,
     RootKey,
+    RsaPrivateKey,
     SigningPrivateKey,
     SymmetricKey,
     XdhPrivateKey,
@@ -34,6 +35,7 @@ class CachedKey:
     private_key: PrivateKey | XdhPrivateKey | MlKemPrivateKey | None = None
     signing_key: SigningPrivateKey | None = None
     mac_key: HmacKey | None = None
+    rsa_encryption_key: RsaPrivateKey | None = None
     policy_document: PolicyDocument | None = None
     # Symmetric keys: unwrapped material versions by key material id, as they are first used.
     symmetric_materials: dict[str, SymmetricKey] = field(default_factory=dict)

@@ -108,7 +108,8 @@ class DecryptResponse(Response, frozen=True, kw_only=True):
     key_id: str
     plaintext: bytes
     encryption_algorithm: str
-    key_material_id: str
+    # AWS returns KeyMaterialId for symmetric keys only; absent for RSA keys.
+    key_material_id: str | None = None
 
     def __repr__(self) -> str:
         return f"DecryptResponse(key_id={self.key_id!r}, plaintext=<redacted>)"
@@ -143,8 +144,9 @@ class ReEncryptResponse(Response, frozen=True, kw_only=True):
     key_id: str
     source_encryption_algorithm: str
     destination_encryption_algorithm: str
-    source_key_material_id: str
-    destination_key_material_id: str
+    # Symmetric keys only (AWS); absent on the side of an RSA key.
+    source_key_material_id: str | None = None
+    destination_key_material_id: str | None = None
 
 
 class GenerateDataKeyRequest(Request, frozen=True, kw_only=True):
