@@ -21,6 +21,8 @@ Hierarchy::
     ├── KMSInvalidMacException            VerifyMac: the MAC does not match
     ├── IncorrectKeyException             Decrypt/ReEncrypt KeyId is not the key of the ciphertext
     ├── CustomKeyStoreNotFoundException   a CustomKeyStoreId that names no custom key store
+    ├── ConflictException                 an on-demand rotation of the key is already running
+    ├── LimitExceededException            a per-key quota (e.g. 25 on-demand rotations) is used up
     ├── AlreadyExistsException            an alias name that is taken
     ├── NotAuthorizedException            a reserved name (alias/aws/...)
     ├── TagException                      a tag that breaks AWS's tag rules
@@ -49,6 +51,7 @@ from __future__ import annotations
 __all__ = [
     "AccessDeniedException",
     "AlreadyExistsException",
+    "ConflictException",
     "CustomKeyStoreNotFoundException",
     "DependencyTimeoutException",
     "DisabledException",
@@ -70,6 +73,7 @@ __all__ = [
     "KMSInvalidSignatureException",
     "KMSInvalidStateException",
     "KmsError",
+    "LimitExceededException",
     "MalformedPolicyDocumentException",
     "MissingAuthenticationTokenException",
     "NotAuthorizedException",
@@ -171,6 +175,14 @@ class IncorrectKeyException(KmsError):
 
 
 class CustomKeyStoreNotFoundException(KmsError):
+    pass
+
+
+class ConflictException(KmsError):
+    pass
+
+
+class LimitExceededException(KmsError):
     pass
 
 

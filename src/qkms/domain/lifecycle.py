@@ -60,6 +60,11 @@ class KeyOperation(enum.Enum):
     CREATE_ALIAS = "CreateAlias"
     UPDATE_ALIAS = "UpdateAlias"
     DELETE_ALIAS = "DeleteAlias"
+    ENABLE_KEY_ROTATION = "EnableKeyRotation"
+    DISABLE_KEY_ROTATION = "DisableKeyRotation"
+    GET_KEY_ROTATION_STATUS = "GetKeyRotationStatus"
+    ROTATE_KEY_ON_DEMAND = "RotateKeyOnDemand"
+    LIST_KEY_ROTATIONS = "ListKeyRotations"
     TAG_RESOURCE = "TagResource"
     UNTAG_RESOURCE = "UntagResource"
     LIST_RESOURCE_TAGS = "ListResourceTags"
@@ -132,6 +137,13 @@ _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.GENERATE_DATA_KEY_WITHOUT_PLAINTEXT: _ENABLED,
     KeyOperation.GENERATE_DATA_KEY_PAIR: _ENABLED,
     KeyOperation.GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT: _ENABLED,
+    # "Key states of AWS KMS keys": rotation settings change on Enabled keys only, are read
+    # in any state; a rotation itself needs an Enabled key.
+    KeyOperation.ENABLE_KEY_ROTATION: _ENABLED,
+    KeyOperation.DISABLE_KEY_ROTATION: _ENABLED,
+    KeyOperation.GET_KEY_ROTATION_STATUS: _ALL,
+    KeyOperation.ROTATE_KEY_ON_DEMAND: _ENABLED,
+    KeyOperation.LIST_KEY_ROTATIONS: _ALL,
 }
 
 _STATE_PHRASE = {

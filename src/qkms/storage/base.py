@@ -75,6 +75,8 @@ class KeyMaterialRow:
     key_material_id: str  # 64 lowercase hex characters, as AWS spells it
     wrapped_material: bytes | None
     created_at: float
+    # None for a key's first material; AUTOMATIC or ON_DEMAND for a rotation's (ListKeyRotations).
+    rotation_type: str | None = None
 
     def __repr__(self) -> str:
         return f"KeyMaterialRow({self.key_id}, {self.key_material_id})"
@@ -213,6 +215,22 @@ class KeyStore(Protocol):
         self, key_id: str, key_material_id: str, wrapped_material: bytes
     ) -> bool:
         """Replace one version's wrapped bytes (root-key rotation); False if there is none."""
+
+    def add_key_material(self, material: KeyMaterialRow, next_rotation_date: float | None) -> bool:
+        """Insert a rotation's material and make it the key's current one, in one transaction;
+        for an automatic rotation (`next_rotation_date` given) only if the key's schedule is
+        still due at the material's creation time, then moved to `next_rotation_date`.
+        False: no key, or (automatic) no longer due."""
+
+    def get_rotation_schedule(self, key_id: str) -> tuple[int, float] | None:
+        """(RotationPeriodInDays, next rotation date) while automatic rotation is enabled."""
+
+    def set_rotation_schedule(self, key_id: str, period_days: int, next_date: float) -> None: ...
+
+    def delete_rotation_schedule(self, key_id: str) -> None: ...
+
+    def keys_due_for_rotation(self, now: float) -> list[str]:
+        """Keys whose automatic rotation date has come."""
 
     def get_key(self, key_id: str) -> KeyRow | None: ...
 

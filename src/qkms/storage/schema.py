@@ -142,6 +142,20 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 WHERE key_spec = 'SYMMETRIC_DEFAULT' AND wrapped_material IS NOT NULL""",
         ],
     ),
+    (
+        5,
+        [
+            # Rotation (DESIGN §4a): how each material version came to be (NULL for a key's
+            # first material, AUTOMATIC or ON_DEMAND after), and each key's automatic schedule,
+            # a row only while automatic rotation is enabled.
+            "ALTER TABLE key_materials ADD COLUMN rotation_type TEXT",
+            """CREATE TABLE rotation_schedules (
+                key_id TEXT PRIMARY KEY,
+                rotation_period_in_days INTEGER NOT NULL,
+                next_rotation_date DOUBLE PRECISION NOT NULL)""",
+            "CREATE INDEX rotation_schedules_by_date ON rotation_schedules (next_rotation_date)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -248,7 +248,14 @@ class SqlKeyStore(KeyMaterialSql, ABC):
             ).fetchall()
             due = [str(r[0]) for r in rows]
             for batch in batches(due):
-                for table in ("grants", "aliases", "import_parameters", "key_materials", "keys"):
+                for table in (
+                    "grants",
+                    "aliases",
+                    "import_parameters",
+                    "key_materials",
+                    "rotation_schedules",
+                    "keys",
+                ):
                     conn.execute(
                         f"DELETE FROM {table} WHERE key_id IN ({marks(len(batch))})", batch
                     )

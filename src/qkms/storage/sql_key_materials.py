@@ -7,17 +7,28 @@ statements per concern; inserting a key with its first material lives with `inse
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from qkms.storage.base import KeyMaterialRow
+from qkms.storage.dialect import Connection, SqlDialect
+
+T = TypeVar("T")
 
 __all__ = ["KeyMaterialSql"]
 
-_MATERIAL_COLUMNS = "key_id, key_material_id, wrapped_material, created_at"
+_MATERIAL_COLUMNS = "key_id, key_material_id, wrapped_material, created_at, rotation_type"
 
 
 class KeyMaterialSql(ABC):
+    dialect: ClassVar[SqlDialect]
+
+    @abstractmethod
+    def _write(self, work: Callable[[Connection], T]) -> T: ...
+
+    @abstractmethod
+    def _record_changes(self, conn: Connection, changes: Sequence[tuple[str, str]]) -> None: ...
+
     @abstractmethod
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
@@ -51,3 +62,90 @@ class KeyMaterialSql(ABC):
             (wrapped_material, key_id, key_material_id),
             ("key", key_id),
         )
+
+    # --- rotation ----------------------------------------------------------------------------
+    def add_key_material(self, material: KeyMaterialRow, next_rotation_date: float | None) -> bool:
+        key_id = material.key_id
+
+        def work(conn: Connection) -> bool:
+            # The key row is locked first, so concurrent rotations of one key run one by one
+            # and the current material is always the last one inserted.
+            found = conn.execute(
+                f"SELECT key_id FROM keys WHERE key_id = %s{self.dialect.lock_rows}", (key_id,)
+            ).fetchone()
+            if found is None:
+                return False
+            if next_rotation_date is not None:
+                # An automatic rotation happens only while still due: of several sweepers
+                # that saw the same due date, the first rotates and the rest find it moved.
+                due = conn.execute(
+                    "SELECT key_id FROM rotation_schedules "
+                    "WHERE key_id = %s AND next_rotation_date <= %s",
+                    (key_id, material.created_at),
+                ).fetchone()
+                if due is None:
+                    return False
+            # Versions list in creation order (ListKeyRotations), so a new one is strictly
+            # later than every older one even when the clock has not moved between them.
+            latest = conn.execute(
+                "SELECT MAX(created_at) FROM key_materials WHERE key_id = %s", (key_id,)
+            ).fetchone()
+            created_at = material.created_at
+            if latest is not None and latest[0] is not None and created_at <= latest[0]:
+                created_at = float(latest[0]) + 0.001
+            conn.execute(
+                f"INSERT INTO key_materials ({_MATERIAL_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
+                (
+                    key_id,
+                    material.key_material_id,
+                    material.wrapped_material,
+                    created_at,
+                    material.rotation_type,
+                ),
+            )
+            conn.execute(
+                "UPDATE keys SET current_key_material_id = %s WHERE key_id = %s",
+                (material.key_material_id, key_id),
+            )
+            if next_rotation_date is not None:
+                conn.execute(
+                    "UPDATE rotation_schedules SET next_rotation_date = %s WHERE key_id = %s",
+                    (next_rotation_date, key_id),
+                )
+            self._record_changes(conn, [("key", key_id)])
+            return True
+
+        return self._write(work)
+
+    def get_rotation_schedule(self, key_id: str) -> tuple[int, float] | None:
+        rows = self._read(
+            "SELECT rotation_period_in_days, next_rotation_date FROM rotation_schedules "
+            "WHERE key_id = %s",
+            (key_id,),
+        )
+        return (int(rows[0][0]), float(rows[0][1])) if rows else None
+
+    def set_rotation_schedule(self, key_id: str, period_days: int, next_date: float) -> None:
+        def work(conn: Connection) -> None:
+            conn.execute("DELETE FROM rotation_schedules WHERE key_id = %s", (key_id,))
+            conn.execute(
+                "INSERT INTO rotation_schedules "
+                "(key_id, rotation_period_in_days, next_rotation_date) VALUES (%s, %s, %s)",
+                (key_id, period_days, next_date),
+            )
+            self._record_changes(conn, [("key", key_id)])
+
+        self._write(work)
+
+    def delete_rotation_schedule(self, key_id: str) -> None:
+        self._change_if_any(
+            "DELETE FROM rotation_schedules WHERE key_id = %s", (key_id,), ("key", key_id)
+        )
+
+    def keys_due_for_rotation(self, now: float) -> list[str]:
+        rows = self._read(
+            "SELECT key_id FROM rotation_schedules WHERE next_rotation_date <= %s "
+            "ORDER BY next_rotation_date, key_id",
+            (now,),
+        )
+        return [str(r[0]) for r in rows]

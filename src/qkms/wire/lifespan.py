@@ -61,7 +61,9 @@ class Lifespan:
         await loop.run_in_executor(self._background, self._follower.poll)
         self._tasks = [
             asyncio.create_task(self._every(self._poll_interval, self._follower.poll)),
-            asyncio.create_task(self._every(self._sweep_interval, self._sweep)),
+            # The first sweep runs at once: work that came due while the server was down
+            # (deletions, expiries, automatic rotations) does not wait a whole interval.
+            asyncio.create_task(self._every(self._sweep_interval, self._sweep, first_delay=0.0)),
         ]
 
     async def _stop(self) -> None:
@@ -70,10 +72,14 @@ class Lifespan:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._close()
 
-    async def _every(self, seconds: float, job: Callable[[], object]) -> None:
+    async def _every(
+        self, seconds: float, job: Callable[[], object], first_delay: float | None = None
+    ) -> None:
         loop = asyncio.get_running_loop()
+        delay = seconds if first_delay is None else first_delay
         while True:
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(delay)
+            delay = seconds
             try:
                 await asyncio.wait_for(
                     loop.run_in_executor(self._background, job), self._job_deadline

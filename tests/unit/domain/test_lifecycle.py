@@ -103,6 +103,12 @@ ACCEPTS = {
             KeyOperation.GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT,
         )
     },
+    # Rotation: settings change and rotations happen on Enabled keys; status is read always.
+    KeyOperation.ENABLE_KEY_ROTATION: {KeyState.ENABLED},
+    KeyOperation.DISABLE_KEY_ROTATION: {KeyState.ENABLED},
+    KeyOperation.ROTATE_KEY_ON_DEMAND: {KeyState.ENABLED},
+    KeyOperation.GET_KEY_ROTATION_STATUS: set(KeyState),
+    KeyOperation.LIST_KEY_ROTATIONS: set(KeyState),
 }
 
 

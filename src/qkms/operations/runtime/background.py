@@ -5,12 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from qkms.domain.errors import KmsError
+from qkms.domain.keys import KeyState
+from qkms.domain.rotation import RotationType, check_rotatable
 from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import Services
 from qkms.operations.runtime.credentials import Credential
+from qkms.operations.support.key_rotation import add_rotation_material
 from qkms.operations.support.key_rows import key_from_row, key_to_row
 
-__all__ = ["ChangeFollower", "sweep", "sweep_deleted_keys", "sweep_expired_material"]
+__all__ = [
+    "ChangeFollower",
+    "sweep",
+    "sweep_deleted_keys",
+    "sweep_due_rotations",
+    "sweep_expired_material",
+]
 
 _BATCH = 10000
 
@@ -80,12 +90,42 @@ def sweep_deleted_keys(services: Services) -> list[str]:
 
 
 def sweep(services: Services) -> tuple[list[str], list[str]]:
-    """One sweeper round: (keys destroyed, keys whose imported material expired)."""
+    """One sweeper round: (keys destroyed, keys whose imported material expired); keys whose
+    automatic rotation date has come are rotated in the same round."""
     deleted = sweep_deleted_keys(services)
     expired = sweep_expired_material(
         services, services.store.keys_with_expired_material(services.clock())
     )
+    sweep_due_rotations(services)
     return deleted, expired
+
+
+def sweep_due_rotations(services: Services) -> list[str]:
+    """Rotate every key whose next automatic rotation date has passed (DESIGN §4a).
+
+    AWS rotates only Enabled keys; a Disabled or PendingDeletion key's rotation waits until it
+    is Enabled again, so its date stays due. Several workers may sweep at once: the rotation
+    checks and moves the date under the key row's lock, so each due date rotates once.
+    Returns the ids rotated.
+    """
+    now = services.clock()
+    rotated: list[str] = []
+    for key_id in services.store.keys_due_for_rotation(now):
+        row = services.store.get_key(key_id)
+        if row is None:
+            continue
+        key = key_from_row(row).as_of(now)
+        if key.state is not KeyState.ENABLED:
+            continue
+        try:
+            check_rotatable(key, key_id)
+        except KmsError:
+            # A schedule on a key that cannot rotate is never created; stop it if one exists.
+            services.store.delete_rotation_schedule(key_id)
+            continue
+        if add_rotation_material(services, key, RotationType.AUTOMATIC):
+            rotated.append(key_id)
+    return rotated
 
 
 def sweep_expired_material(services: Services, key_ids: Iterable[str]) -> list[str]:

@@ -47,6 +47,11 @@ from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
 from qkms.operations.keys.update_key_description import update_key_description
 from qkms.operations.mac.generate_mac import generate_mac
 from qkms.operations.mac.verify_mac import verify_mac
+from qkms.operations.rotation.disable_key_rotation import disable_key_rotation
+from qkms.operations.rotation.enable_key_rotation import enable_key_rotation
+from qkms.operations.rotation.get_key_rotation_status import get_key_rotation_status
+from qkms.operations.rotation.list_key_rotations import list_key_rotations
+from qkms.operations.rotation.rotate_key_on_demand import rotate_key_on_demand
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import (
     CancelKeyDeletionRequest,
@@ -94,6 +99,13 @@ from qkms.operations.shapes.key_import import (
     ImportKeyMaterialRequest,
 )
 from qkms.operations.shapes.mac import GenerateMacRequest, VerifyMacRequest
+from qkms.operations.shapes.rotation import (
+    DisableKeyRotationRequest,
+    EnableKeyRotationRequest,
+    GetKeyRotationStatusRequest,
+    ListKeyRotationsRequest,
+    RotateKeyOnDemandRequest,
+)
 from qkms.operations.shapes.signing import SignRequest, VerifyRequest
 from qkms.operations.signing.sign import sign
 from qkms.operations.signing.verify import verify
@@ -178,5 +190,11 @@ OPERATIONS: dict[str, Operation] = {
             generate_data_key_pair_without_plaintext,
         ),
         Operation("GenerateRandom", GenerateRandomRequest, generate_random),
+        # Rotation (DESIGN §4a).
+        Operation("EnableKeyRotation", EnableKeyRotationRequest, enable_key_rotation),
+        Operation("DisableKeyRotation", DisableKeyRotationRequest, disable_key_rotation),
+        Operation("GetKeyRotationStatus", GetKeyRotationStatusRequest, get_key_rotation_status),
+        Operation("RotateKeyOnDemand", RotateKeyOnDemandRequest, rotate_key_on_demand),
+        Operation("ListKeyRotations", ListKeyRotationsRequest, list_key_rotations),
     )
 }
