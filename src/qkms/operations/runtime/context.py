@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from qkms.crypto import HmacKey, PrivateKey, RootKey, SigningPrivateKey, SymmetricKey
+from qkms.crypto import (
+    AttestationTrust,
+    HmacKey,
+    PrivateKey,
+    RootKey,
+    SigningPrivateKey,
+    SymmetricKey,
+)
 from qkms.domain.arns import Arns
 from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.grants import grant_permits
@@ -89,6 +96,8 @@ class Services:
     grants: FreshCache[str, KeyGrants]
     # "<account>:<alias name>" -> key id; evicted by the change feed's "alias" entries.
     aliases: FreshCache[str, str]
+    # Whose attestation documents name a recipient (DESIGN §3 "Recipients"); default the AWS root.
+    attestation: AttestationTrust = field(default_factory=AttestationTrust.from_pem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +105,6 @@ class OperationContext:
     services: Services
     caller: Caller
     request_id: str
+    # What the audit event adds under additionalEventData (e.g. the attested recipient's
+    # module id and PCRs, as CloudTrail records them); never a secret.
+    audit_details: dict[str, object] = field(default_factory=dict)
