@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.server import QkmsServer, raw_call
+from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer, raw_call
 from tests.e2e.support import ACCOUNT_A, error_of, make_person, policy, root_statement
 from tests.enclave import EnclaveKey, EnclavePKI, attestation_document, parse_ber, shape
 from tests.peer_keys import public_key_der
@@ -254,3 +256,31 @@ def test_the_audit_event_names_the_recipient_not_its_document(
     assert details["attestationDocumentEnclaveImageDigest"] == base64.b64encode(PCR0).decode()
     assert "attestationDocument" not in json.dumps(event["requestParameters"])
     assert event["responseElements"] in ({}, None)
+
+
+def test_the_documented_example_runs_as_written(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "recipients-example.py"
+    pki_dir = tmp_path / "pki"
+    subprocess.run([sys.executable, str(example), "init", str(pki_dir)], check=True, timeout=60)
+    qkms = QkmsServer(
+        tmp_path / "data",
+        extra_args=["--attestation-trust-root", str(pki_dir / "root.pem")],
+    ).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QKMS_"))}
+        env.update(
+            QKMS_ENDPOINT=qkms.endpoint,
+            AWS_ACCESS_KEY_ID=ADMIN_ACCESS_KEY_ID,
+            AWS_SECRET_ACCESS_KEY=ADMIN_SECRET,
+        )
+        done = subprocess.run(
+            [sys.executable, str(example), "run", str(pki_dir)],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        qkms.stop()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "SharedSecret in the answer: False",
+        "enclave's secret equals the clear one: True",
+    ]
