@@ -7,12 +7,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from qkms.admin.accounts import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
-from qkms.crypto import CryptoError, RootKey, unwrap
+from qkms.crypto import AttestationTrust, CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
 from qkms.domain.policy import PolicyDocument
 from qkms.operations.runtime.background import ChangeFollower
@@ -174,10 +175,34 @@ def _check_root_key(store: KeyStore, root_key: RootKey) -> None:
         )
 
 
+def _attestation_trust(settings: Settings) -> AttestationTrust:
+    """The roots attestation documents must chain to (default: the AWS Nitro Enclaves root)."""
+    max_age = timedelta(seconds=settings.attestation_max_age)
+    files = settings.attestation_trust_root_files
+    if not files:
+        return AttestationTrust.from_pem(max_age=max_age)
+    pems: list[bytes] = []
+    for path in files:
+        try:
+            pems.append(path.read_bytes())
+        except OSError as exc:
+            raise StartupError(
+                f"cannot read the attestation trust root {path}: {exc.strerror}"
+            ) from None
+    try:
+        return AttestationTrust.from_pem(pems, max_age=max_age)
+    except ValueError:
+        raise StartupError(
+            "--attestation-trust-root: not a PEM certificate file: "
+            + ", ".join(str(path) for path in files)
+        ) from None
+
+
 def _services(
     settings: Settings, store: KeyStore, root_key: RootKey, clock: Callable[[], float]
 ) -> Services:
     return Services(
+        attestation=_attestation_trust(settings),
         store=store,
         root_key=root_key,
         arns=Arns(

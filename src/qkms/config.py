@@ -116,6 +116,16 @@ class Settings:
     max_connections: int = _setting(
         1000, "open connections per worker; one more is refused at once with 503"
     )
+    # Attested recipients (DESIGN §3 "Recipients"): whose attestation documents are believed.
+    attestation_trust_root: str = _setting(
+        "",
+        "PEM file of a root certificate attestation documents must chain to, repeatable or "
+        "comma-separated; replaces the default (the AWS Nitro Enclaves root)",
+        repeatable=True,
+    )
+    attestation_max_age: float = _setting(
+        300.0, "seconds an attestation document stays acceptable after its timestamp"
+    )
 
     @property
     def worker_count(self) -> int:
@@ -132,6 +142,10 @@ class Settings:
     @property
     def audit_log_path(self) -> Path:
         return self.audit_log if self.audit_log is not None else self.data_dir / "audit.log"
+
+    @property
+    def attestation_trust_root_files(self) -> tuple[Path, ...]:
+        return tuple(Path(p.strip()) for p in self.attestation_trust_root.split(",") if p.strip())
 
     @property
     def throttle_config(self) -> ThrottleConfig:
@@ -165,6 +179,8 @@ class Settings:
             raise ConfigError("--keepalive-timeout must be positive.")
         if self.max_connections < 1:
             raise ConfigError("--max-connections must be at least 1.")
+        if self.attestation_max_age <= 0:
+            raise ConfigError("--attestation-max-age must be positive.")
         if self.audit_backups < 1:
             raise ConfigError(
                 "--audit-backups must be at least 1: rotation keeps the previous log."

@@ -233,8 +233,8 @@ def spki_compressed(public_key: ec.EllipticCurvePublicKey) -> bytes:
     return der
 
 
-# --- UnsupportedOperationException ----------------------------------------------------------
-def test_recipient_info_is_refused_by_name(server: QkmsServer, p256_key: str) -> None:
+# --- attested recipients: a document that does not verify is refused, never ignored ----------
+def test_recipient_info_that_is_no_document_is_refused(server: QkmsServer, p256_key: str) -> None:
     response = raw_call(
         server.endpoint,
         "DeriveSharedSecret",
@@ -244,16 +244,16 @@ def test_recipient_info_is_refused_by_name(server: QkmsServer, p256_key: str) ->
             "RecipientInfo": base64.b64encode(b"recipient attestation").decode(),
         },
     )
-    assert "RecipientInfo" in assert_raw_error(response, "UnsupportedOperationException")
+    assert "does not parse" in assert_raw_error(response, "ValidationException")
 
 
-def test_recipient_is_refused_by_name(kms: Any, p256_key: str) -> None:
+def test_recipient_that_is_no_document_is_refused(kms: Any, p256_key: str) -> None:
     recipient = {
         "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256",
         "AttestationDocument": b"attestation",
     }
     error = client_error(lambda: derive(kms, p256_key, p256_peer(), Recipient=recipient))
-    assert "Recipient" in assert_error(error, "UnsupportedOperationException")
+    assert "does not parse" in assert_error(error, "ValidationException")
 
 
 # --- ValidationException and SerializationException -----------------------------------------

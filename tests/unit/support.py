@@ -221,6 +221,7 @@ def derive(ctx: OperationContext, key_id: str, peer: ec.EllipticCurvePrivateKey)
     response = derive_shared_secret(
         ctx, DeriveSharedSecretRequest(key_id=key_id, public_key=spki(peer))
     )
+    assert response.shared_secret is not None
     return response.shared_secret
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
@@ -136,6 +136,9 @@ class ApiCall:
     response: msgspec.Struct | None
     error_code: str | None
     error_message: str | None
+    # CloudTrail's additionalEventData, as the operation gave it (e.g. an attested
+    # recipient's module id and PCRs); the operation puts no secret in it.
+    additional_event_data: Mapping[str, object] | None = None
 
 
 def api_call(
@@ -153,6 +156,7 @@ def api_call(
     response: msgspec.Struct | None,
     error_code: str | None,
     error_message: str | None,
+    additional_event_data: Mapping[str, object] | None = None,
 ) -> ApiCall:
     """The facts of one call as the wire saw them, as the audit trail records them.
 
@@ -173,6 +177,7 @@ def api_call(
         response=response if error_code is None else None,
         error_code=error_code,
         error_message=error_message,
+        additional_event_data=additional_event_data or None,
     )
 
 
@@ -355,6 +360,8 @@ def build_event(
         "managementEvent": True,
         "eventCategory": "Management",
     }
+    if call.additional_event_data:
+        event["additionalEventData"] = dict(call.additional_event_data)
     if call.error_code is not None:
         event["errorCode"] = call.error_code
         event["errorMessage"] = _text(call.error_message or "")

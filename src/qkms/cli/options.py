@@ -79,7 +79,8 @@ def add_setting_options(parser: argparse.ArgumentParser, names: tuple[str, ...])
         if setting.choices:
             kwargs["choices"] = setting.choices
         if setting.repeatable:
-            kwargs.update(action="append", metavar="CLASS=RATE")
+            metavar = "FILE" if setting.name == "attestation_trust_root" else "CLASS=RATE"
+            kwargs.update(action="append", metavar=metavar)
         elif setting.kind == "bool":
             kwargs["action"] = argparse.BooleanOptionalAction  # --access-log, --no-access-log
         elif (convert := _converter(setting)) is not None:

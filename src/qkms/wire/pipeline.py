@@ -183,6 +183,7 @@ class ApiPipeline:
             response=call.response,
             error_code=call.error_code,
             error_message=call.error_message,
+            additional_event_data=call.context.audit_details if call.context else None,
         )
         try:
             if audit.needs_fsync(event):  # fsync may take milliseconds: not on the event loop

@@ -26,7 +26,6 @@ from qkms.domain.errors import (
     InvalidCiphertextException,
     InvalidKeyUsageException,
     KMSInternalException,
-    UnsupportedOperationException,
     ValidationException,
 )
 from qkms.domain.key_material import unwrap_symmetric_material
@@ -34,7 +33,6 @@ from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
 from qkms.domain.policy import ContextValue
 from qkms.operations.runtime.context import CachedKey, OperationContext
-from qkms.operations.shapes import RecipientInfo
 from qkms.operations.support.keys import key_arn, load_cached_key
 
 __all__ = [
@@ -46,7 +44,6 @@ __all__ = [
     "invalid_ciphertext",
     "load_ciphertext_key",
     "open_blob",
-    "refuse_recipient",
     "seal",
 ]
 
@@ -61,12 +58,6 @@ def dry_run_succeeded() -> DryRunOperationException:
     return DryRunOperationException(
         "The request would have succeeded, but the DryRun option is set."
     )
-
-
-def refuse_recipient(recipient: RecipientInfo | None) -> None:
-    """Attested recipients (DESIGN §3) are refused by name, never ignored, until served."""
-    if recipient is not None:
-        raise UnsupportedOperationException("Recipient is not supported yet.")
 
 
 def condition_facts(

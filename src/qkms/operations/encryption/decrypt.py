@@ -17,11 +17,11 @@ from qkms.operations.encryption._symmetric import (
     dry_run_succeeded,
     load_ciphertext_key,
     open_blob,
-    refuse_recipient,
 )
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.shapes.encryption import DecryptRequest, DecryptResponse
 from qkms.operations.support.keys import key_arn, load_cached_key
+from qkms.operations.support.recipients import attested_recipient, condition_facts_of
 
 __all__ = ["decrypt"]
 
@@ -47,9 +47,10 @@ def _decrypt_rsa(
 
 def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
     # parse
-    refuse_recipient(request.recipient)
+    recipient = attested_recipient(ctx, request.recipient)  # DESIGN §3 "Recipients"
     context = request.encryption_context
     facts = condition_facts(context, request.encryption_algorithm)
+    facts.update(condition_facts_of(recipient))
     if request.dry_run and "IGNORE_CIPHERTEXT" in (request.dry_run_modifiers or []):
         # AWS "Testing your permissions": authorization only, no ciphertext; the key must then
         # be named, since there is no blob to name it.
@@ -106,7 +107,8 @@ def decrypt(ctx: OperationContext, request: DecryptRequest) -> DecryptResponse:
     # respond
     return DecryptResponse(
         key_id=key_arn(ctx, key),
-        plaintext=plaintext,
+        plaintext=plaintext if recipient is None else None,
+        ciphertext_for_recipient=recipient.seal(plaintext) if recipient else None,
         encryption_algorithm=SYMMETRIC_DEFAULT,
         key_material_id=blob.key_material_id,
     )

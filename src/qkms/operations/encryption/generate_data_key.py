@@ -14,12 +14,12 @@ from qkms.operations.encryption._symmetric import (
     check_usage,
     condition_facts,
     dry_run_succeeded,
-    refuse_recipient,
     seal,
 )
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes.encryption import GenerateDataKeyRequest, GenerateDataKeyResponse
 from qkms.operations.support.keys import key_arn, load_cached_key
+from qkms.operations.support.recipients import attested_recipient, condition_facts_of
 
 __all__ = ["data_key_size", "generate_data_key"]
 
@@ -37,8 +37,10 @@ def generate_data_key(
     ctx: OperationContext, request: GenerateDataKeyRequest
 ) -> GenerateDataKeyResponse:
     # parse
-    refuse_recipient(request.recipient)
+    recipient = attested_recipient(ctx, request.recipient)  # DESIGN §3 "Recipients"
     size = data_key_size(request.key_spec, request.number_of_bytes)
+    facts = condition_facts(request.encryption_context)
+    facts.update(condition_facts_of(recipient))
 
     # load
     cached = load_cached_key(
@@ -46,7 +48,7 @@ def generate_data_key(
         request.key_id,
         KeyOperation.GENERATE_DATA_KEY,
         request.grant_tokens,
-        condition_facts(request.encryption_context),
+        facts,
         encryption_context=request.encryption_context or {},
     )
 
@@ -62,7 +64,8 @@ def generate_data_key(
     # respond
     return GenerateDataKeyResponse(
         ciphertext_blob=blob,
-        plaintext=data_key,
+        plaintext=data_key if recipient is None else None,
+        ciphertext_for_recipient=recipient.seal(data_key) if recipient else None,
         key_id=key_arn(ctx, cached.key),
         key_material_id=material_id,
     )

@@ -12,7 +12,6 @@ from qkms.operations.encryption._symmetric import (
     check_usage,
     condition_facts,
     dry_run_succeeded,
-    refuse_recipient,
 )
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes.encryption import (
@@ -20,6 +19,7 @@ from qkms.operations.shapes.encryption import (
     GenerateDataKeyPairResponse,
 )
 from qkms.operations.support.keys import key_arn, load_cached_key
+from qkms.operations.support.recipients import attested_recipient, condition_facts_of
 
 __all__ = ["generate_data_key_pair"]
 
@@ -28,9 +28,10 @@ def generate_data_key_pair(
     ctx: OperationContext, request: GenerateDataKeyPairRequest
 ) -> GenerateDataKeyPairResponse:
     # parse
-    refuse_recipient(request.recipient)
+    recipient = attested_recipient(ctx, request.recipient)  # DESIGN §3 "Recipients"
     spec = data_key_pair_spec(request.key_pair_spec)
     facts = condition_facts(request.encryption_context)
+    facts.update(condition_facts_of(recipient))
     facts["kms:DataKeyPairSpec"] = spec.value
 
     # load
@@ -51,10 +52,12 @@ def generate_data_key_pair(
     # act
     sealed = sealed_key_pair(ctx, cached, spec, request.encryption_context)
 
-    # respond
+    # respond: to a recipient, the private key (DER PKCS#8) only inside its envelope.
+    private_key = sealed.private_key_pkcs8_der
     return GenerateDataKeyPairResponse(
         private_key_ciphertext_blob=sealed.private_key_ciphertext_blob,
-        private_key_plaintext=sealed.private_key_pkcs8_der,
+        private_key_plaintext=private_key if recipient is None else None,
+        ciphertext_for_recipient=recipient.seal(private_key) if recipient else None,
         public_key=sealed.public_key_der,
         key_id=key_arn(ctx, cached.key),
         key_pair_spec=spec.value,

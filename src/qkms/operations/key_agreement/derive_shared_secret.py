@@ -22,7 +22,6 @@ from qkms.domain.errors import (
     DryRunOperationException,
     InvalidKeyUsageException,
     InvalidPublicKeyException,
-    UnsupportedOperationException,
 )
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
@@ -30,6 +29,7 @@ from qkms.operations.key_agreement._private_keys import ecdh_private_key, xdh_pr
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.shapes import DeriveSharedSecretRequest, DeriveSharedSecretResponse
 from qkms.operations.support.keys import key_arn, load_cached_key
+from qkms.operations.support.recipients import attested_recipient, condition_facts_of
 
 __all__ = ["derive_shared_secret"]
 
@@ -77,20 +77,16 @@ def _usage_error(ctx: OperationContext, key: Key) -> InvalidKeyUsageException:
 def derive_shared_secret(
     ctx: OperationContext, request: DeriveSharedSecretRequest
 ) -> DeriveSharedSecretResponse:
-    # parse: parameters QKMS does not serve are refused by name (DESIGN §3), never ignored.
-    if request.recipient_info is not None:
-        raise UnsupportedOperationException("RecipientInfo is not supported yet.")
-    if request.recipient is not None:
-        raise UnsupportedOperationException("Recipient is not supported yet.")
+    # parse: an attested recipient (Recipient, or the seed's RecipientInfo) is verified
+    # before anything else; one that does not verify refuses the call (DESIGN §3 "Recipients").
+    recipient = attested_recipient(ctx, request.recipient, request.recipient_info)
+    facts = condition_facts_of(recipient)
+    facts["kms:KeyAgreementAlgorithm"] = request.key_agreement_algorithm or "ECDH"
 
-    # load: resolution, authorization (with the kms:KeyAgreementAlgorithm condition key) and
-    # the key-state table, in one place.
+    # load: resolution, authorization (kms:KeyAgreementAlgorithm and the recipient's
+    # kms:RecipientAttestation:* condition keys) and the key-state table, in one place.
     cached = load_cached_key(
-        ctx,
-        request.key_id,
-        KeyOperation.DERIVE_SHARED_SECRET,
-        request.grant_tokens,
-        {"kms:KeyAgreementAlgorithm": request.key_agreement_algorithm or "ECDH"},
+        ctx, request.key_id, KeyOperation.DERIVE_SHARED_SECRET, request.grant_tokens, facts
     )
     key = cached.key
 
@@ -114,10 +110,11 @@ def derive_shared_secret(
         message = _PEER_KEY_MESSAGES[exc.reason].format(spec=key.key_spec.value)
         raise InvalidPublicKeyException(message) from None
 
-    # respond
+    # respond: to a recipient, the secret only inside its envelope.
     return DeriveSharedSecretResponse(
         key_id=key_arn(ctx, key),
-        shared_secret=shared_secret,
+        shared_secret=shared_secret if recipient is None else None,
+        ciphertext_for_recipient=recipient.seal(shared_secret) if recipient else None,
         key_agreement_algorithm="ECDH",
         key_origin=key.origin.value,
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from qkms.crypto import (
+    AttestationTrust,
     HmacKey,
     MlKemPrivateKey,
     PrivateKey,
@@ -99,6 +100,8 @@ class Services:
     grants: FreshCache[str, KeyGrants]
     # "<account>:<alias name>" -> key id; evicted by the change feed's "alias" entries.
     aliases: FreshCache[str, str]
+    # Whose attestation documents name a recipient (DESIGN §3 "Recipients"); default the AWS root.
+    attestation: AttestationTrust = field(default_factory=AttestationTrust.from_pem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +109,6 @@ class OperationContext:
     services: Services
     caller: Caller
     request_id: str
+    # What the audit event adds under additionalEventData (e.g. the attested recipient's
+    # module id and PCRs, as CloudTrail records them); never a secret.
+    audit_details: dict[str, object] = field(default_factory=dict)

@@ -63,7 +63,8 @@ class Tag(msgspec.Struct, frozen=True, kw_only=True, rename="pascal"):
 
 
 class RecipientInfo(msgspec.Struct, frozen=True, kw_only=True, rename="pascal"):
-    """AWS's `Recipient` structure (Nitro Enclave attestation); not served by QKMS yet."""
+    """AWS's `Recipient` structure: an attestation document naming who gets the answer
+    encrypted (DESIGN §3 "Recipients"); checked in `operations/support/recipients.py`."""
 
     key_encryption_algorithm: str | None = None
     attestation_document: bytes | None = None

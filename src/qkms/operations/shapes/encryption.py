@@ -106,7 +106,8 @@ class DecryptRequest(Request, frozen=True, kw_only=True):
 
 class DecryptResponse(Response, frozen=True, kw_only=True):
     key_id: str
-    plaintext: bytes
+    plaintext: bytes | None = None  # None with a Recipient: CiphertextForRecipient instead
+    ciphertext_for_recipient: bytes | None = None
     encryption_algorithm: str
     # AWS returns KeyMaterialId for symmetric keys only; absent for RSA keys.
     key_material_id: str | None = None
@@ -163,7 +164,8 @@ class GenerateDataKeyRequest(Request, frozen=True, kw_only=True):
 
 class GenerateDataKeyResponse(Response, frozen=True, kw_only=True):
     ciphertext_blob: bytes
-    plaintext: bytes
+    plaintext: bytes | None = None  # None with a Recipient: CiphertextForRecipient instead
+    ciphertext_for_recipient: bytes | None = None
     key_id: str
     key_material_id: str
 
@@ -205,8 +207,9 @@ class GenerateDataKeyPairRequest(Request, frozen=True, kw_only=True):
 
 class GenerateDataKeyPairResponse(Response, frozen=True, kw_only=True):
     private_key_ciphertext_blob: bytes
-    private_key_plaintext: bytes
+    private_key_plaintext: bytes | None = None  # None with a Recipient
     public_key: bytes
+    ciphertext_for_recipient: bytes | None = None
     key_id: str
     key_pair_spec: str
     key_material_id: str
@@ -249,7 +252,8 @@ class GenerateRandomRequest(Request, frozen=True, kw_only=True):
 
 
 class GenerateRandomResponse(Response, frozen=True, kw_only=True):
-    plaintext: bytes
+    plaintext: bytes | None = None  # None with a Recipient: CiphertextForRecipient instead
+    ciphertext_for_recipient: bytes | None = None
 
     def __repr__(self) -> str:
         return "GenerateRandomResponse(plaintext=<redacted>)"

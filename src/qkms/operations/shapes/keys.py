@@ -222,7 +222,8 @@ class EmptyResponse(Response, frozen=True, kw_only=True):
 
 class DeriveSharedSecretResponse(Response, frozen=True, kw_only=True):
     key_id: str
-    shared_secret: bytes
+    shared_secret: bytes | None = None  # None with a recipient: CiphertextForRecipient instead
+    ciphertext_for_recipient: bytes | None = None
     key_agreement_algorithm: str
     key_origin: str
 

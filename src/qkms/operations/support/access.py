@@ -271,10 +271,15 @@ def authorize_key_action(
     )
 
 
-def authorize_account_action(ctx: OperationContext, operation: str) -> None:
+def authorize_account_action(
+    ctx: OperationContext,
+    operation: str,
+    extra_context: Mapping[str, ContextValue] | None = None,
+) -> None:
     """Account-level actions (CreateKey, ListKeys, ...): an identity policy must allow."""
     action = f"kms:{operation}"
-    decision = decide_account_action(identity_policies(ctx), request_facts(ctx, action, None))
+    facts = request_facts(ctx, action, None, extra_context)
+    decision = decide_account_action(identity_policies(ctx), facts)
     if not decision.is_allowed:
         raise AccessDeniedException(
             f"User: {ctx.services.arns.user_arn(ctx.caller.account_id, ctx.caller.user_name)} "

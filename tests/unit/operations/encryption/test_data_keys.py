@@ -36,7 +36,7 @@ def test_a_data_key_decrypts_to_its_plaintext(
     answer = generate_data_key(
         ctx, GenerateDataKeyRequest(key_id=key_id, key_spec=spec, encryption_context={"a": "b"})
     )
-    assert len(answer.plaintext) == size
+    assert len(answer.plaintext or b"") == size
     opened = decrypt(
         ctx, DecryptRequest(ciphertext_blob=answer.ciphertext_blob, encryption_context={"a": "b"})
     )
@@ -52,7 +52,7 @@ def test_number_of_bytes_sizes_the_data_key(
         ctx, GenerateDataKeyWithoutPlaintextRequest(key_id=key_id, number_of_bytes=number_of_bytes)
     )
     opened = decrypt(ctx, DecryptRequest(ciphertext_blob=answer.ciphertext_blob))
-    assert len(opened.plaintext) == number_of_bytes
+    assert len(opened.plaintext or b"") == number_of_bytes
 
 
 def test_exactly_one_of_key_spec_and_number_of_bytes(ctx: OperationContext, key_id: str) -> None:
@@ -71,7 +71,7 @@ def test_a_data_key_pair_private_key_matches_its_public_key(
     pair = generate_data_key_pair(
         ctx, GenerateDataKeyPairRequest(key_id=key_id, key_pair_spec=spec)
     )
-    private = serialization.load_der_private_key(pair.private_key_plaintext, None)
+    private = serialization.load_der_private_key(pair.private_key_plaintext or b"", None)
     public_der = private.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -91,6 +91,7 @@ def test_a_data_key_pair_without_plaintext_seals_the_private_key(
     private_der = decrypt(
         ctx, DecryptRequest(ciphertext_blob=pair.private_key_ciphertext_blob)
     ).plaintext
+    assert private_der is not None
     private = serialization.load_der_private_key(private_der, None)
     assert (
         private.public_key().public_bytes(
@@ -108,7 +109,10 @@ def test_specs_qkms_cannot_generate_are_refused_by_name(ctx: OperationContext, k
 
 
 def test_generate_random(ctx: OperationContext) -> None:
-    assert len(generate_random(ctx, GenerateRandomRequest(number_of_bytes=1024)).plaintext) == 1024
+    assert (
+        len(generate_random(ctx, GenerateRandomRequest(number_of_bytes=1024)).plaintext or b"")
+        == 1024
+    )
     with pytest.raises(ValidationException, match="NumberOfBytes is required"):
         generate_random(ctx, GenerateRandomRequest())
     with pytest.raises(CustomKeyStoreNotFoundException):

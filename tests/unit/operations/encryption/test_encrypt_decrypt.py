@@ -14,7 +14,7 @@ from qkms.domain.errors import (
     InvalidCiphertextException,
     InvalidKeyUsageException,
     KMSInvalidStateException,
-    UnsupportedOperationException,
+    ValidationException,
 )
 from qkms.operations.encryption import decrypt, encrypt, re_encrypt
 from qkms.operations.keys.create_key import create_key
@@ -127,7 +127,8 @@ def test_dry_run_and_recipient(ctx: OperationContext, key_id: str) -> None:
                 dry_run_modifiers=["IGNORE_CIPHERTEXT"],
             ),
         )
-    with pytest.raises(UnsupportedOperationException):
+    # A Recipient without its document is refused, never answered in clear (DESIGN §3).
+    with pytest.raises(ValidationException, match=r"recipient\.attestationDocument"):
         decrypt(ctx, DecryptRequest(ciphertext_blob=blob, recipient=RecipientInfo()))
 
 
