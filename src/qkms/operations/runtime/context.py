@@ -96,3 +96,11 @@ class OperationContext:
     services: Services
     caller: Caller
     request_id: str
+    # The region of the request's SigV4 credential scope (DESIGN §4a), already parsed by the
+    # signature check; None when there is none (in-process callers): the default region.
+    signed_region: str | None = None
+
+    @property
+    def region(self) -> str:
+        """The region this request acts in: its keys, aliases and listings are this region's."""
+        return self.signed_region or self.services.arns.region
