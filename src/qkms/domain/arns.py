@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 __all__ = ["ArnFormat", "Arns", "KeyRef", "canonical_key_arn"]
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# A key id: a UUID, or AWS's multi-Region key id ("mrk-" and 32 hex digits). One that parses but
+# does not exist is NotFound "Key '...' does not exist", as AWS answers; what does not parse is
+# "Invalid keyId".
+_KEY_ID = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 
 
@@ -87,7 +92,7 @@ class Arns:
 
     def parse_key_ref(self, text: str) -> KeyRef | None:
         """Parse a KeyId parameter; None when it is no key reference at all."""
-        if _UUID.match(text):
+        if _KEY_ID.match(text):
             return KeyRef(account_id=None, key_id=text)
         if text.startswith("alias/"):
             return KeyRef(account_id=None, alias_name=text)
@@ -110,7 +115,7 @@ class Arns:
                 return None
         if partition != self.partition or not _ACCOUNT.match(account_id):
             return None
-        if resource.startswith("key/") and _UUID.match(resource[4:]):
+        if resource.startswith("key/") and _KEY_ID.match(resource[4:]):
             return KeyRef(account_id=account_id, key_id=resource[4:], region=region)
         if resource.startswith("alias/") and len(resource) > len("alias/"):
             return KeyRef(account_id=account_id, alias_name=resource, region=region)

@@ -84,3 +84,15 @@ def test_a_keys_own_region_is_written_in_the_aws_shape() -> None:
 def test_canonical_arn_ignores_display_settings() -> None:
     # Wrapped material binds this ARN: changing --arn-format must not orphan stored keys.
     assert canonical_key_arn(ACCOUNT, KEY_ID) == f"arn:verenc:{ACCOUNT}:key/{KEY_ID}"
+
+
+def test_a_multi_region_key_id_is_a_key_reference() -> None:
+    # AWS's multi-Region key ids are "mrk-" and 32 hex digits; one that does not exist is
+    # NotFound "Key '...' does not exist", not the "Invalid keyId" of what does not parse.
+    mrk = "mrk-1234abcd12ab34cd56ef1234567890ab"
+    assert Arns().parse_key_ref(mrk) == KeyRef(account_id=None, key_id=mrk)
+    assert Arns().parse_key_ref(f"arn:verenc:{ACCOUNT}:key/{mrk}") == KeyRef(
+        account_id=ACCOUNT, key_id=mrk
+    )
+    for malformed in ("mrk-1234", "mrk-" + "G" * 32, "MRK-1234abcd12ab34cd56ef1234567890ab"):
+        assert Arns().parse_key_ref(malformed) is None

@@ -113,3 +113,27 @@ def test_a_ciphertext_of_another_regions_key_is_an_invalid_ciphertext(
     assert decrypt(west, DecryptRequest(ciphertext_blob=blob)).plaintext == b"secret"
     with pytest.raises(InvalidCiphertextException):
         decrypt(east, DecryptRequest(ciphertext_blob=blob))
+
+
+@pytest.mark.parametrize(
+    ("key_ref", "message"),
+    [
+        pytest.param(
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "Key 'mrk-1234abcd12ab34cd56ef1234567890ab' does not exist",
+            id="mrk-id",
+        ),
+        pytest.param(
+            "00000000-0000-4000-8000-000000000000",
+            "Key '00000000-0000-4000-8000-000000000000' does not exist",
+            id="uuid",
+        ),
+        pytest.param("mrk-12", "Invalid keyId 'mrk-12'", id="does-not-parse"),
+    ],
+)
+def test_an_id_that_parses_but_does_not_exist_is_not_found(
+    ctx: OperationContext, key_ref: str, message: str
+) -> None:
+    with pytest.raises(NotFoundException) as raised:
+        describe_key(ctx, DescribeKeyRequest(key_id=key_ref))
+    assert str(raised.value) == message
