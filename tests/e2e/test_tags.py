@@ -344,3 +344,22 @@ def test_retagging_a_key_changes_access_within_one_second(
 
     admin.untag_resource(KeyId=key["KeyId"], TagKeys=["team"])
     settle(two_workers, blue_only, key["KeyId"], "AccessDeniedException")
+
+
+def test_tag_errors_carry_aws_words(kms: Any, lenient_kms: Any) -> None:
+    # The wording LocalStack's AWS-validated KMS snapshots record for these refusals.
+    key = new_key(kms)
+    message = error_of(
+        lambda: kms.tag_resource(KeyId=key["KeyId"], Tags=tags(ok="1", **{"AwS:team": "x"})),
+        "TagException",
+    )
+    assert message == "Tags beginning with aws: are reserved"
+    too_long = [{"TagKey": "ok", "TagValue": "v"}, {"TagKey": "k" * 129, "TagValue": "v"}]
+    message = error_of(
+        functools.partial(lenient_kms.tag_resource, KeyId=key["KeyId"], Tags=too_long),
+        "ValidationException",
+    )
+    assert message == (
+        f"1 validation error detected: Value '{'k' * 129}' at 'tags.2.member.tagKey' failed to "
+        "satisfy constraint: Member must have length less than or equal to 128"
+    )

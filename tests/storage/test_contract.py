@@ -98,6 +98,24 @@ def test_list_keys_pages_in_key_id_order_per_account(store: KeyStore, account: s
     assert [r.key_id for r in rest] == mine[2:]
 
 
+def test_list_keys_filters_by_region_with_or_without_keys_stored_before_regions(
+    store: KeyStore, account: str
+) -> None:
+    east, west, old = (replace(key_row(), region=r) for r in ("us-east-1", "us-west-2", None))
+    for row in (east, west, old):
+        store.insert_key(row)
+    region_of = {east.key_id: "east", west.key_id: "west", old.key_id: "old"}
+
+    def listed(region: str | None, with_unregioned: bool = True) -> set[str]:
+        rows = store.list_keys(ACCOUNT, None, 100, region, with_unregioned)
+        return {region_of[r.key_id] for r in rows}
+
+    assert listed(None) == {"east", "west", "old"}
+    assert listed("us-east-1") == {"east", "old"}
+    assert listed("us-west-2", with_unregioned=False) == {"west"}
+    assert store.get_key(west.key_id) == west
+
+
 def test_delete_keys_due(store: KeyStore, account: str) -> None:
     due = replace(key_row(state="PendingDeletion"), deletion_date=100.0)
     later = replace(key_row(state="PendingDeletion"), deletion_date=200.0)

@@ -212,6 +212,9 @@ class Key:
     valid_to: float | None = None  # imported material with KEY_MATERIAL_EXPIRES
     # Symmetric keys: the material version new encryptions use (AWS's CurrentKeyMaterialId).
     current_key_material_id: str | None = None
+    # The region of the request that created the key (its SigV4 credential scope, DESIGN §4a);
+    # None for keys stored before regions were: they belong to the default region (--region).
+    region: str | None = None
 
     def __repr__(self) -> str:
         return (

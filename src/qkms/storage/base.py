@@ -62,6 +62,8 @@ class KeyRow:
     valid_to: float | None = None  # imported material expiring: epoch seconds
     # Symmetric keys: the key material (a `key_materials` row) new encryptions use.
     current_key_material_id: str | None = None
+    # The region the key belongs to; None for keys stored before regions were (the default one).
+    region: str | None = None
 
     def __repr__(self) -> str:
         return f"KeyRow({self.key_id}, {self.key_state})"
@@ -240,8 +242,19 @@ class KeyStore(Protocol):
         `change` may raise to abort; nothing is written then. Returns None if no such key.
         """
 
-    def list_keys(self, account_id: str, after_key_id: str | None, limit: int) -> list[KeyRow]:
-        """Keys of the account ordered by key id, strictly after `after_key_id`."""
+    def list_keys(
+        self,
+        account_id: str,
+        after_key_id: str | None,
+        limit: int,
+        region: str | None = None,
+        with_unregioned: bool = True,
+    ) -> list[KeyRow]:
+        """Keys of the account ordered by key id, strictly after `after_key_id`.
+
+        With `region`, only that region's keys, plus those stored without a region when
+        `with_unregioned` (they belong to the default region); without, every region's.
+        """
 
     def delete_keys_due(self, now: float) -> list[str]:
         """Destroy keys whose deletion date has passed; return their ids."""

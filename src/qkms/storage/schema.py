@@ -156,6 +156,16 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX rotation_schedules_by_date ON rotation_schedules (next_rotation_date)",
         ],
     ),
+    (
+        6,
+        [
+            # The region a key belongs to (DESIGN §4a): the SigV4 credential scope of the request
+            # that created it. Keys stored before have none and belong to the default region
+            # (--region), so changing --region moves them all at once, as it moved their ARNs.
+            "ALTER TABLE keys ADD COLUMN region TEXT",
+            "CREATE INDEX keys_by_account_region ON keys (account_id, region, key_id)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -228,11 +228,26 @@ class SqlKeyStore(KeyMaterialSql, ABC):
 
         return self._write(work)
 
-    def list_keys(self, account_id: str, after_key_id: str | None, limit: int) -> list[KeyRow]:
+    def list_keys(
+        self,
+        account_id: str,
+        after_key_id: str | None,
+        limit: int,
+        region: str | None = None,
+        with_unregioned: bool = True,
+    ) -> list[KeyRow]:
+        if region is None:
+            rows = self._read(
+                f"SELECT {_KEY_COLUMNS} FROM keys WHERE account_id = %s AND key_id > %s "
+                "ORDER BY key_id LIMIT %s",
+                (account_id, after_key_id or "", limit),
+            )
+            return [KeyRow(*r) for r in rows]
+        unregioned = " OR region IS NULL" if with_unregioned else ""
         rows = self._read(
             f"SELECT {_KEY_COLUMNS} FROM keys WHERE account_id = %s AND key_id > %s "
-            "ORDER BY key_id LIMIT %s",
-            (account_id, after_key_id or "", limit),
+            f"AND (region = %s{unregioned}) ORDER BY key_id LIMIT %s",
+            (account_id, after_key_id or "", region, limit),
         )
         return [KeyRow(*r) for r in rows]
 

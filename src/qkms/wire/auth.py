@@ -32,7 +32,7 @@ class Authenticator:
 
         def authenticate() -> OperationContext:
             verified = self._verifier.verify(signed)
-            return self._context(request, verified.access_key_id, request_id)
+            return self._context(request, verified.access_key_id, verified.region, request_id)
 
         signed = SignedRequest(
             method=request.method,
@@ -47,7 +47,7 @@ class Authenticator:
             return await self._workers.run(authenticate)
 
     def _context(
-        self, request: ApiRequest, access_key_id: str, request_id: str
+        self, request: ApiRequest, access_key_id: str, region: str, request_id: str
     ) -> OperationContext:
         caller = self._credentials.caller(
             access_key_id,
@@ -59,4 +59,6 @@ class Authenticator:
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )
-        return OperationContext(services=self._services, caller=caller, request_id=request_id)
+        return OperationContext(
+            services=self._services, caller=caller, request_id=request_id, signed_region=region
+        )

@@ -28,6 +28,7 @@ FULL = Key(
     expiration_model="KEY_MATERIAL_EXPIRES",
     valid_to=1_800_000_000.75,
     current_key_material_id="0f" * 32,
+    region="eu-west-1",
 )
 
 # Only the required fields: the optional ones at their defaults (None or no tags).

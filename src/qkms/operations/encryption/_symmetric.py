@@ -137,13 +137,18 @@ def _key_ref_of_blob(ctx: OperationContext, blob: CiphertextBlob) -> str:
     """The ARN of the key a blob names; a key that does not exist makes an invalid ciphertext."""
     services = ctx.services
     cached = services.key_cache.get(blob.key_id)
-    account_id = cached.key.account_id if cached is not None else None
-    if account_id is None:
+    if cached is not None:
+        account_id, region = cached.key.account_id, cached.key.region
+    else:
         row = services.store.get_key(blob.key_id)
         if row is None:
             raise invalid_ciphertext()
-        account_id = row.account_id
-    return services.arns.key_arn(account_id, blob.key_id)
+        account_id, region = row.account_id, row.region
+    # Another region's key does not exist here (DESIGN §4a): its ciphertext is as foreign as one
+    # of a deleted key.
+    if (region or services.arns.region) != ctx.region:
+        raise invalid_ciphertext()
+    return services.arns.key_arn(account_id, blob.key_id, ctx.region)
 
 
 def load_ciphertext_key(

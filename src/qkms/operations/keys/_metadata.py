@@ -6,6 +6,7 @@ from qkms.crypto import SIGNING_ALGORITHMS
 from qkms.domain.keys import Key, KeySpec, KeyUsage
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyMetadata
+from qkms.operations.support.keys import key_arn
 
 __all__ = ["algorithm_lists", "encapsulation_algorithms", "key_metadata", "mac_algorithms"]
 
@@ -46,7 +47,7 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
     return KeyMetadata(
         aws_account_id=key.account_id,
         key_id=key.key_id,
-        arn=ctx.services.arns.key_arn(key.account_id, key.key_id),
+        arn=key_arn(ctx, key),
         creation_date=key.creation_date,
         enabled=key.is_enabled,
         description=key.description,

@@ -136,6 +136,8 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
         wrapped_material=material.wrapped_material if material is not None else None,
         policy=default_policy,
         current_key_material_id=versions[0].key_material_id if versions else None,
+        # The key belongs to the region of the request that created it (DESIGN §4a).
+        region=ctx.region,
     )
     if request.tags:
         key = key.with_tags(merged_tags({}, request.tags))

@@ -1,4 +1,5 @@
-"""ListKeys (DESIGN §4): the caller's account's keys, paged with Limit and an opaque Marker."""
+"""ListKeys (DESIGN §4, §4a): the caller's account's keys in the request's region, paged with
+Limit and an opaque Marker."""
 
 from __future__ import annotations
 
@@ -40,11 +41,19 @@ def list_keys(ctx: OperationContext, request: ListKeysRequest) -> ListKeysRespon
     now = services.clock()
     # One extra row tells whether another page follows. Keys past their deletion date are
     # already gone even if the sweeper has not run yet, so they are filtered, not paged.
-    rows = services.store.list_keys(ctx.caller.account_id, after, limit + 1)
+    # Keys stored before regions were belong to the default region (DESIGN §4a).
+    region = ctx.region
+    rows = services.store.list_keys(
+        ctx.caller.account_id,
+        after,
+        limit + 1,
+        region=region,
+        with_unregioned=region == services.arns.region,
+    )
     keys = [k for k in (key_from_row(r) for r in rows) if not k.is_gone(now)]
     page, truncated = keys[:limit], len(rows) > limit
     entries = [
-        KeyListEntry(key_id=k.key_id, key_arn=services.arns.key_arn(k.account_id, k.key_id))
+        KeyListEntry(key_id=k.key_id, key_arn=services.arns.key_arn(k.account_id, k.key_id, region))
         for k in page
     ]
     if truncated and page:

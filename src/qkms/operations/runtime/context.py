@@ -112,3 +112,11 @@ class OperationContext:
     # What the audit event adds under additionalEventData (e.g. the attested recipient's
     # module id and PCRs, as CloudTrail records them); never a secret.
     audit_details: dict[str, object] = field(default_factory=dict)
+    # The region of the request's SigV4 credential scope (DESIGN §4a), already parsed by the
+    # signature check; None when there is none (in-process callers): the default region.
+    signed_region: str | None = None
+
+    @property
+    def region(self) -> str:
+        """The region this request acts in: its keys, aliases and listings are this region's."""
+        return self.signed_region or self.services.arns.region

@@ -188,8 +188,9 @@ def request_facts(
     }
     resource, aliases = "*", frozenset[str]()
     if key is not None:
-        key_arns = services.arns.key_arn_spellings(key.account_id, key.key_id)
-        resource = services.arns.key_arn(key.account_id, key.key_id)
+        region = key.region or services.arns.region  # a key stored before regions: the default
+        key_arns = services.arns.key_arn_spellings(key.account_id, key.key_id, region)
+        resource = services.arns.key_arn(key.account_id, key.key_id, region)
         aliases = key_arns - {resource}
         usage = key.key_usage.value
         context["kms:keyspec"] = key.key_spec.value
@@ -234,7 +235,9 @@ def authorize_key_action(
     """
     key = cached.key
     action = f"kms:{operation}"
-    key_arn = ctx.services.arns.key_arn(key.account_id, key.key_id)
+    key_arn = ctx.services.arns.key_arn(
+        key.account_id, key.key_id, key.region or ctx.services.arns.region
+    )
     policy = key_policy_document(ctx, cached)
     facts = request_facts(ctx, action, key, extra_context)
     tokens = [read_grant_token(ctx, token) for token in grant_tokens]  # authentic first

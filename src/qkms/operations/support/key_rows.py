@@ -32,6 +32,7 @@ def key_from_row(row: KeyRow) -> Key:
         expiration_model=row.expiration_model,
         valid_to=row.valid_to,
         current_key_material_id=row.current_key_material_id,
+        region=row.region,
     )
 
 
@@ -53,4 +54,5 @@ def key_to_row(key: Key) -> KeyRow:
         expiration_model=key.expiration_model,
         valid_to=key.valid_to,
         current_key_material_id=key.current_key_material_id,
+        region=key.region,
     )

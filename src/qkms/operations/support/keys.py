@@ -19,11 +19,24 @@ from qkms.operations.support.access import KeyNotVisible, authorize_key_action
 from qkms.operations.support.key_rows import key_from_row, key_to_row
 from qkms.storage.base import KeyRow
 
-__all__ = ["alias_target", "change_key", "key_arn", "load_cached_key", "load_key"]
+__all__ = [
+    "alias_target",
+    "change_key",
+    "key_arn",
+    "key_region",
+    "load_cached_key",
+    "load_key",
+]
+
+
+def key_region(ctx: OperationContext, key: Key) -> str:
+    """The region a key belongs to: its own, or the default one for keys stored before regions."""
+    return key.region or ctx.services.arns.region
 
 
 def key_arn(ctx: OperationContext, key: Key) -> str:
-    return ctx.services.arns.key_arn(key.account_id, key.key_id)
+    """The key's ARN, in its own region (DESIGN §4a)."""
+    return ctx.services.arns.key_arn(key.account_id, key.key_id, key_region(ctx, key))
 
 
 def _not_found(key_ref: str | None) -> NotFoundException:
@@ -41,8 +54,12 @@ def _invisible(ctx: OperationContext, key_ref: str | None) -> NotFoundException:
     return _not_found(key_ref)
 
 
-def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, str | None]:
-    """(key id, the account an ARN named, or None for a bare id)."""
+def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, str | None, str]:
+    """(key id, the account an ARN named or None for a bare id, the region the key must be in).
+
+    The region is the one an ARN names, else the request's: a bare id or alias never reaches
+    another region's key, and an ARN of another region names a key this region does not have.
+    """
     if key_ref is None:  # the codec refuses this first; kept so no path can skip the check
         raise ValidationException(
             "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: "
@@ -57,10 +74,10 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
         if key_id is None:
             alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
             raise NotFoundException(f"Alias {alias_arn} is not found.")
-        return key_id, account_id
+        return key_id, account_id, ref.region or ctx.region
     if ref.key_id is None:
         raise NotFoundException(f"Invalid keyId '{key_ref}'")
-    return ref.key_id, ref.account_id
+    return ref.key_id, ref.account_id, ref.region or ctx.region
 
 
 def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str | None:
@@ -79,12 +96,22 @@ def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str
 
 
 def _check_visible(
-    ctx: OperationContext, key: Key, key_ref: str | None, named_account: str | None
+    ctx: OperationContext,
+    key: Key,
+    key_ref: str | None,
+    named_account: str | None,
+    region: str,
 ) -> None:
     """A bare id resolves in the caller's account only; another account's key only by its ARN
-    (DESIGN §2), and an ARN must name the key's real account."""
+    (DESIGN §2), and an ARN must name the key's real account. Only the request's region's keys
+    are seen, and an ARN must name the key's real region (DESIGN §4a)."""
     expected_account = named_account if named_account is not None else ctx.caller.account_id
-    if key.account_id != expected_account or key.is_gone(ctx.services.clock()):
+    if (
+        key.account_id != expected_account
+        or key_region(ctx, key) != region
+        or region != ctx.region
+        or key.is_gone(ctx.services.clock())
+    ):
         raise _invisible(ctx, key_ref)
 
 
@@ -105,7 +132,7 @@ def load_cached_key(
     are passed to `authorize_key_action`.
     """
     services = ctx.services
-    key_id, named_account = _resolve_key_id(ctx, key_ref)
+    key_id, named_account, region = _resolve_key_id(ctx, key_ref)
     cached = services.key_cache.get(key_id)
     if cached is None:
         generation = services.key_cache.generation
@@ -118,7 +145,7 @@ def load_cached_key(
         # Imported material past its ValidTo: the key is PendingImport from that moment on,
         # whether or not the sweeper has written that down yet (DESIGN §4).
         cached = CachedKey(cached.key.as_of(services.clock()))
-    _check_visible(ctx, cached.key, key_ref, named_account)
+    _check_visible(ctx, cached.key, key_ref, named_account, region)
     try:
         authorize_key_action(
             ctx,
@@ -159,11 +186,11 @@ def change_key(
     the cached copy), so two racing callers cannot both pass a check only one should.
     """
     services = ctx.services
-    key_id, named_account = _resolve_key_id(ctx, key_ref)
+    key_id, named_account, region = _resolve_key_id(ctx, key_ref)
 
     def apply(row: KeyRow) -> KeyRow:
         key = key_from_row(row).as_of(services.clock())
-        _check_visible(ctx, key, key_ref, named_account)
+        _check_visible(ctx, key, key_ref, named_account, region)
         try:
             authorize_key_action(ctx, CachedKey(key), operation.value, grant_tokens or ())
         except KeyNotVisible:
