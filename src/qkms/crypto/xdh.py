@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x448, x25519
 
-from qkms.crypto.ecdh import GeneratedKeyPair, _looks_like_pkcs8, _NotDer, _read_tlv
+from qkms.crypto._keys import (
+    LIBRARY_ERRORS,
+    GeneratedKeyPair,
+    NotDer,
+    key_pair_der,
+    load_pkcs8_private_key,
+    pkcs8_der,
+    read_tlv,
+    spki_der,
+)
 from qkms.crypto.errors import PeerKeyError, PeerKeyProblem, PrivateKeyError
 from qkms.crypto.key_import import ImportedPrivateKey
 
@@ -37,8 +44,6 @@ __all__ = [
     "load_xdh_private_key",
 ]
 
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 _Private = x25519.X25519PrivateKey | x448.X448PrivateKey
 _Public = x25519.X25519PublicKey | x448.X448PublicKey
@@ -113,7 +118,7 @@ class XdhPrivateKey:
         return self._curve
 
     def public_key_der(self) -> bytes:
-        return _spki(self._key.public_key())
+        return spki_der(self._key.public_key())
 
     def __repr__(self) -> str:
         return f"XdhPrivateKey(curve={self._curve.value})"
@@ -139,17 +144,12 @@ class XdhPeerPublicKey:
 def generate_xdh_key_pair(curve: XdhCurve) -> GeneratedKeyPair:
     """A new key pair on `curve`: private key as PKCS#8 DER, public key as DER SPKI."""
     key = _PARAMETERS[curve].generate()
-    return GeneratedKeyPair(private_pkcs8_der=_pkcs8(key), public_spki_der=_spki(key.public_key()))
+    return key_pair_der(key)
 
 
 def load_xdh_private_key(private_pkcs8_der: bytes, curve: XdhCurve) -> XdhPrivateKey:
     """Load unencrypted PKCS#8 DER of a private key on `curve`; else PrivateKeyError."""
-    if not _looks_like_pkcs8(private_pkcs8_der):
-        raise PrivateKeyError("private key is not PKCS#8 DER")
-    try:
-        key = serialization.load_der_private_key(private_pkcs8_der, password=None)
-    except _LIBRARY_ERRORS:
-        raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+    key = load_pkcs8_private_key(private_pkcs8_der)
     if not isinstance(key, _PARAMETERS[curve].private_type):
         raise PrivateKeyError(f"private key is not an {curve.value} key")
     return XdhPrivateKey(key, curve)
@@ -162,7 +162,7 @@ def import_xdh_private_key(private_pkcs8_der: bytes, curve: XdhCurve) -> Importe
     """
     key = load_xdh_private_key(private_pkcs8_der, curve)._key
     return ImportedPrivateKey(
-        private_pkcs8_der=_pkcs8(key), public_spki_der=_spki(key.public_key())
+        private_pkcs8_der=pkcs8_der(key), public_spki_der=spki_der(key.public_key())
     )
 
 
@@ -182,7 +182,7 @@ def load_xdh_peer_public_key(spki_der: bytes, curve: XdhCurve) -> XdhPeerPublicK
         raise _diagnose(spki_der, curve)
     try:
         key = params.public_from_bytes(spki_der[len(prefix) :])
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise PeerKeyError(PeerKeyProblem.INVALID_ENCODING) from None
     return XdhPeerPublicKey(key, curve)
 
@@ -204,7 +204,7 @@ def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey)
             secret = own.exchange(peer._key)
         else:  # unreachable: the curves were compared above
             raise PeerKeyError(PeerKeyProblem.WRONG_CURVE)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         # OpenSSL refuses an all-zero result itself (RFC 7748 §6.1's check).
         raise PeerKeyError(PeerKeyProblem.SMALL_ORDER_POINT) from None
     if hmac.compare_digest(secret, bytes(len(secret))):
@@ -215,17 +215,17 @@ def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey)
 def _diagnose(data: bytes, curve: XdhCurve) -> PeerKeyError:
     """The PeerKeyError for an SPKI that is not the expected encoding (cold path)."""
     try:
-        tag, spki, end = _read_tlv(data, 0)
+        tag, spki, end = read_tlv(data, 0)
         if tag != 0x30 or end != len(data):
-            raise _NotDer
-        tag, algorithm, position = _read_tlv(spki, 0)
-        bits_tag, _, position = _read_tlv(spki, position)
+            raise NotDer
+        tag, algorithm, position = read_tlv(spki, 0)
+        bits_tag, _, position = read_tlv(spki, position)
         if tag != 0x30 or bits_tag != 0x03 or position != len(spki):
-            raise _NotDer
-        oid_tag, _, oid_end = _read_tlv(algorithm, 0)
+            raise NotDer
+        oid_tag, _, oid_end = read_tlv(algorithm, 0)
         if oid_tag != 0x06:
-            raise _NotDer
-    except _NotDer:
+            raise NotDer
+    except NotDer:
         return PeerKeyError(PeerKeyProblem.NOT_DER_SPKI)
     oid = algorithm[:oid_end]
     other = _CURVES_BY_OID.get(oid)
@@ -242,15 +242,3 @@ def _diagnose(data: bytes, curve: XdhCurve) -> PeerKeyError:
         return PeerKeyError(PeerKeyProblem.INVALID_ENCODING, "unexpected algorithm parameters")
     # Right OID: the BIT STRING is not one whole u-coordinate of the right length.
     return PeerKeyError(PeerKeyProblem.INVALID_ENCODING)
-
-
-def _pkcs8(key: _Private) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _spki(key: _Public) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
