@@ -7,8 +7,9 @@ live here once so every family refuses a bad stored key with the same PrivateKey
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import ClassVar, Final, Generic, Protocol, TypeVar
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -18,8 +19,10 @@ from qkms.crypto.errors import PrivateKeyError
 
 __all__ = [
     "LIBRARY_ERRORS",
+    "CurveKey",
     "GeneratedKeyPair",
     "NotDer",
+    "SpecKey",
     "key_pair_der",
     "load_pkcs8_private_key",
     "looks_like_pkcs8",
@@ -100,6 +103,53 @@ def load_pkcs8_private_key(private_pkcs8_der: bytes) -> PrivateKeyTypes:
         return serialization.load_der_private_key(private_pkcs8_der, password=None)
     except LIBRARY_ERRORS:
         raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+
+
+# --- Opaque key wrappers ----------------------------------------------------------------------
+
+_K = TypeVar("_K")
+_S = TypeVar("_S", bound=enum.Enum)
+
+
+class _OpaqueKey(Generic[_K, _S]):
+    """A library key object kept private with the parameter it was checked against.
+
+    The wrapper is what leaves the crypto package: it names the parameter set or curve and
+    nothing else, so no key material can reach a log line or an error through `repr`.
+    """
+
+    __slots__ = ("_key", "_spec")
+    _PARAMETER: ClassVar[str]
+
+    def __init__(self, key: _K, spec: _S) -> None:
+        # Built by each module's loaders, which check that `key` really is of `spec`.
+        self._key = key
+        self._spec = spec
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._PARAMETER}={self._spec.value})"
+
+
+class SpecKey(_OpaqueKey[_K, _S]):
+    """An opaque key of a known key spec (ML-KEM, SIGN_VERIFY keys)."""
+
+    __slots__ = ()
+    _PARAMETER = "spec"
+
+    @property
+    def spec(self) -> _S:
+        return self._spec
+
+
+class CurveKey(_OpaqueKey[_K, _S]):
+    """An opaque key on a known curve (ECDH, X25519/X448)."""
+
+    __slots__ = ()
+    _PARAMETER = "curve"
+
+    @property
+    def curve(self) -> _S:
+        return self._spec
 
 
 # --- Strict DER reading -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from qkms.crypto._keys import (
     LIBRARY_ERRORS,
+    CurveKey,
     GeneratedKeyPair,
     NotDer,
     key_pair_der,
@@ -32,43 +33,20 @@ __all__ = [
 _ECDH: Final = ec.ECDH()
 
 
-class PrivateKey:
+class PrivateKey(CurveKey[ec.EllipticCurvePrivateKey, Curve]):
     """A loaded private key of a known curve; opaque so key material never leaves this package."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: ec.EllipticCurvePrivateKey, curve: Curve) -> None:
-        # Built by load_private_key, which checks that `key` really is on `curve`.
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> Curve:
-        return self._curve
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
         """The public half as DER SubjectPublicKeyInfo with an uncompressed point."""
         return spki_der(self._key.public_key())
 
-    def __repr__(self) -> str:
-        return f"PrivateKey(curve={self._curve.value})"
 
-
-class PeerPublicKey:
+class PeerPublicKey(CurveKey[ec.EllipticCurvePublicKey, Curve]):
     """A caller's public key that passed every check of `load_peer_public_key`."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: ec.EllipticCurvePublicKey, curve: Curve) -> None:
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> Curve:
-        return self._curve
-
-    def __repr__(self) -> str:
-        return f"PeerPublicKey(curve={self._curve.value})"
+    __slots__ = ()
 
 
 def generate_key_pair(curve: Curve) -> GeneratedKeyPair:
@@ -119,10 +97,10 @@ def load_peer_public_key(spki_der: bytes, curve: Curve) -> PeerPublicKey:
 
 def derive_shared_secret(private_key: PrivateKey, peer: PeerPublicKey) -> bytes:
     """Raw ECDH: the x-coordinate of the shared point, as OpenSSL and AWS KMS return it."""
-    if private_key._curve is not peer._curve:
+    if private_key.curve is not peer.curve:
         raise PeerKeyError(
             PeerKeyProblem.WRONG_CURVE,
-            f"got {peer._curve.value}, expected {private_key._curve.value}",
+            f"got {peer.curve.value}, expected {private_key.curve.value}",
         )
     try:
         return private_key._key.exchange(_ECDH, peer._key)

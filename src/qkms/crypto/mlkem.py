@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import mlkem
 from qkms.crypto._keys import (
     LIBRARY_ERRORS,
     GeneratedKeyPair,
+    SpecKey,
     key_pair_der,
     load_pkcs8_private_key,
     pkcs8_der,
@@ -130,38 +131,19 @@ class Encapsulation:
         return f"Encapsulation(shared_secret=<redacted>, ciphertext=<{len(self.ciphertext)} bytes>)"
 
 
-class MlKemPublicKey:
+class MlKemPublicKey(SpecKey[_Public, MlKemKeySpec]):
     """An encapsulation key of a known parameter set that passed `load_encapsulation_key`."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _Public, spec: MlKemKeySpec) -> None:
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> MlKemKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
         return spki_der(self._key)
 
-    def __repr__(self) -> str:
-        return f"MlKemPublicKey(spec={self._spec.value})"
 
-
-class MlKemPrivateKey:
+class MlKemPrivateKey(SpecKey[_Private, MlKemKeySpec]):
     """A decapsulation key of a known parameter set; opaque so its seed stays here."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _Private, spec: MlKemKeySpec) -> None:
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> MlKemKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key(self) -> MlKemPublicKey:
         return MlKemPublicKey(self._key.public_key(), self._spec)
@@ -172,9 +154,6 @@ class MlKemPrivateKey:
     def private_pkcs8_der(self) -> bytes:
         """The seed-form PKCS#8 encoding, for wrapping and storage."""
         return pkcs8_der(self._key)
-
-    def __repr__(self) -> str:
-        return f"MlKemPrivateKey(spec={self._spec.value})"
 
 
 def is_mlkem_supported(spec: MlKemKeySpec) -> bool:
@@ -237,10 +216,10 @@ def decapsulate(private_key: MlKemPrivateKey, ciphertext: bytes) -> bytes:
 
     KemCiphertextError only when the length is not the parameter set's.
     """
-    expected = private_key._spec.ciphertext_length
+    expected = private_key.spec.ciphertext_length
     if len(ciphertext) != expected:
         raise KemCiphertextError(
-            f"ciphertext is {len(ciphertext)} bytes, {private_key._spec.value} needs {expected}"
+            f"ciphertext is {len(ciphertext)} bytes, {private_key.spec.value} needs {expected}"
         )
     try:
         return private_key._key.decapsulate(ciphertext)

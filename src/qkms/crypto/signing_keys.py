@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from qkms.crypto._keys import (
     LIBRARY_ERRORS,
     GeneratedKeyPair,
+    SpecKey,
     key_pair_der,
     load_pkcs8_private_key,
     pkcs8_der,
@@ -116,48 +117,25 @@ _ML_DSA: Final[Mapping[SigningKeySpec, _MlDsaFamily]] = MappingProxyType(
 )
 
 
-class SigningPublicKey:
+class SigningPublicKey(SpecKey[_PublicKey, SigningKeySpec]):
     """A public key of a known SIGN_VERIFY spec that passed `load_signing_public_key`."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _PublicKey, spec: SigningKeySpec) -> None:
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> SigningKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
         return spki_der(self._key)
 
-    def __repr__(self) -> str:
-        return f"SigningPublicKey(spec={self._spec.value})"
 
-
-class SigningPrivateKey:
+class SigningPrivateKey(SpecKey[_PrivateKey, SigningKeySpec]):
     """A loaded private key of a known SIGN_VERIFY spec; opaque so its material stays here."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _PrivateKey, spec: SigningKeySpec) -> None:
-        # Built by the loaders below, which check that `key` really is of `spec`.
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> SigningKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key(self) -> SigningPublicKey:
         return SigningPublicKey(self._key.public_key(), self._spec)
 
     def public_key_der(self) -> bytes:
         return spki_der(self._key.public_key())
-
-    def __repr__(self) -> str:
-        return f"SigningPrivateKey(spec={self._spec.value})"
 
 
 def generate_signing_key_pair(spec: SigningKeySpec) -> GeneratedKeyPair:

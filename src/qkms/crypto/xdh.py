@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import x448, x25519
 
 from qkms.crypto._keys import (
     LIBRARY_ERRORS,
+    CurveKey,
     GeneratedKeyPair,
     NotDer,
     key_pair_der,
@@ -104,41 +105,19 @@ _OTHER_CURVE_OIDS: Final = frozenset(
 )
 
 
-class XdhPrivateKey:
+class XdhPrivateKey(CurveKey[_Private, XdhCurve]):
     """A loaded X25519/X448 private key; opaque so key material never leaves this package."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: _Private, curve: XdhCurve) -> None:
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> XdhCurve:
-        return self._curve
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
         return spki_der(self._key.public_key())
 
-    def __repr__(self) -> str:
-        return f"XdhPrivateKey(curve={self._curve.value})"
 
-
-class XdhPeerPublicKey:
+class XdhPeerPublicKey(CurveKey[_Public, XdhCurve]):
     """A caller's public key that passed every check of `load_xdh_peer_public_key`."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: _Public, curve: XdhCurve) -> None:
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> XdhCurve:
-        return self._curve
-
-    def __repr__(self) -> str:
-        return f"XdhPeerPublicKey(curve={self._curve.value})"
+    __slots__ = ()
 
 
 def generate_xdh_key_pair(curve: XdhCurve) -> GeneratedKeyPair:
@@ -189,10 +168,10 @@ def load_xdh_peer_public_key(spki_der: bytes, curve: XdhCurve) -> XdhPeerPublicK
 
 def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey) -> bytes:
     """RFC 7748 X25519/X448; a small-order peer (all-zero secret) is PeerKeyError."""
-    if private_key._curve is not peer._curve:
+    if private_key.curve is not peer.curve:
         raise PeerKeyError(
             PeerKeyProblem.WRONG_CURVE,
-            f"got {peer._curve.value}, expected {private_key._curve.value}",
+            f"got {peer.curve.value}, expected {private_key.curve.value}",
         )
     own = private_key._key
     try:
