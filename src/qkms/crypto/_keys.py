@@ -29,6 +29,7 @@ __all__ = [
     "pkcs8_der",
     "read_tlv",
     "spki_der",
+    "split_spki",
 ]
 
 # What cryptography raises for input it cannot use; none of these may leave the crypto package.
@@ -195,3 +196,22 @@ def looks_like_pkcs8(data: bytes) -> bool:
     except NotDer:
         return False
     return tag == 0x02 and version in (b"\x00", b"\x01") and algorithm_tag == 0x30
+
+
+def split_spki(data: bytes) -> tuple[bytes, bytes, int]:
+    """A strict-DER SubjectPublicKeyInfo (RFC 5280 §4.1) taken apart for diagnosis.
+
+    Returns the AlgorithmIdentifier's content, the BIT STRING's content and where the algorithm
+    OID ends inside the former; NotDer for anything that is not that SEQUENCE, to the letter.
+    """
+    tag, spki, end = read_tlv(data, 0)
+    if tag != 0x30 or end != len(data):
+        raise NotDer
+    tag, algorithm, position = read_tlv(spki, 0)
+    bits_tag, bits, position = read_tlv(spki, position)
+    if tag != 0x30 or bits_tag != 0x03 or position != len(spki):
+        raise NotDer
+    oid_tag, _, oid_end = read_tlv(algorithm, 0)
+    if oid_tag != 0x06:
+        raise NotDer
+    return algorithm, bits, oid_end

@@ -16,6 +16,7 @@ from qkms.crypto._keys import (
     load_pkcs8_private_key,
     read_tlv,
     spki_der,
+    split_spki,
 )
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve, CurveParameters
 from qkms.crypto.errors import PeerKeyError, PeerKeyProblem, PrivateKeyError
@@ -171,16 +172,7 @@ def _as_bytes(data: object) -> bytes:
 def _diagnose_spki(data: bytes, curve: Curve) -> PeerKeyError:
     """The PeerKeyError for an SPKI that did not match the expected encoding."""
     try:
-        tag, spki, end = read_tlv(data, 0)
-        if tag != 0x30 or end != len(data):
-            raise NotDer
-        tag, algorithm, position = read_tlv(spki, 0)
-        bits_tag, bits, position = read_tlv(spki, position)
-        if tag != 0x30 or bits_tag != 0x03 or position != len(spki):
-            raise NotDer
-        tag, _, position = read_tlv(algorithm, 0)
-        if tag != 0x06:
-            raise NotDer
+        algorithm, bits, position = split_spki(data)
         if algorithm[:position] != _EC_PUBLIC_KEY_OID_DER:
             return PeerKeyError(PeerKeyProblem.NOT_EC_KEY)
         if position == len(algorithm):

@@ -28,8 +28,8 @@ from qkms.crypto._keys import (
     key_pair_der,
     load_pkcs8_private_key,
     pkcs8_der,
-    read_tlv,
     spki_der,
+    split_spki,
 )
 from qkms.crypto.errors import PeerKeyError, PeerKeyProblem, PrivateKeyError
 from qkms.crypto.key_import import ImportedPrivateKey
@@ -194,16 +194,7 @@ def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey)
 def _diagnose(data: bytes, curve: XdhCurve) -> PeerKeyError:
     """The PeerKeyError for an SPKI that is not the expected encoding (cold path)."""
     try:
-        tag, spki, end = read_tlv(data, 0)
-        if tag != 0x30 or end != len(data):
-            raise NotDer
-        tag, algorithm, position = read_tlv(spki, 0)
-        bits_tag, _, position = read_tlv(spki, position)
-        if tag != 0x30 or bits_tag != 0x03 or position != len(spki):
-            raise NotDer
-        oid_tag, _, oid_end = read_tlv(algorithm, 0)
-        if oid_tag != 0x06:
-            raise NotDer
+        algorithm, _, oid_end = split_spki(data)
     except NotDer:
         return PeerKeyError(PeerKeyProblem.NOT_DER_SPKI)
     oid = algorithm[:oid_end]
