@@ -11,9 +11,9 @@ import enum
 import secrets
 from typing import Final
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from qkms.crypto._keys import key_pair_der
 from qkms.crypto.curves import Curve
 from qkms.crypto.ecdh import GeneratedKeyPair, generate_key_pair
 from qkms.crypto.rsa_encryption import RSA_KEY_SIZES
@@ -98,13 +98,4 @@ def generate_rsa_key_pair(key_size: int) -> GeneratedKeyPair:
     if key_size not in RSA_KEY_SIZES:
         raise ValueError(f"RSA key size must be one of {RSA_KEY_SIZES} bits")
     key = rsa.generate_private_key(public_exponent=_RSA_PUBLIC_EXPONENT, key_size=key_size)
-    return GeneratedKeyPair(
-        private_pkcs8_der=key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        public_spki_der=key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        ),
-    )
+    return key_pair_der(key)

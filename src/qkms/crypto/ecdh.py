@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from qkms.crypto._keys import (
+    LIBRARY_ERRORS,
+    CurveKey,
+    GeneratedKeyPair,
+    NotDer,
+    key_pair_der,
+    load_pkcs8_private_key,
+    read_tlv,
+    spki_der,
+    split_spki,
+)
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve, CurveParameters
 from qkms.crypto.errors import PeerKeyError, PeerKeyProblem, PrivateKeyError
 
@@ -23,92 +32,32 @@ __all__ = [
 ]
 
 _ECDH: Final = ec.ECDH()
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class GeneratedKeyPair:
-    """A fresh key pair as bytes, ready to be wrapped and stored.
-
-    `eq=False`: comparing two pairs would compare private keys in variable time (STYLE §7).
-    """
-
-    private_pkcs8_der: bytes
-    public_spki_der: bytes
-
-    def __repr__(self) -> str:
-        return (
-            f"GeneratedKeyPair(private_pkcs8_der=<redacted>, "
-            f"public_spki_der=<{len(self.public_spki_der)} bytes>)"
-        )
-
-
-class PrivateKey:
+class PrivateKey(CurveKey[ec.EllipticCurvePrivateKey, Curve]):
     """A loaded private key of a known curve; opaque so key material never leaves this package."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: ec.EllipticCurvePrivateKey, curve: Curve) -> None:
-        # Built by load_private_key, which checks that `key` really is on `curve`.
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> Curve:
-        return self._curve
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
         """The public half as DER SubjectPublicKeyInfo with an uncompressed point."""
-        return self._key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
-    def __repr__(self) -> str:
-        return f"PrivateKey(curve={self._curve.value})"
+        return spki_der(self._key.public_key())
 
 
-class PeerPublicKey:
+class PeerPublicKey(CurveKey[ec.EllipticCurvePublicKey, Curve]):
     """A caller's public key that passed every check of `load_peer_public_key`."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: ec.EllipticCurvePublicKey, curve: Curve) -> None:
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> Curve:
-        return self._curve
-
-    def __repr__(self) -> str:
-        return f"PeerPublicKey(curve={self._curve.value})"
+    __slots__ = ()
 
 
 def generate_key_pair(curve: Curve) -> GeneratedKeyPair:
     """A new key pair on `curve`: private key as PKCS#8 DER, public key as DER SPKI."""
-    key = ec.generate_private_key(CURVE_PARAMETERS[curve].ec_curve)
-    return GeneratedKeyPair(
-        private_pkcs8_der=key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        public_spki_der=key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        ),
-    )
+    return key_pair_der(ec.generate_private_key(CURVE_PARAMETERS[curve].ec_curve))
 
 
 def load_private_key(private_pkcs8_der: bytes, curve: Curve) -> PrivateKey:
     """Load an unencrypted PKCS#8 DER EC private key that must be on `curve`."""
-    # cryptography also takes SEC1 ("traditional") DER; we store and import only PKCS#8.
-    if not _looks_like_pkcs8(private_pkcs8_der):
-        raise PrivateKeyError("private key is not PKCS#8 DER")
-    try:
-        key = serialization.load_der_private_key(private_pkcs8_der, password=None)
-    except _LIBRARY_ERRORS:
-        raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+    key = load_pkcs8_private_key(private_pkcs8_der)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise PrivateKeyError("private key is not an elliptic curve key")
     if key.curve.name != CURVE_PARAMETERS[curve].ec_curve.name:
@@ -142,21 +91,21 @@ def load_peer_public_key(spki_der: bytes, curve: Curve) -> PeerPublicKey:
     params = CURVE_PARAMETERS[curve]
     try:
         key = ec.EllipticCurvePublicKey.from_encoded_point(params.ec_curve, point)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise _diagnose_point(point, params) from None
     return PeerPublicKey(key, curve)
 
 
 def derive_shared_secret(private_key: PrivateKey, peer: PeerPublicKey) -> bytes:
     """Raw ECDH: the x-coordinate of the shared point, as OpenSSL and AWS KMS return it."""
-    if private_key._curve is not peer._curve:
+    if private_key.curve is not peer.curve:
         raise PeerKeyError(
             PeerKeyProblem.WRONG_CURVE,
-            f"got {peer._curve.value}, expected {private_key._curve.value}",
+            f"got {peer.curve.value}, expected {private_key.curve.value}",
         )
     try:
         return private_key._key.exchange(_ECDH, peer._key)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         # Unreachable for a validated key on the same curve; fail closed in crypto terms.
         raise PeerKeyError(PeerKeyProblem.INVALID_ENCODING) from None
 
@@ -214,63 +163,25 @@ _CURVES_BY_OID: Final = {params.oid_der: curve for curve, params in CURVE_PARAME
 # --- Why a peer key was refused (cold path) ---------------------------------------------------
 
 
-class _NotDer(Exception):
-    """Internal: input is not strict DER where DER was expected."""
-
-
 def _as_bytes(data: object) -> bytes:
     if isinstance(data, bytearray | memoryview):
         return bytes(data)
     raise PeerKeyError(PeerKeyProblem.NOT_DER_SPKI)
 
 
-def _read_tlv(data: bytes, offset: int) -> tuple[int, bytes, int]:
-    """One DER element at `offset`: (tag, content, offset after it). Definite, minimal lengths."""
-    if offset + 2 > len(data):
-        raise _NotDer
-    tag = data[offset]
-    if tag & 0x1F == 0x1F:  # high tag numbers never occur in an SPKI or PKCS#8 header
-        raise _NotDer
-    first = data[offset + 1]
-    position = offset + 2
-    if first < 0x80:
-        length = first
-    else:
-        count = first & 0x7F
-        if count == 0 or count > 4 or position + count > len(data) or data[position] == 0:
-            raise _NotDer  # indefinite (BER), absurdly long, or padded length
-        length = int.from_bytes(data[position : position + count], "big")
-        position += count
-        if length < 0x80:
-            raise _NotDer  # long form where the short form fits: BER, not DER
-    end = position + length
-    if end > len(data):
-        raise _NotDer
-    return tag, data[position:end], end
-
-
 def _diagnose_spki(data: bytes, curve: Curve) -> PeerKeyError:
     """The PeerKeyError for an SPKI that did not match the expected encoding."""
     try:
-        tag, spki, end = _read_tlv(data, 0)
-        if tag != 0x30 or end != len(data):
-            raise _NotDer
-        tag, algorithm, position = _read_tlv(spki, 0)
-        bits_tag, bits, position = _read_tlv(spki, position)
-        if tag != 0x30 or bits_tag != 0x03 or position != len(spki):
-            raise _NotDer
-        tag, _, position = _read_tlv(algorithm, 0)
-        if tag != 0x06:
-            raise _NotDer
+        algorithm, bits, position = split_spki(data)
         if algorithm[:position] != _EC_PUBLIC_KEY_OID_DER:
             return PeerKeyError(PeerKeyProblem.NOT_EC_KEY)
         if position == len(algorithm):
             # RFC 5480 requires parameters; without them the curve is unknown.
             return PeerKeyError(PeerKeyProblem.UNSUPPORTED_CURVE, "no curve parameters")
-        tag, _, end = _read_tlv(algorithm, position)
+        tag, _, end = read_tlv(algorithm, position)
         if end != len(algorithm):
-            raise _NotDer
-    except _NotDer:
+            raise NotDer
+    except NotDer:
         return PeerKeyError(PeerKeyProblem.NOT_DER_SPKI)
     parameters = algorithm[position:]
     if tag == 0x30:
@@ -302,16 +213,3 @@ def _diagnose_point(point: bytes, params: CurveParameters) -> PeerKeyError:
     if any(int.from_bytes(c, "big") >= params.field_prime for c in coordinates):
         return PeerKeyError(PeerKeyProblem.INVALID_ENCODING)  # not a field element
     return PeerKeyError(PeerKeyProblem.POINT_NOT_ON_CURVE)
-
-
-def _looks_like_pkcs8(data: bytes) -> bool:
-    """PrivateKeyInfo / OneAsymmetricKey (RFC 5958): SEQUENCE{INTEGER 0|1, SEQUENCE, ...}."""
-    try:
-        tag, body, end = _read_tlv(data, 0)
-        if tag != 0x30 or end != len(data):
-            return False
-        tag, version, position = _read_tlv(body, 0)
-        algorithm_tag, _, _ = _read_tlv(body, position)
-    except _NotDer:
-        return False
-    return tag == 0x02 and version in (b"\x00", b"\x01") and algorithm_tag == 0x30

@@ -27,12 +27,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
+from qkms.crypto._keys import LIBRARY_ERRORS, pkcs8_der, spki_der
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve
 from qkms.crypto.ecdh import load_private_key
 from qkms.crypto.errors import CryptoError, PrivateKeyError
@@ -61,8 +61,6 @@ _TOKEN_MAC_SIZE: Final = 32
 _TOKEN_MAC_INFO: Final = b"qkms import token v1"
 _AES_KEY_SIZE: Final = 32  # AWS wraps with an ephemeral AES-256 key
 _RSA_PUBLIC_EXPONENT: Final = 65537
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 
 class ImportUnwrapError(CryptoError):
@@ -144,14 +142,7 @@ def generate_wrapping_key_pair(spec: WrappingKeySpec) -> WrappingKeyPair:
     """A new RSA key pair of `spec`'s size (4096 bits takes about a second)."""
     key = rsa.generate_private_key(public_exponent=_RSA_PUBLIC_EXPONENT, key_size=spec.bits)
     return WrappingKeyPair(
-        private_pkcs8_der=key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        public_spki_der=key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        ),
+        private_pkcs8_der=pkcs8_der(key), public_spki_der=spki_der(key.public_key())
     )
 
 
@@ -165,7 +156,7 @@ def unwrap_key_material(
     """
     try:
         key = serialization.load_der_private_key(wrapping_private_der, password=None)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise ImportUnwrapError("the wrapping key does not load") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ImportUnwrapError("the wrapping key is not an RSA key")
@@ -179,7 +170,7 @@ def unwrap_key_material(
             raise ImportUnwrapError("the wrapped key material could not be decrypted")
         try:
             return aes_key_unwrap_with_padding(aes_key, wrapped)
-        except (InvalidUnwrap, *_LIBRARY_ERRORS):
+        except (InvalidUnwrap, *LIBRARY_ERRORS):
             raise ImportUnwrapError("the wrapped key material could not be decrypted") from None
     if len(ciphertext) != modulus_bytes:
         raise ImportUnwrapError("the wrapped key material could not be decrypted")
@@ -191,7 +182,7 @@ def _rsa_oaep_decrypt(
 ) -> bytes:
     try:
         return key.decrypt(ciphertext, algorithm._oaep())
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise ImportUnwrapError("the wrapped key material could not be decrypted") from None
 
 
@@ -205,21 +196,12 @@ def load_imported_private_key(private_pkcs8_der: bytes, curve: Curve) -> Importe
     scalar = loaded._key.private_numbers().private_value
     try:
         derived = ec.derive_private_key(scalar, CURVE_PARAMETERS[curve].ec_curve)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise PrivateKeyError("private key scalar is out of range for its curve") from None
-    public_spki_der = derived.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public_spki_der = spki_der(derived.public_key())
     if not hmac.compare_digest(loaded.public_key_der(), public_spki_der):
         raise PrivateKeyError("the public key inside the PKCS#8 key does not match its private key")
-    return ImportedPrivateKey(
-        private_pkcs8_der=derived.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        public_spki_der=public_spki_der,
-    )
+    return ImportedPrivateKey(private_pkcs8_der=pkcs8_der(derived), public_spki_der=public_spki_der)
 
 
 # --- Import tokens ----------------------------------------------------------------------------

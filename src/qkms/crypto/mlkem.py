@@ -21,11 +21,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import mlkem
 
-from qkms.crypto.ecdh import GeneratedKeyPair, _looks_like_pkcs8
+from qkms.crypto._keys import (
+    LIBRARY_ERRORS,
+    GeneratedKeyPair,
+    SpecKey,
+    key_pair_der,
+    load_pkcs8_private_key,
+    pkcs8_der,
+    spki_der,
+)
 from qkms.crypto.errors import (
     KemCiphertextError,
     PrivateKeyError,
@@ -51,8 +58,6 @@ __all__ = [
 # FIPS 203: every parameter set gives a 32-byte shared secret; the seed d || z is 64 bytes.
 SHARED_SECRET_LENGTH: Final = 32
 _SEED_LENGTH: Final = 64
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 _Private = mlkem.MLKEM768PrivateKey | mlkem.MLKEM1024PrivateKey
 _Public = mlkem.MLKEM768PublicKey | mlkem.MLKEM1024PublicKey
@@ -126,51 +131,29 @@ class Encapsulation:
         return f"Encapsulation(shared_secret=<redacted>, ciphertext=<{len(self.ciphertext)} bytes>)"
 
 
-class MlKemPublicKey:
+class MlKemPublicKey(SpecKey[_Public, MlKemKeySpec]):
     """An encapsulation key of a known parameter set that passed `load_encapsulation_key`."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _Public, spec: MlKemKeySpec) -> None:
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> MlKemKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
-        return _spki(self._key)
-
-    def __repr__(self) -> str:
-        return f"MlKemPublicKey(spec={self._spec.value})"
+        return spki_der(self._key)
 
 
-class MlKemPrivateKey:
+class MlKemPrivateKey(SpecKey[_Private, MlKemKeySpec]):
     """A decapsulation key of a known parameter set; opaque so its seed stays here."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _Private, spec: MlKemKeySpec) -> None:
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> MlKemKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key(self) -> MlKemPublicKey:
         return MlKemPublicKey(self._key.public_key(), self._spec)
 
     def public_key_der(self) -> bytes:
-        return _spki(self._key.public_key())
+        return spki_der(self._key.public_key())
 
     def private_pkcs8_der(self) -> bytes:
         """The seed-form PKCS#8 encoding, for wrapping and storage."""
-        return _pkcs8(self._key)
-
-    def __repr__(self) -> str:
-        return f"MlKemPrivateKey(spec={self._spec.value})"
+        return pkcs8_der(self._key)
 
 
 def is_mlkem_supported(spec: MlKemKeySpec) -> bool:
@@ -181,18 +164,13 @@ def is_mlkem_supported(spec: MlKemKeySpec) -> bool:
 def generate_mlkem_key_pair(spec: MlKemKeySpec) -> GeneratedKeyPair:
     """A new key pair: private key as seed-form PKCS#8 DER, encapsulation key as DER SPKI."""
     key = _family(spec).generate()
-    return GeneratedKeyPair(private_pkcs8_der=_pkcs8(key), public_spki_der=_spki(key.public_key()))
+    return key_pair_der(key)
 
 
 def load_mlkem_private_key(private_pkcs8_der: bytes, spec: MlKemKeySpec) -> MlKemPrivateKey:
     """Load unencrypted PKCS#8 DER holding an ML-KEM private key of `spec`; else PrivateKeyError."""
     family = _family(spec)
-    if not _looks_like_pkcs8(private_pkcs8_der):
-        raise PrivateKeyError("private key is not PKCS#8 DER")
-    try:
-        key = serialization.load_der_private_key(private_pkcs8_der, password=None)
-    except _LIBRARY_ERRORS:
-        raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+    key = load_pkcs8_private_key(private_pkcs8_der)
     if not isinstance(key, family.private_type):
         raise PrivateKeyError(f"private key is not an {spec.value} key")
     return MlKemPrivateKey(key, spec)
@@ -205,7 +183,7 @@ def mlkem_private_key_from_seed(seed: bytes, spec: MlKemKeySpec) -> MlKemPrivate
         raise PrivateKeyError(f"an ML-KEM seed is {_SEED_LENGTH} bytes, got {len(seed)}")
     try:
         return MlKemPrivateKey(family.from_seed(seed), spec)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise PrivateKeyError("ML-KEM seed was refused") from None
 
 
@@ -218,7 +196,7 @@ def load_encapsulation_key(spki_der: bytes, spec: MlKemKeySpec) -> MlKemPublicKe
     family = _family(spec)
     try:
         key = serialization.load_der_public_key(spki_der)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise PublicKeyError(
             "public key is not a valid DER SubjectPublicKeyInfo of an ML-KEM key"
         ) from None
@@ -238,14 +216,14 @@ def decapsulate(private_key: MlKemPrivateKey, ciphertext: bytes) -> bytes:
 
     KemCiphertextError only when the length is not the parameter set's.
     """
-    expected = private_key._spec.ciphertext_length
+    expected = private_key.spec.ciphertext_length
     if len(ciphertext) != expected:
         raise KemCiphertextError(
-            f"ciphertext is {len(ciphertext)} bytes, {private_key._spec.value} needs {expected}"
+            f"ciphertext is {len(ciphertext)} bytes, {private_key.spec.value} needs {expected}"
         )
     try:
         return private_key._key.decapsulate(ciphertext)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         # Unreachable for a right-length ciphertext (implicit rejection); fail closed.
         raise KemCiphertextError("ciphertext was refused") from None
 
@@ -257,15 +235,3 @@ def _family(spec: MlKemKeySpec) -> _Family:
             f"{spec.value} is not implemented by the installed cryptography library"
         )
     return family
-
-
-def _pkcs8(key: _Private) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _spki(key: _Public) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )

@@ -15,11 +15,13 @@ from __future__ import annotations
 import enum
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from qkms.crypto.ecdh import _looks_like_pkcs8
+from qkms.crypto._keys import (
+    LIBRARY_ERRORS,
+    load_pkcs8_private_key,
+)
 from qkms.crypto.errors import (
     CiphertextError,
     KeyMaterialError,
@@ -42,8 +44,6 @@ __all__ = [
 # The modulus sizes of KMS's RSA key specs; imported keys must be one of them, too
 # ("Requirements for imported key material": modulus 2048, 3072 or 4096 bits).
 RSA_KEY_SIZES: Final = (2048, 3072, 4096)
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 
 class RsaEncryptionAlgorithm(enum.Enum):
@@ -115,12 +115,7 @@ class RsaPrivateKey:
 
 def load_rsa_private_key(private_pkcs8_der: bytes) -> RsaPrivateKey:
     """Load an unencrypted PKCS#8 DER RSA private key of 2048, 3072 or 4096 bits."""
-    if not _looks_like_pkcs8(private_pkcs8_der):
-        raise PrivateKeyError("private key is not PKCS#8 DER")
-    try:
-        key = serialization.load_der_private_key(private_pkcs8_der, password=None)
-    except _LIBRARY_ERRORS:
-        raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+    key = load_pkcs8_private_key(private_pkcs8_der)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise PrivateKeyError("private key is not an RSA key")
     if key.key_size not in RSA_KEY_SIZES:
@@ -132,7 +127,7 @@ def load_rsa_public_key(public_spki_der: bytes) -> RsaPublicKey:
     """Load a DER SubjectPublicKeyInfo RSA public key of 2048, 3072 or 4096 bits."""
     try:
         key = serialization.load_der_public_key(public_spki_der)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise KeyMaterialError("public key is not a DER SubjectPublicKeyInfo") from None
     if not isinstance(key, rsa.RSAPublicKey) or key.key_size not in RSA_KEY_SIZES:
         raise KeyMaterialError(f"public key is not an RSA key of {RSA_KEY_SIZES} bits")
@@ -160,5 +155,5 @@ def rsa_oaep_decrypt(
         raise CiphertextError("ciphertext could not be decrypted")
     try:
         return private_key._key.decrypt(ciphertext, algorithm._padding())
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise CiphertextError("ciphertext could not be decrypted") from None

@@ -15,12 +15,19 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 
+from qkms.crypto._keys import (
+    LIBRARY_ERRORS,
+    GeneratedKeyPair,
+    SpecKey,
+    key_pair_der,
+    load_pkcs8_private_key,
+    pkcs8_der,
+    spki_der,
+)
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve
-from qkms.crypto.ecdh import GeneratedKeyPair, _looks_like_pkcs8
 from qkms.crypto.errors import PrivateKeyError, PublicKeyError
 from qkms.crypto.key_import import ImportedPrivateKey, load_imported_private_key
 
@@ -35,8 +42,6 @@ __all__ = [
 ]
 
 _RSA_PUBLIC_EXPONENT: Final = 65537
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 _MlDsaPrivate = mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
 _MlDsaPublic = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
@@ -112,48 +117,25 @@ _ML_DSA: Final[Mapping[SigningKeySpec, _MlDsaFamily]] = MappingProxyType(
 )
 
 
-class SigningPublicKey:
+class SigningPublicKey(SpecKey[_PublicKey, SigningKeySpec]):
     """A public key of a known SIGN_VERIFY spec that passed `load_signing_public_key`."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _PublicKey, spec: SigningKeySpec) -> None:
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> SigningKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
-        return _spki(self._key)
-
-    def __repr__(self) -> str:
-        return f"SigningPublicKey(spec={self._spec.value})"
+        return spki_der(self._key)
 
 
-class SigningPrivateKey:
+class SigningPrivateKey(SpecKey[_PrivateKey, SigningKeySpec]):
     """A loaded private key of a known SIGN_VERIFY spec; opaque so its material stays here."""
 
-    __slots__ = ("_key", "_spec")
-
-    def __init__(self, key: _PrivateKey, spec: SigningKeySpec) -> None:
-        # Built by the loaders below, which check that `key` really is of `spec`.
-        self._key = key
-        self._spec = spec
-
-    @property
-    def spec(self) -> SigningKeySpec:
-        return self._spec
+    __slots__ = ()
 
     def public_key(self) -> SigningPublicKey:
         return SigningPublicKey(self._key.public_key(), self._spec)
 
     def public_key_der(self) -> bytes:
-        return _spki(self._key.public_key())
-
-    def __repr__(self) -> str:
-        return f"SigningPrivateKey(spec={self._spec.value})"
+        return spki_der(self._key.public_key())
 
 
 def generate_signing_key_pair(spec: SigningKeySpec) -> GeneratedKeyPair:
@@ -167,17 +149,12 @@ def generate_signing_key_pair(spec: SigningKeySpec) -> GeneratedKeyPair:
         key = ec.generate_private_key(CURVE_PARAMETERS[curve].ec_curve)
     else:
         key = _ML_DSA[spec].generate()
-    return GeneratedKeyPair(private_pkcs8_der=_pkcs8(key), public_spki_der=_spki(key.public_key()))
+    return key_pair_der(key)
 
 
 def load_signing_private_key(private_pkcs8_der: bytes, spec: SigningKeySpec) -> SigningPrivateKey:
     """Load unencrypted PKCS#8 DER that must hold a private key of `spec`; else PrivateKeyError."""
-    if not _looks_like_pkcs8(private_pkcs8_der):
-        raise PrivateKeyError("private key is not PKCS#8 DER")
-    try:
-        key = serialization.load_der_private_key(private_pkcs8_der, password=None)
-    except _LIBRARY_ERRORS:
-        raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+    key = load_pkcs8_private_key(private_pkcs8_der)
     return SigningPrivateKey(_checked_private(key, spec), spec)
 
 
@@ -195,13 +172,13 @@ def import_signing_private_key(
         return load_imported_private_key(private_pkcs8_der, curve)
     key = load_signing_private_key(private_pkcs8_der, spec)._key
     try:
-        canonical = _pkcs8(key)
-    except _LIBRARY_ERRORS:
+        canonical = pkcs8_der(key)
+    except LIBRARY_ERRORS:
         # cryptography writes ML-DSA keys only in seed form; an expanded-only key has none.
         raise PrivateKeyError("private key cannot be re-encoded in PKCS#8 seed form") from None
     reloaded = load_signing_private_key(canonical, spec)
     public_spki_der = reloaded.public_key_der()
-    if not hmac.compare_digest(public_spki_der, _spki(key.public_key())):
+    if not hmac.compare_digest(public_spki_der, spki_der(key.public_key())):
         raise PrivateKeyError("the private key does not survive re-encoding unchanged")
     return ImportedPrivateKey(private_pkcs8_der=canonical, public_spki_der=public_spki_der)
 
@@ -210,7 +187,7 @@ def load_signing_public_key(spki_der: bytes, spec: SigningKeySpec) -> SigningPub
     """Load a DER SubjectPublicKeyInfo that must be a public key of `spec`; else PublicKeyError."""
     try:
         key = serialization.load_der_public_key(spki_der)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise PublicKeyError("public key is not a valid DER SubjectPublicKeyInfo") from None
     bits = spec.rsa_bits
     curve = spec.curve
@@ -249,15 +226,3 @@ def _checked_private(key: object, spec: SigningKeySpec) -> _PrivateKey:
     if not isinstance(key, _ML_DSA[spec].private_type):
         raise PrivateKeyError(f"private key is not an {spec.value} key")
     return key
-
-
-def _pkcs8(key: _PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _spki(key: _PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )

@@ -18,11 +18,19 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x448, x25519
 
-from qkms.crypto.ecdh import GeneratedKeyPair, _looks_like_pkcs8, _NotDer, _read_tlv
+from qkms.crypto._keys import (
+    LIBRARY_ERRORS,
+    CurveKey,
+    GeneratedKeyPair,
+    NotDer,
+    key_pair_der,
+    load_pkcs8_private_key,
+    pkcs8_der,
+    spki_der,
+    split_spki,
+)
 from qkms.crypto.errors import PeerKeyError, PeerKeyProblem, PrivateKeyError
 from qkms.crypto.key_import import ImportedPrivateKey
 
@@ -37,8 +45,6 @@ __all__ = [
     "load_xdh_private_key",
 ]
 
-# What cryptography raises for input it cannot use; none of these may leave this module.
-_LIBRARY_ERRORS: Final = (ValueError, TypeError, UnsupportedAlgorithm)
 
 _Private = x25519.X25519PrivateKey | x448.X448PrivateKey
 _Public = x25519.X25519PublicKey | x448.X448PublicKey
@@ -99,57 +105,30 @@ _OTHER_CURVE_OIDS: Final = frozenset(
 )
 
 
-class XdhPrivateKey:
+class XdhPrivateKey(CurveKey[_Private, XdhCurve]):
     """A loaded X25519/X448 private key; opaque so key material never leaves this package."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: _Private, curve: XdhCurve) -> None:
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> XdhCurve:
-        return self._curve
+    __slots__ = ()
 
     def public_key_der(self) -> bytes:
-        return _spki(self._key.public_key())
-
-    def __repr__(self) -> str:
-        return f"XdhPrivateKey(curve={self._curve.value})"
+        return spki_der(self._key.public_key())
 
 
-class XdhPeerPublicKey:
+class XdhPeerPublicKey(CurveKey[_Public, XdhCurve]):
     """A caller's public key that passed every check of `load_xdh_peer_public_key`."""
 
-    __slots__ = ("_curve", "_key")
-
-    def __init__(self, key: _Public, curve: XdhCurve) -> None:
-        self._key = key
-        self._curve = curve
-
-    @property
-    def curve(self) -> XdhCurve:
-        return self._curve
-
-    def __repr__(self) -> str:
-        return f"XdhPeerPublicKey(curve={self._curve.value})"
+    __slots__ = ()
 
 
 def generate_xdh_key_pair(curve: XdhCurve) -> GeneratedKeyPair:
     """A new key pair on `curve`: private key as PKCS#8 DER, public key as DER SPKI."""
     key = _PARAMETERS[curve].generate()
-    return GeneratedKeyPair(private_pkcs8_der=_pkcs8(key), public_spki_der=_spki(key.public_key()))
+    return key_pair_der(key)
 
 
 def load_xdh_private_key(private_pkcs8_der: bytes, curve: XdhCurve) -> XdhPrivateKey:
     """Load unencrypted PKCS#8 DER of a private key on `curve`; else PrivateKeyError."""
-    if not _looks_like_pkcs8(private_pkcs8_der):
-        raise PrivateKeyError("private key is not PKCS#8 DER")
-    try:
-        key = serialization.load_der_private_key(private_pkcs8_der, password=None)
-    except _LIBRARY_ERRORS:
-        raise PrivateKeyError("private key is not a readable unencrypted PKCS#8 key") from None
+    key = load_pkcs8_private_key(private_pkcs8_der)
     if not isinstance(key, _PARAMETERS[curve].private_type):
         raise PrivateKeyError(f"private key is not an {curve.value} key")
     return XdhPrivateKey(key, curve)
@@ -162,7 +141,7 @@ def import_xdh_private_key(private_pkcs8_der: bytes, curve: XdhCurve) -> Importe
     """
     key = load_xdh_private_key(private_pkcs8_der, curve)._key
     return ImportedPrivateKey(
-        private_pkcs8_der=_pkcs8(key), public_spki_der=_spki(key.public_key())
+        private_pkcs8_der=pkcs8_der(key), public_spki_der=spki_der(key.public_key())
     )
 
 
@@ -182,17 +161,17 @@ def load_xdh_peer_public_key(spki_der: bytes, curve: XdhCurve) -> XdhPeerPublicK
         raise _diagnose(spki_der, curve)
     try:
         key = params.public_from_bytes(spki_der[len(prefix) :])
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         raise PeerKeyError(PeerKeyProblem.INVALID_ENCODING) from None
     return XdhPeerPublicKey(key, curve)
 
 
 def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey) -> bytes:
     """RFC 7748 X25519/X448; a small-order peer (all-zero secret) is PeerKeyError."""
-    if private_key._curve is not peer._curve:
+    if private_key.curve is not peer.curve:
         raise PeerKeyError(
             PeerKeyProblem.WRONG_CURVE,
-            f"got {peer._curve.value}, expected {private_key._curve.value}",
+            f"got {peer.curve.value}, expected {private_key.curve.value}",
         )
     own = private_key._key
     try:
@@ -204,7 +183,7 @@ def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey)
             secret = own.exchange(peer._key)
         else:  # unreachable: the curves were compared above
             raise PeerKeyError(PeerKeyProblem.WRONG_CURVE)
-    except _LIBRARY_ERRORS:
+    except LIBRARY_ERRORS:
         # OpenSSL refuses an all-zero result itself (RFC 7748 §6.1's check).
         raise PeerKeyError(PeerKeyProblem.SMALL_ORDER_POINT) from None
     if hmac.compare_digest(secret, bytes(len(secret))):
@@ -215,17 +194,8 @@ def derive_xdh_shared_secret(private_key: XdhPrivateKey, peer: XdhPeerPublicKey)
 def _diagnose(data: bytes, curve: XdhCurve) -> PeerKeyError:
     """The PeerKeyError for an SPKI that is not the expected encoding (cold path)."""
     try:
-        tag, spki, end = _read_tlv(data, 0)
-        if tag != 0x30 or end != len(data):
-            raise _NotDer
-        tag, algorithm, position = _read_tlv(spki, 0)
-        bits_tag, _, position = _read_tlv(spki, position)
-        if tag != 0x30 or bits_tag != 0x03 or position != len(spki):
-            raise _NotDer
-        oid_tag, _, oid_end = _read_tlv(algorithm, 0)
-        if oid_tag != 0x06:
-            raise _NotDer
-    except _NotDer:
+        algorithm, _, oid_end = split_spki(data)
+    except NotDer:
         return PeerKeyError(PeerKeyProblem.NOT_DER_SPKI)
     oid = algorithm[:oid_end]
     other = _CURVES_BY_OID.get(oid)
@@ -242,15 +212,3 @@ def _diagnose(data: bytes, curve: XdhCurve) -> PeerKeyError:
         return PeerKeyError(PeerKeyProblem.INVALID_ENCODING, "unexpected algorithm parameters")
     # Right OID: the BIT STRING is not one whole u-coordinate of the right length.
     return PeerKeyError(PeerKeyProblem.INVALID_ENCODING)
-
-
-def _pkcs8(key: _Private) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _spki(key: _Public) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qkms.domain.errors import NotAuthorizedException, ValidationException
+from qkms.domain.errors import NotAuthorizedException, NotFoundException, ValidationException
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import OperationContext
@@ -12,7 +12,15 @@ from qkms.operations.support.key_rows import key_from_row
 from qkms.operations.support.keys import load_key
 from qkms.storage.base import AliasRow
 
-__all__ = ["check_alias_name", "drop_stale_alias", "is_stale", "live_alias", "load_alias_target"]
+__all__ = [
+    "alias_not_found",
+    "check_alias_name",
+    "drop_stale_alias",
+    "is_stale",
+    "live_alias",
+    "load_alias_target",
+    "require_live_alias",
+]
 
 _PREFIX = "alias/"
 _PATTERN = re.compile(r"^[a-zA-Z0-9:/_-]+$")
@@ -59,6 +67,27 @@ def drop_stale_alias(ctx: OperationContext, account_id: str, alias_name: str) ->
     ctx.services.store.delete_alias(account_id, alias_name)
     ctx.services.aliases.evict(f"{account_id}:{alias_name}")
     return True
+
+
+def alias_not_found(ctx: OperationContext, alias_name: str) -> NotFoundException:
+    """AWS's NotFoundException for an alias of the caller's account, naming its ARN."""
+    alias_arn = ctx.services.arns.alias_arn(ctx.caller.account_id, alias_name)
+    return NotFoundException(f"Alias {alias_arn} is not found.")
+
+
+def require_live_alias(ctx: OperationContext, alias_name: str) -> AliasRow:
+    """The caller's alias `alias_name` once its name passes AWS's rules; else NotFoundException.
+
+    DeleteAlias and UpdateAlias both start here. A stale row met on the way (its key is gone)
+    is removed as the sweeper would remove it: it names nothing either way.
+    """
+    check_alias_name(alias_name)
+    account_id = ctx.caller.account_id
+    alias = live_alias(ctx, account_id, alias_name)
+    if alias is None:
+        drop_stale_alias(ctx, account_id, alias_name)
+        raise alias_not_found(ctx, alias_name)
+    return alias
 
 
 def load_alias_target(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qkms.domain.errors import NotFoundException, ValidationException
+from qkms.domain.errors import ValidationException
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
-from qkms.operations.aliases._rules import check_alias_name, live_alias, load_alias_target
+from qkms.operations.aliases._rules import alias_not_found, load_alias_target, require_live_alias
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import EmptyResponse, UpdateAliasRequest
 from qkms.operations.support.keys import key_arn, load_key
@@ -20,13 +20,9 @@ def _kind(key: Key) -> tuple[bool, str]:
 
 def update_alias(ctx: OperationContext, request: UpdateAliasRequest) -> EmptyResponse:
     alias_name = request.alias_name or ""
-    check_alias_name(alias_name)
+    alias = require_live_alias(ctx, alias_name)
     account_id = ctx.caller.account_id
-    store = ctx.services.store
-    alias = live_alias(ctx, account_id, alias_name)
     alias_arn = ctx.services.arns.alias_arn(account_id, alias_name)
-    if alias is None:
-        raise NotFoundException(f"Alias {alias_arn} is not found.")
     current = load_key(ctx, alias.key_id, KeyOperation.UPDATE_ALIAS)
     new = load_alias_target(ctx, request.target_key_id, KeyOperation.UPDATE_ALIAS)
     # AWS: the current and new key must be the same type with the same key usage, so code
@@ -36,7 +32,9 @@ def update_alias(ctx: OperationContext, request: UpdateAliasRequest) -> EmptyRes
             f"{key_arn(ctx, new)} is not the same type of key, with the same key usage, as the "
             f"key {alias_arn} points at now ({key_arn(ctx, current)})."
         )
-    if not store.update_alias(account_id, alias_name, new.key_id, ctx.services.clock()):
-        raise NotFoundException(f"Alias {alias_arn} is not found.")
+    if not ctx.services.store.update_alias(
+        account_id, alias_name, new.key_id, ctx.services.clock()
+    ):
+        raise alias_not_found(ctx, alias_name)
     ctx.services.aliases.evict(f"{account_id}:{alias_name}")
     return EmptyResponse()

@@ -9,14 +9,17 @@ AWS's errors, in the order AWS makes its checks:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from qkms.crypto import CryptoError, HmacKey
-from qkms.domain.errors import InvalidKeyUsageException, KMSInternalException
+from qkms.domain.errors import (
+    DryRunOperationException,
+    InvalidKeyUsageException,
+    KMSInternalException,
+)
 from qkms.domain.key_material import unwrap_hmac_key
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import OperationContext
+from qkms.operations.shapes.mac import GenerateMacRequest, VerifyMacRequest
 from qkms.operations.support.keys import key_arn, load_cached_key
 
 __all__ = ["load_mac_key"]
@@ -25,14 +28,18 @@ __all__ = ["load_mac_key"]
 def load_mac_key(
     ctx: OperationContext,
     operation: KeyOperation,
-    key_ref: str | None,
-    algorithm_name: str | None,
-    grant_tokens: Sequence[str] | None,
+    request: GenerateMacRequest | VerifyMacRequest,
 ) -> tuple[Key, HmacKey]:
     """Resolve, authorize (with kms:MacAlgorithm), state-check, check usage and algorithm, and
-    unwrap the key's HMAC material (cached with the key)."""
+    unwrap the key's HMAC material (cached with the key); then, every check passed, stop a
+    DryRun. Both operations ask exactly this before they touch the message."""
+    algorithm_name = request.mac_algorithm
     cached = load_cached_key(
-        ctx, key_ref, operation, grant_tokens, {"kms:MacAlgorithm": algorithm_name or ""}
+        ctx,
+        request.key_id,
+        operation,
+        request.grant_tokens,
+        {"kms:MacAlgorithm": algorithm_name or ""},
     )
     key = cached.key
     spec = key.hmac_spec
@@ -51,4 +58,8 @@ def load_mac_key(
         except (CryptoError, ValueError) as exc:
             # A wrong root key or a damaged row: an operator problem, never detailed here.
             raise KMSInternalException("The key material could not be used.") from exc
+    if request.dry_run:
+        raise DryRunOperationException(
+            "The request would have succeeded, but the DryRun option is set."
+        )
     return key, cached.mac_key

@@ -7,7 +7,6 @@ MAC is stored, logged or put in an audit event.
 from __future__ import annotations
 
 from qkms.crypto import generate_mac as hmac_of
-from qkms.domain.errors import DryRunOperationException
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.mac._mac import load_mac_key
 from qkms.operations.runtime.context import OperationContext
@@ -21,14 +20,8 @@ def generate_mac(ctx: OperationContext, request: GenerateMacRequest) -> Generate
     # parse
     message = request.message or b""
 
-    # load and check
-    key, mac_key = load_mac_key(
-        ctx, KeyOperation.GENERATE_MAC, request.key_id, request.mac_algorithm, request.grant_tokens
-    )
-    if request.dry_run:
-        raise DryRunOperationException(
-            "The request would have succeeded, but the DryRun option is set."
-        )
+    # load and check (a DryRun stops there)
+    key, mac_key = load_mac_key(ctx, KeyOperation.GENERATE_MAC, request)
 
     # act and respond: always the full-length tag, as KMS returns it.
     return GenerateMacResponse(

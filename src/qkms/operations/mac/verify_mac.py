@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from qkms.crypto import MacVerificationError
 from qkms.crypto import verify_mac as check_mac
-from qkms.domain.errors import DryRunOperationException, KMSInvalidMacException
+from qkms.domain.errors import KMSInvalidMacException
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.mac._mac import load_mac_key
 from qkms.operations.runtime.context import OperationContext
@@ -31,14 +31,8 @@ def verify_mac(ctx: OperationContext, request: VerifyMacRequest) -> VerifyMacRes
     message = request.message or b""
     mac = request.mac or b""
 
-    # load and check
-    key, mac_key = load_mac_key(
-        ctx, KeyOperation.VERIFY_MAC, request.key_id, request.mac_algorithm, request.grant_tokens
-    )
-    if request.dry_run:
-        raise DryRunOperationException(
-            "The request would have succeeded, but the DryRun option is set."
-        )
+    # load and check (a DryRun stops there)
+    key, mac_key = load_mac_key(ctx, KeyOperation.VERIFY_MAC, request)
 
     # act
     try:

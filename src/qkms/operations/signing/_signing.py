@@ -16,8 +16,6 @@ record. AWS's wording for a refused message type is not on record; QKMS's follow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from qkms.crypto import (
     MessageType,
     SigningAlgorithm,
@@ -30,6 +28,7 @@ from qkms.domain.errors import InvalidKeyUsageException, ValidationException
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import CachedKey, OperationContext
+from qkms.operations.shapes.signing import SignRequest, VerifyRequest
 from qkms.operations.support.keys import key_arn, load_cached_key
 
 __all__ = ["SigningRequest", "load_signing_key"]
@@ -58,22 +57,18 @@ class SigningRequest:
 
 
 def load_signing_key(
-    ctx: OperationContext,
-    operation: KeyOperation,
-    key_ref: str | None,
-    algorithm_name: str | None,
-    message_type_name: str | None,
-    message: bytes,
-    grant_tokens: Sequence[str] | None,
+    ctx: OperationContext, operation: KeyOperation, request: SignRequest | VerifyRequest
 ) -> SigningRequest:
     """Resolve, authorize (with kms:SigningAlgorithm and kms:MessageType), state-check the key,
     then check usage, algorithm, message type and message length, in AWS's order."""
-    message_type_value = message_type_name or MessageType.RAW.value
+    algorithm_name = request.signing_algorithm
+    message = request.message or b""
+    message_type_value = request.message_type or MessageType.RAW.value
     cached = load_cached_key(
         ctx,
-        key_ref,
+        request.key_id,
         operation,
-        grant_tokens,
+        request.grant_tokens,
         {
             "kms:SigningAlgorithm": algorithm_name or "",
             "kms:MessageType": message_type_value,

@@ -35,15 +35,7 @@ def sign(ctx: OperationContext, request: SignRequest) -> SignResponse:
     message = request.message or b""
 
     # load and check: resolution, authorization, state, usage, algorithm, message type/length.
-    checked = load_signing_key(
-        ctx,
-        KeyOperation.SIGN,
-        request.key_id,
-        request.signing_algorithm,
-        request.message_type,
-        message,
-        request.grant_tokens,
-    )
+    checked = load_signing_key(ctx, KeyOperation.SIGN, request)
     private_key = _private_key(ctx, checked)
     if request.dry_run:
         raise DryRunOperationException(

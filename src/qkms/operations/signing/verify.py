@@ -36,15 +36,7 @@ def verify(ctx: OperationContext, request: VerifyRequest) -> VerifyResponse:
     signature = request.signature or b""
 
     # load and check: resolution, authorization, state, usage, algorithm, message type/length.
-    checked = load_signing_key(
-        ctx,
-        KeyOperation.VERIFY,
-        request.key_id,
-        request.signing_algorithm,
-        request.message_type,
-        message,
-        request.grant_tokens,
-    )
+    checked = load_signing_key(ctx, KeyOperation.VERIFY, request)
     key = checked.key
     try:
         public_key = load_signing_public_key(key.public_key_der or b"", checked.spec)
