@@ -10,7 +10,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
-from qkms import __version__
+from qkms import __version__, metrics
 from qkms.app import StartupError, bootstrap
 from qkms.config import ConfigError, Settings
 from qkms.preflight import check_listen_address, check_serve_files, check_tls_files
@@ -79,6 +79,11 @@ def serve(settings: Settings) -> int:
         return 2
     # Workers rebuild the same settings from the environment (uvicorn spawns them).
     os.environ.update(settings.to_env())
+    try:
+        _start_metrics(settings)
+    except OSError as exc:
+        print(f"qkms: --metrics-port {settings.metrics_port}: {exc.strerror}", file=sys.stderr)
+        return 2
     _announce_start(settings, result.credentials_file, result.new_admin_key is not None)
     # uvicorn drains in-flight requests on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was installed before it: make that a clean exit, as process managers expect.
@@ -89,6 +94,16 @@ def serve(settings: Settings) -> int:
     finally:
         _log.info("stopped", extra={"fields": {"event": "stop", "version": __version__}})
     return 0
+
+
+def _start_metrics(settings: Settings) -> None:
+    """Give the workers an empty directory to count in; serve it on --metrics-port if asked."""
+    if not settings.metrics:
+        os.environ.pop(metrics.MULTIPROC_ENV, None)
+        return
+    metrics.prepare_directory(settings.data_dir)
+    if settings.metrics_port:
+        metrics.serve_separately(settings.metrics_host, settings.metrics_port)
 
 
 def _run(settings: Settings) -> None:
