@@ -79,9 +79,15 @@ def serve(settings: Settings) -> int:
         return 2
     # Workers rebuild the same settings from the environment (uvicorn spawns them).
     os.environ.update(settings.to_env())
+    metrics_dir = metrics.prepare_directory() if settings.metrics else None
     try:
-        _start_metrics(settings)
+        if metrics_dir is None:
+            os.environ.pop(metrics.MULTIPROC_ENV, None)
+        elif settings.metrics_port:
+            metrics.serve_separately(settings.metrics_host, settings.metrics_port)
     except OSError as exc:
+        if metrics_dir is not None:
+            metrics.remove_directory(metrics_dir)
         print(f"qkms: --metrics-port {settings.metrics_port}: {exc.strerror}", file=sys.stderr)
         return 2
     _announce_start(settings, result.credentials_file, result.new_admin_key is not None)
@@ -92,18 +98,10 @@ def serve(settings: Settings) -> int:
     try:
         _run(settings)
     finally:
+        if metrics_dir is not None:
+            metrics.remove_directory(metrics_dir)
         _log.info("stopped", extra={"fields": {"event": "stop", "version": __version__}})
     return 0
-
-
-def _start_metrics(settings: Settings) -> None:
-    """Give the workers an empty directory to count in; serve it on --metrics-port if asked."""
-    if not settings.metrics:
-        os.environ.pop(metrics.MULTIPROC_ENV, None)
-        return
-    metrics.prepare_directory(settings.data_dir)
-    if settings.metrics_port:
-        metrics.serve_separately(settings.metrics_host, settings.metrics_port)
 
 
 def _run(settings: Settings) -> None:

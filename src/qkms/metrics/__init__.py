@@ -1,7 +1,7 @@
 """Prometheus metrics of every worker process, in prometheus_client's multiprocess mode.
 
-`qkms serve` empties `<data-dir>/metrics` and names it in PROMETHEUS_MULTIPROC_DIR before any
-worker starts (`prepare_directory`); each worker then records into its own files there
+`qkms serve` creates a private temporary directory and names it in PROMETHEUS_MULTIPROC_DIR
+before any worker starts (`prepare_directory`), and removes it when it stops; each worker then records into its own files there
 (`install`), and a scrape of any worker, or of `--metrics-port`, adds up all of them.
 prometheus_client is imported only once that variable is set: it picks its storage at import.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "measured_store",
     "prepare_directory",
     "record_request",
+    "remove_directory",
     "render",
     "serve_separately",
 ]
@@ -51,13 +53,18 @@ _LATENCY_BUCKETS = (
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 
 
-def prepare_directory(data_dir: Path) -> Path:
-    """Empty `<data-dir>/metrics` (counters of earlier runs) and export it; before any worker."""
-    directory = data_dir / "metrics"
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(mode=0o700, parents=True)
+def prepare_directory() -> Path:
+    """A new private directory for this run's counters, exported to the workers; before any
+    starts. Outside the data directory: it is scratch, never backed up; `remove_directory`
+    deletes it when the server stops."""
+    directory = Path(tempfile.mkdtemp(prefix="qkms-metrics-"))  # mode 0700
     os.environ[MULTIPROC_ENV] = str(directory)
     return directory
+
+
+def remove_directory(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+    os.environ.pop(MULTIPROC_ENV, None)
 
 
 class _Metrics:
