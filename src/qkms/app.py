@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from qkms import metrics
 from qkms.admin.accounts import ADMIN_POLICY, ADMIN_POLICY_NAME, put_user_policy
 from qkms.audit import AuditFileWriter, AuditTrail, AuditWriteError
 from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
@@ -26,6 +27,7 @@ from qkms.operations.runtime.credentials import (
     create_access_key,
 )
 from qkms.operations.runtime.dispatch import InlineGuardedStore
+from qkms.operations.runtime.registry import OPERATIONS
 from qkms.preflight import StartupError, prepare_data_dir
 from qkms.storage.base import DuplicateError, KeyStore, StoreError
 from qkms.storage.sqlite import SqliteKeyStore
@@ -345,10 +347,13 @@ def build_app(
     _check_root_key(store, root_key)
     # Requests reach the store only through the guard, so hot-path operations tried on the
     # event loop can never block it on a database call (qkms.operations.runtime.dispatch).
-    services = _services(settings, InlineGuardedStore.wrap(store), root_key, clock)
+    guarded = InlineGuardedStore.wrap(metrics.measured_store(store))
+    services = _services(settings, guarded, root_key, clock)
     credential_cache = FreshCache[str, Credential](10000)
     audit = AuditTrail(
-        _audit_writer(settings),
+        metrics.measured_audit_writer(
+            settings.audit_log_path, settings.audit_max_bytes, settings.audit_backups
+        ),
         region=settings.region,
         key_arn=services.arns.key_arn,
         # With PostgreSQL the database is the cluster-wide place to query the trail; with the
@@ -360,12 +365,32 @@ def build_app(
         services=services,
         credentials=CredentialResolver(services, credential_cache),
         follower=ChangeFollower(services, credential_cache),
-        settings=WireSettings(store_deadline_seconds=settings.store_timeout),
+        settings=WireSettings(
+            store_deadline_seconds=settings.store_timeout,
+            metrics_endpoint=settings.metrics_port == 0,  # else served on --metrics-port
+        ),
         audit=audit,
         limiter=RateLimiter.open(throttle, settings.data_dir / _THROTTLE_FILE)
         if throttle.enabled
         else None,
+        metrics=_sampled(services, credential_cache, store),
     )
+
+
+def _sampled(
+    services: Services, credential_cache: FreshCache[str, Credential], store: KeyStore
+) -> metrics.Sampled | None:
+    """What the background loop samples for /metrics, if this worker records metrics."""
+    if not metrics.is_installed():
+        return None
+    caches = {
+        "keys": services.key_cache,
+        "grants": services.grants,
+        "aliases": services.aliases,
+        "identity_policies": services.identity_policies,
+        "credentials": credential_cache,
+    }
+    return metrics.Sampled(caches, store.key_counts)
 
 
 def create_app() -> QkmsApp:
@@ -378,6 +403,8 @@ def create_app() -> QkmsApp:
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
     configure_logging(settings.log_level, settings.log_format, settings.access_log)
+    if settings.metrics:
+        metrics.install(OPERATIONS)  # records only if `qkms serve` prepared its directory
     # This worker's connection limits, in force before uvicorn accepts its first connection.
     QkmsHttpProtocol.configure(
         EdgeLimits(

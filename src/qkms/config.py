@@ -126,6 +126,15 @@ class Settings:
     attestation_max_age: float = _setting(
         300.0, "seconds an attestation document stays acceptable after its timestamp"
     )
+    metrics: bool = _setting(
+        True,
+        "answer GET /metrics (Prometheus text, every worker added up, no authentication) on "
+        "the API port, or on --metrics-port if given",
+    )
+    metrics_port: int = _setting(
+        0, "serve /metrics on this port of --metrics-host instead of the API port (0: API port)"
+    )
+    metrics_host: str = _setting("127.0.0.1", "address of --metrics-port")
 
     @property
     def worker_count(self) -> int:
@@ -181,6 +190,10 @@ class Settings:
             raise ConfigError("--max-connections must be at least 1.")
         if self.attestation_max_age <= 0:
             raise ConfigError("--attestation-max-age must be positive.")
+        if not 0 <= self.metrics_port < 65536 or (self.metrics_port == self.port):
+            raise ConfigError(
+                f"--metrics-port must be 0 or a port other than --port ({self.port})."
+            )
         if self.audit_backups < 1:
             raise ConfigError(
                 "--audit-backups must be at least 1: rotation keeps the previous log."

@@ -460,3 +460,18 @@ def test_destroying_a_key_destroys_its_material_versions(store: KeyStore, accoun
     store.insert_key(row, [material])
     assert store.delete_keys_due(10.0) == [key_id]
     assert store.list_key_materials(key_id) == []
+
+
+def test_key_counts_group_every_account_s_keys_by_state_and_spec(store: KeyStore) -> None:
+    assert store.key_counts() == {}
+    for account, state in (
+        ("111122223333", "Enabled"),
+        ("444455556666", "Enabled"),
+        (ACCOUNT, "Disabled"),
+    ):
+        store.ensure_account(account, time.time())
+        store.insert_key(key_row(account, state=state))
+    assert store.key_counts() == {
+        ("Enabled", "ECC_NIST_P256"): 2,
+        ("Disabled", "ECC_NIST_P256"): 1,
+    }

@@ -2,7 +2,8 @@
 
 `qkms serve` (serve.py) runs the server, `qkms admin` (admin.py) manages users and access keys,
 `qkms audit` (audit.py) reads the trail, `qkms root-key` (root_key.py) makes and rotates the
-root key, `qkms db` (db.py) migrates the store and `qkms config` (show.py) shows the settings.
+root key, `qkms db` (db.py) migrates the store and `qkms config` (show.py) shows the settings,
+`qkms backup` and `qkms restore` (backup.py) snapshot and restore the SQLite store.
 Their settings options are derived from qkms.config's table (options.py).
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from qkms import __version__
 from qkms.cli.admin import add_admin_commands, run_admin
 from qkms.cli.audit import add_audit_commands, run_audit
+from qkms.cli.backup import add_backup_commands, run_backup, run_restore
 from qkms.cli.db import add_db_commands, run_db
 from qkms.cli.options import (
     COMMAND_SETTINGS,
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     add_audit_commands(commands)
     add_root_key_commands(commands)
     add_config_commands(commands)
+    add_backup_commands(commands)
     # A command's settings are accepted after the command and after its action alike.
     for name, command in _subcommands(parser).items():
         add_setting_options(command, COMMAND_SETTINGS[name])
@@ -108,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_audit(args, settings)
     if args.command == "root-key":
         return run_root_key(args, settings, dict(os.environ))
+    if args.command == "backup":
+        return run_backup(args, settings)
+    if args.command == "restore":
+        return run_restore(args, settings, os.environ)
     if args.command == "config":
         print(show_config(resolved, config_file, os.environ))
         return 0

@@ -33,6 +33,15 @@ COMMAND_SETTINGS: dict[str, tuple[str, ...]] = {
     "root-key": (*_STORE, "root_key_file", "region", "audit_log"),
     "db": _STORE,
     "audit": ("data_dir", "audit_log"),
+    "backup": (
+        "data_dir",
+        "database_url",
+        "region",
+        "audit_log",
+        "audit_max_bytes",
+        "audit_backups",
+    ),
+    "restore": ("data_dir", "database_url", "root_key_file", "region", "audit_log"),
 }
 # Accepted before the command too: what the commands beside serve and config have in common
 # with each other, so `qkms --data-dir d admin ...` reads as in other CLIs; the serve-only

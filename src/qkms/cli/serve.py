@@ -10,7 +10,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
-from qkms import __version__
+from qkms import __version__, metrics
 from qkms.app import StartupError, bootstrap
 from qkms.config import ConfigError, Settings
 from qkms.preflight import check_listen_address, check_serve_files, check_tls_files
@@ -80,6 +80,17 @@ def serve(settings: Settings) -> int:
         return 2
     # Workers rebuild the same settings from the environment (uvicorn spawns them).
     os.environ.update(settings.to_env())
+    metrics_dir = metrics.prepare_directory() if settings.metrics else None
+    try:
+        if metrics_dir is None:
+            os.environ.pop(metrics.MULTIPROC_ENV, None)
+        elif settings.metrics_port:
+            metrics.serve_separately(settings.metrics_host, settings.metrics_port)
+    except OSError as exc:
+        if metrics_dir is not None:
+            metrics.remove_directory(metrics_dir)
+        print(f"qkms: --metrics-port {settings.metrics_port}: {exc.strerror}", file=sys.stderr)
+        return 2
     _announce_start(settings, result.credentials_file, result.new_admin_key is not None)
     # uvicorn drains in-flight requests on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was installed before it: make that a clean exit, as process managers expect.
@@ -90,6 +101,8 @@ def serve(settings: Settings) -> int:
     try:
         _run(settings)
     finally:
+        if metrics_dir is not None:
+            metrics.remove_directory(metrics_dir)
         _log.info("stopped", extra={"fields": {"event": "stop", "version": __version__}})
     return 0
 

@@ -242,6 +242,9 @@ class KeyStore(Protocol):
         `change` may raise to abort; nothing is written then. Returns None if no such key.
         """
 
+    def key_counts(self) -> dict[tuple[str, str], int]:
+        """How many keys of all accounts are in each (key state, key spec); for metrics."""
+
     def list_keys(
         self,
         account_id: str,

@@ -2,8 +2,7 @@
 
 `SqlKeyStore` implements the KeyStore contract over three things a backend supplies: `_read`
 (one statement, no transaction), `_write` (a function run in one write transaction) and its
-`dialect` (storage/dialect.py). Backends keep connection handling, deadlines, `migrate`,
-`close`, `ping` and what only their database has (PostgreSQL's change-feed lock).
+`dialect` (storage/dialect.py). Backends keep connections, deadlines, `migrate`, `close`, `ping`.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from qkms.storage.base import (
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
 from qkms.storage.sql_key_materials import KeyMaterialSql
+from qkms.storage.sql_stats import KeyCountSql
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -81,7 +81,7 @@ _IMPORT_COLUMNS = _columns(ImportParametersRow)
 _AUDIT_COLUMNS = _columns(AuditRow)
 
 
-class SqlKeyStore(KeyMaterialSql, ABC):
+class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
     """Every KeyStore method once; a subclass supplies the dialect, `_read` and `_write`."""
 
     dialect: ClassVar[SqlDialect]

@@ -15,6 +15,7 @@ from qkms.wire.messages import Receive, Send
 __all__ = ["Lifespan"]
 
 _log = logging.getLogger("qkms.request")
+_SAMPLE_SECONDS = 5.0  # Prometheus scrapes every 15-60 s by default
 
 
 class Lifespan:
@@ -30,6 +31,7 @@ class Lifespan:
         sweep_interval_seconds: float,
         job_deadline_seconds: float,
         close: Callable[[], None],
+        sample: Callable[[], None] | None = None,
     ) -> None:
         self._services = services
         self._follower = follower
@@ -38,6 +40,7 @@ class Lifespan:
         self._sweep_interval = sweep_interval_seconds
         self._job_deadline = job_deadline_seconds
         self._close = close
+        self._sample = sample  # metrics sampled rather than counted per call (qkms.metrics)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def serve(self, receive: Receive, send: Send) -> None:
@@ -65,6 +68,8 @@ class Lifespan:
             # (deletions, expiries, automatic rotations) does not wait a whole interval.
             asyncio.create_task(self._every(self._sweep_interval, self._sweep, first_delay=0.0)),
         ]
+        if self._sample is not None:
+            self._tasks.append(asyncio.create_task(self._every(_SAMPLE_SECONDS, self._sample)))
 
     async def _stop(self) -> None:
         for task in self._tasks:

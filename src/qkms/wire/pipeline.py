@@ -23,6 +23,7 @@ from qkms.domain.errors import (
     ThrottlingException,
     UnknownOperationException,
 )
+from qkms.metrics import record_request
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.dispatch import WouldBlock, execute, execute_inline
 from qkms.operations.runtime.registry import OPERATIONS, Operation
@@ -102,6 +103,7 @@ class ApiPipeline:
         call = _Call(random_uuid())
         response = await self._answer(request, call, refusal)
         await send_response(send, response)
+        record_request(call.operation, call.error_code, time.perf_counter() - started)
         if _access_log.isEnabledFor(logging.INFO):
             access = {
                 "request_id": call.request_id,

@@ -37,6 +37,10 @@ class FreshCache(Generic[K, V]):
         self._generation = 0
         # Operations run on the event loop and in a thread pool: guard the OrderedDict.
         self._lock = threading.Lock()
+        # Lookups answered and not, read by the metrics sampler (qkms.metrics); plain ints, as
+        # a hit ratio tolerates the rare increment lost between threads.
+        self.hits = 0
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -45,17 +49,26 @@ class FreshCache(Generic[K, V]):
     def is_fresh(self) -> bool:
         return self._monotonic() - self._confirmed_at <= self._max_staleness
 
+    @property
+    def staleness(self) -> float:
+        """Seconds since the changes were last confirmed applied: the change feed's lag."""
+        return self._monotonic() - self._confirmed_at
+
     def confirm_fresh(self, confirmed_at: float | None = None) -> None:
         """Record that every change up to `confirmed_at` (a monotonic time) has been applied."""
         self._confirmed_at = self._monotonic() if confirmed_at is None else confirmed_at
 
     def get(self, key: K) -> V | None:
         if not self.is_fresh:
+            self.misses += 1
             return None
         with self._lock:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
             return value
 
     @property
