@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from tests.console.support import sign_in  # noqa: E402
 from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer  # noqa: E402
 from tests.peer_keys import public_key_der  # noqa: E402
 
@@ -31,14 +32,6 @@ CURVES = {
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def sign_in(page: Page, server: QkmsServer) -> None:
-    page.goto(f"{server.endpoint}/console/")
-    page.get_by_label("Access key id").fill(ADMIN_ACCESS_KEY_ID)
-    page.get_by_label("Secret access key").fill(ADMIN_SECRET)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Keys", exact=True)).to_be_visible()
-
-
 def create_key(kms: Any, spec: str, description: str = "console test") -> str:
     metadata = kms.create_key(
         KeyUsage="DERIVE_SHARED_SECRET", KeySpec=spec, Description=description

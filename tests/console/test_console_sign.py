@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.serialization import load_der_public_key  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from tests.console.test_console_browser import sign_in  # noqa: E402
+from tests.console.support import sign_in  # noqa: E402
 from tests.e2e.server import QkmsServer  # noqa: E402
 
 HASHES = {"ECC_NIST_P256": hashes.SHA256(), "ECC_NIST_P384": hashes.SHA384()}

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import raw_call
-from tests.e2e.test_crash import (
+from tests.e2e.crash_support import (
     KILL_AFTER_ACKS,
     THREADS,
     Load,
@@ -24,6 +23,7 @@ from tests.e2e.test_crash import (
     kill_9,
     store,
 )
+from tests.e2e.server import raw_call
 
 __all__ = ["store"]  # the SQLite/PostgreSQL fixture, shared with test_crash
 
