@@ -101,6 +101,8 @@ class Report:
     budget: list[str] = field(default_factory=list)  # the CPU budget table, when profiled
     cpu_us: dict[str, float] = field(default_factory=dict)  # budget label -> us per request
     throttling_cost: float | None = None  # from benchmarks.throttling's paired rounds
+    metrics_cost: float | None = None  # from benchmarks.observability's paired rounds
+    access_log_cost: float | None = None  # the same, for the per-request log line
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -254,9 +256,16 @@ def _rss_note(report: Report, store: str, server: BenchServer, when: str) -> flo
 
 @contextmanager
 def _server(
-    work: Path, name: str, workers: int, database_url: str | None, throttle: str = RAISED_QUOTAS
+    work: Path,
+    name: str,
+    workers: int,
+    database_url: str | None,
+    throttle: str = RAISED_QUOTAS,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[BenchServer]:
-    server = BenchServer(work / name, workers, database_url, throttle=throttle)
+    server = BenchServer(
+        work / name, workers, database_url, throttle=throttle, extra_args=extra_args
+    )
     try:
         server.start()
         yield server
@@ -649,6 +658,8 @@ def goal_table(report: Report, args: argparse.Namespace) -> list[str]:
         max_rss_mb=report.max_rss_mb,
         cpu_us=report.cpu_us,
         throttling_cost=report.throttling_cost,
+        metrics_cost=report.metrics_cost,
+        access_log_cost=report.access_log_cost,
     )
     goals = judge(report.rows, inputs)
     report.goals = [
@@ -729,6 +740,9 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.throttling import bench_throttling  # it builds on this module's helpers
 
         bench_throttling(report, args, work)
+        from benchmarks.observability import bench_observability  # the same paired runner
+
+        bench_observability(report, args, work)
         from benchmarks.key_establishment import bench_key_establishment
 
         bench_key_establishment(report, args, work)

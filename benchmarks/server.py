@@ -137,6 +137,7 @@ class BenchServer:
     # None: the shipped default (info, one line per request). The benchmark measures QKMS as
     # shipped, so its per-request log line is part of every figure and of the CPU budget.
     log_level: str | None = None
+    extra_args: tuple[str, ...] = ()  # more options, e.g. ("--no-metrics",) for an off row
 
     @property
     def endpoint(self) -> str:
@@ -169,6 +170,7 @@ class BenchServer:
             command += ["--database-url", self.database_url]
         if self.throttle:
             command += ["--throttle", self.throttle]
+        command += self.extra_args
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         self._wait_ready()

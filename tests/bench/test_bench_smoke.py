@@ -26,6 +26,10 @@ EXPECTED_ROWS = [
     ("SQLite", "derive P-256, throttling on", 16),
     ("SQLite", "derive P-256, throttling off", 16),
     ("SQLite", "derive P-256, AWS default quotas", 16),
+    # what metrics and the per-request log line cost: as shipped vs each switched off
+    ("SQLite", "derive P-256, as shipped", 16),
+    ("SQLite", "derive P-256, --no-metrics", 16),
+    ("SQLite", "derive P-256, --no-access-log", 16),
     ("in-process", "raw ML-KEM-768 decapsulate", None),
     ("SQLite", "Decapsulate ML-KEM-768, 1 key", 16),
     ("in-process", "raw X25519", None),
@@ -94,5 +98,9 @@ def test_benchmark_smoke_run_prints_every_figure(tmp_path: Path) -> None:
     assert len(goals) == 2, done.stdout
     assert ">= 0.8 x bare floor (uvicorn)" in goals[1] and "CreateKey >= 1,000/s" in goals[1]
     assert "throttling costs < 2% of derive throughput" in goals[1]
+    assert "metrics cost < 2% of derive throughput" in goals[1]
+    assert "per-request access log line cost (reported)" in goals[1]
+    for figure in ("metrics.record_request: ", "one access log line (text, to a file): "):
+        assert figure in done.stdout and " us of CPU per call in-process" in done.stdout
     text = markdown.read_text()
     assert "| Store | Scenario |" in text and "cores" in text

@@ -66,3 +66,19 @@ def test_the_cpu_budget_gives_the_floor_to_qkms_cpu_ratio_when_profiled() -> Non
     table = "\n".join(format_goals(judge(_rows(8_000, 10_000), inputs), inputs))
     assert "floor / QKMS" in table and "0.30 (120 vs 400 us of worker CPU)" in table
     assert "floor / QKMS" not in "\n".join(format_goals(judge([], _inputs()), _inputs()))
+
+
+def test_the_cost_of_metrics_is_judged_like_throttling_and_the_access_line_is_reported() -> None:
+    def costs(metrics: float | None, access: float | None) -> list[Goal]:
+        inputs = GoalInputs(
+            "uvicorn", 2, 1000.0, "x", {}, metrics_cost=metrics, access_log_cost=access
+        )
+        return judge(_rows(8_000, 10_000), inputs)
+
+    assert _status(costs(0.019, 0.15), "metrics cost < 2%") == "met"
+    assert _status(costs(-0.01, 0.15), "metrics cost < 2%") == "met"  # noise either way
+    assert _status(costs(0.021, 0.15), "metrics cost < 2%") == "NOT met"
+    assert _status(costs(None, None), "metrics cost < 2%") == "not measured"
+    reported = costs(0.01, 0.153)
+    assert _status(reported, "  per-request access log line cost") == ""
+    assert "15.3%" in "\n".join(format_goals(reported, _inputs()))
