@@ -73,16 +73,18 @@ def test_qkms_config_names_the_file_too(tmp_path: Path) -> None:
 
 def test_serve_runs_with_the_files_settings_in_every_worker(tmp_path: Path) -> None:
     config = tmp_path / "qkms.toml"
-    config.write_text('arn_format = "aws"\nregion = "eu-central-1"\n')
+    config.write_text('arn_format = "aws"\npartition = "qtest"\nregion = "eu-central-1"\n')
     server = QkmsServer(tmp_path / "data", workers=2, extra_args=["--config", str(config)])
     server.start()
     try:
-        client = server.client()
+        # A key belongs to its creating request's region (DESIGN §4a): sign for the file's
+        # region; the partition, which only the settings decide, shows each worker read them.
+        client = server.client(region="eu-central-1")
         for _ in range(4):  # reaches both workers, most likely; each must agree
             arn = client.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")[
                 "KeyMetadata"
             ]["Arn"]
-            assert arn.startswith("arn:verenc:kms:eu-central-1:111122223333:key/")
+            assert arn.startswith("arn:qtest:kms:eu-central-1:111122223333:key/")
     finally:
         server.stop()
 

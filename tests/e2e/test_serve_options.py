@@ -147,13 +147,16 @@ def test_refused_settings_exit_with_a_message(tmp_path: Path, args: list[str], p
 
 def test_environment_variables_configure_serve(tmp_path: Path) -> None:
     server = QkmsServer(
-        tmp_path / "data", env={"QKMS_ARN_FORMAT": "aws", "QKMS_REGION": "eu-west-1"}
+        tmp_path / "data",
+        env={"QKMS_ARN_FORMAT": "aws", "QKMS_PARTITION": "qtest", "QKMS_REGION": "eu-west-1"},
     )
     server.start()
     try:
-        arn = server.client().create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")[
-            "KeyMetadata"
-        ]["Arn"]
-        assert arn.startswith("arn:verenc:kms:eu-west-1:111122223333:key/")
+        # A key belongs to its creating request's region (DESIGN §4a): sign for that region;
+        # the partition, which only the settings decide, shows the variables were read.
+        arn = server.client(region="eu-west-1").create_key(
+            KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT"
+        )["KeyMetadata"]["Arn"]
+        assert arn.startswith("arn:qtest:kms:eu-west-1:111122223333:key/")
     finally:
         server.stop()
