@@ -9,10 +9,12 @@ import { CURVES } from "./ecdh.js";
 // creates today.
 const KEY_SPECS = ["SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256",
   "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "HMAC_224",
-  "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87"];
+  "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87",
+  "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024", "ECC_X25519", "ECC_X448"];
 const KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT",
-  "DERIVE_SHARED_SECRET"];
-const ALGORITHM_LISTS = ["EncryptionAlgorithms", "SigningAlgorithms", "KeyAgreementAlgorithms", "MacAlgorithms"];
+  "DERIVE_SHARED_SECRET", "ENCAPSULATE_DECAPSULATE"];
+const ALGORITHM_LISTS = ["EncryptionAlgorithms", "SigningAlgorithms", "KeyAgreementAlgorithms", "MacAlgorithms",
+  "EncapsulationAlgorithms"];
 // A filter reads ListKeys and DescribeKey until it has a page of matches: at most this many keys.
 const MAX_SCANNED = 2000;
 
@@ -114,7 +116,7 @@ function createForm(ctx) {
         h("div", { class: "field" }, h("label", { for: "create-spec" }, "Curve (KeySpec)"), spec),
         h("div", { class: "field" }, h("label", { for: "create-usage" }, "KeyUsage"), usage),
         h("div", { class: "field grow" }, h("label", { for: "create-description" }, "Description"), description)),
-      h("p", { class: "hint" }, "KEY_AGREEMENT is the usage AWS clients expect (the AWS Encryption SDK refuses any other). secp256k1 keys work with a pasted peer key only: WebCrypto has no secp256k1."),
+      h("p", { class: "hint" }, "KEY_AGREEMENT is the usage AWS clients expect (the AWS Encryption SDK refuses any other). secp256k1 and X448 keys work with a pasted peer key only: WebCrypto has neither."),
       h("div", { class: "actions" }, submit)),
     result);
 }
