@@ -69,9 +69,7 @@ def test_encapsulate_then_decapsulate_match_and_a_flipped_bit_is_implicitly_reje
 
     _run_kem(page)
     expect(page.locator("#kem-verdict")).to_have_text("match")
-    expect(page.locator("#kem-ciphertext-length")).to_have_text(
-        f"{CIPHERTEXT_LENGTHS[spec]} bytes"
-    )
+    expect(page.locator("#kem-ciphertext-length")).to_have_text(f"{CIPHERTEXT_LENGTHS[spec]} bytes")
     ciphertext = page.locator("#kem-ciphertext").inner_text()
     assert len(base64.b64decode(ciphertext)) == CIPHERTEXT_LENGTHS[spec]
     # Secrets stay masked until revealed; revealed, they are what QKMS decapsulates the shown
@@ -123,9 +121,7 @@ def test_the_kem_panel_shows_the_api_error_for_a_disabled_key(
 def test_an_x25519_key_derives_in_the_browser_and_matches(
     page: Page, server: QkmsServer, kms: Any
 ) -> None:
-    key_id = kms.create_key(KeySpec="ECC_X25519", KeyUsage="KEY_AGREEMENT")["KeyMetadata"][
-        "KeyId"
-    ]
+    key_id = kms.create_key(KeySpec="ECC_X25519", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
     _open_key(page, server, key_id)
     expect(page.locator("#kem-panel")).to_have_count(0)
     page.get_by_role("link", name="Test DeriveSharedSecret with this key").click()
