@@ -104,6 +104,33 @@ def test_encapsulate_then_decapsulate_match_and_a_flipped_bit_is_implicitly_reje
     assert _decapsulate(kms, key_id, base64.b64encode(original).decode()) == encapsulated
 
 
+def test_the_console_creates_an_ml_kem_key_and_tries_it(
+    page: Page, server: QkmsServer, kms: Any
+) -> None:
+    sign_in(page, server)
+    page.get_by_label("Curve (KeySpec) or ML-KEM parameter set").select_option("ML_KEM_1024")
+    # An ML-KEM key has one usage: the form offers only that one.
+    usage = page.get_by_label("KeyUsage", exact=True)
+    expect(usage.locator("option")).to_have_text(["ENCAPSULATE_DECAPSULATE"])
+    page.get_by_label("Description").fill("ML-KEM from the console")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator('dd[data-field="KeySpec"]')).to_have_text("ML_KEM_1024")
+    key_id = page.locator('dd[data-field="KeyId"]').inner_text()
+    described = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert (described["KeySpec"], described["KeyUsage"]) == (
+        "ML_KEM_1024",
+        "ENCAPSULATE_DECAPSULATE",
+    )
+    _run_kem(page)
+    expect(page.locator("#kem-verdict")).to_have_text("match")
+    # Back on the Keys page, a curve brings the key agreement usages back.
+    page.goto(f"{server.endpoint}/console/#/keys")
+    page.get_by_label("Curve (KeySpec) or ML-KEM parameter set").select_option("ECC_X25519")
+    expect(page.get_by_label("KeyUsage", exact=True).locator("option")).to_have_text(
+        ["KEY_AGREEMENT", "DERIVE_SHARED_SECRET"]
+    )
+
+
 def test_the_kem_panel_shows_the_api_error_for_a_disabled_key(
     page: Page, server: QkmsServer, kms: Any
 ) -> None:
