@@ -10,7 +10,9 @@ page error or Content-Security-Policy violation.
 from __future__ import annotations
 
 import base64
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from tests.console.support import sign_in  # noqa: E402
 from tests.e2e.server import QkmsServer  # noqa: E402
 from tests.peer_keys import public_key_der  # noqa: E402
 
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-kem.png"
 # FIPS 203 Table 3: ciphertext sizes.
 CIPHERTEXT_LENGTHS = {"ML_KEM_768": 1088, "ML_KEM_1024": 1568}
 MASK = "••••"
@@ -76,6 +79,10 @@ def test_encapsulate_then_decapsulate_match_and_a_flipped_bit_is_implicitly_reje
     # ciphertext to, as boto3 sees it.
     expect(page.locator("#kem-encapsulated-secret")).to_have_text(MASK)
     expect(page.locator("#kem-decapsulated-secret")).to_have_text(MASK)
+    if spec == "ML_KEM_768" and (
+        not DOCS_SCREENSHOT.exists() or os.environ.get("QKMS_UPDATE_SCREENSHOTS") == "1"
+    ):
+        page.locator("#kem-panel").screenshot(path=str(DOCS_SCREENSHOT))
     page.get_by_role("button", name="Reveal shared secret").click()
     expected = _decapsulate(kms, key_id, ciphertext)
     assert len(expected) == 64

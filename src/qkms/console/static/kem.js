@@ -64,10 +64,10 @@ async function test(ctx, keyId, tamper, results) {
   const ciphertextRows = [
     h("dt", {}, "SharedSecretCiphertextBlob from Encapsulate (base64, ",
       h("span", { id: "kem-ciphertext-length" }, `${ciphertext.length} bytes`), ")"),
-    h("dd", { id: "kem-ciphertext", class: "mono break" }, encapsulated.SharedSecretCiphertextBlob),
+    h("dd", { id: "kem-ciphertext", class: "mono break blob", tabindex: "0" }, encapsulated.SharedSecretCiphertextBlob),
     tamper ? [
       h("dt", {}, "Ciphertext sent to Decapsulate (bit 0 of byte 0 flipped, base64)"),
-      h("dd", { id: "kem-ciphertext-sent", class: "mono break" }, sentB64),
+      h("dd", { id: "kem-ciphertext-sent", class: "mono break blob", tabindex: "0" }, sentB64),
     ] : null,
   ];
 
