@@ -213,3 +213,16 @@ def test_a_pasted_x448_key_matches_a_locally_computed_secret(
     # What was sent is the peer's key as a DER SubjectPublicKeyInfo, whatever form was pasted.
     request = page.locator("#request-json").inner_text()
     assert base64.b64encode(public_key_der(peer.public_key())).decode() in request
+
+
+def test_the_kem_panel_fits_a_phone(page: Page, server: QkmsServer, kms: Any) -> None:
+    key_id = kms.create_key(KeySpec="ML_KEM_1024", KeyUsage="ENCAPSULATE_DECAPSULATE")[
+        "KeyMetadata"
+    ]["KeyId"]
+    page.set_viewport_size({"width": 375, "height": 812})
+    _open_key(page, server, key_id)
+    page.get_by_label(re.compile("^Flip one bit of the ciphertext")).check()
+    _run_kem(page)
+    expect(page.locator("#kem-ciphertext-sent")).to_be_visible()
+    # A 1568-byte ciphertext wraps and scrolls in its box instead of widening the page.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
