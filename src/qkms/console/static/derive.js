@@ -1,16 +1,22 @@
 // Test DeriveSharedSecret: the panel the seed page promised ("Try It Out — Coming Soon").
-// The browser makes an ephemeral key pair on the key's curve, calls DeriveSharedSecret with its
-// public key, computes its own side from GetPublicKey, and compares. For secp256k1 (which
-// WebCrypto lacks), and for any curve on request, the user pastes a peer public key instead
-// and may paste the secret they expect to compare against.
+// The browser makes an ephemeral key pair on the key's curve (WebCrypto ECDH, or X25519), calls
+// DeriveSharedSecret with its public key, computes its own side from GetPublicKey, and compares.
+// For secp256k1 and X448 (which WebCrypto lacks), and for any curve on request, the user pastes
+// a peer public key instead and may paste the secret they expect to compare against.
 
 import { announce, errorBox, h } from "./dom.js";
 import { callKms, KmsError, listAllKeys } from "./kms.js";
 import { bytesFromBase64, canGenerate, CURVES, deriveOwnSide, generateEphemeral, normalizeHex, readPeerPublicKey } from "./ecdh.js";
+import { MASK, maskedValue, revealer } from "./secret.js";
 import { toHex } from "./sigv4.js";
 
 const OTHER = "__other__";
-const MASK = "••••";
+const AGREEMENT_USAGES = ["DERIVE_SHARED_SECRET", "KEY_AGREEMENT"];
+
+/** Whether a key can be tried here (the key page links to this panel only for such keys). */
+export function canTestDerivation(meta) {
+  return AGREEMENT_USAGES.includes(meta.KeyUsage);
+}
 
 export function renderDerive(view, ctx, preselected) {
   const keySelect = h("select", { id: "derive-key", disabled: true }, h("option", { value: "" }, "Loading keys…"));
@@ -22,7 +28,7 @@ export function renderDerive(view, ctx, preselected) {
   const peerKey = h("textarea", { id: "peer-public-key", rows: "5", spellcheck: "false", placeholder: "-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----" });
   const expected = h("input", { id: "expected-secret", spellcheck: "false", autocapitalize: "off", placeholder: "hex, optional" });
   const pasteFields = h("div", { class: "stack", hidden: true },
-    h("div", { class: "field" }, h("label", { for: "peer-public-key" }, "Peer public key (PEM, base64 DER or hex; SubjectPublicKeyInfo or raw EC point)"), peerKey),
+    h("div", { class: "field" }, h("label", { for: "peer-public-key" }, "Peer public key (PEM, base64 DER or hex; SubjectPublicKeyInfo, raw EC point or raw X25519/X448 key)"), peerKey),
     h("div", { class: "field" }, h("label", { for: "expected-secret" }, "Expected shared secret (hex, optional: computed on the peer's side)"), expected));
   const submit = h("button", { type: "submit", id: "derive-run" }, "Derive shared secret");
   const results = h("div", { id: "derive-results", "aria-live": "polite" });
@@ -36,7 +42,9 @@ export function renderDerive(view, ctx, preselected) {
     modeGenerate.disabled = !generateOk;
     if (!generateOk) modePaste.checked = true;
     curveNote.hidden = generateOk;
-    curveNote.textContent = generateOk ? "" : `${spec}: WebCrypto has no ${CURVES[spec].label}, so paste a peer public key of that curve.`;
+    // A key agreement spec this panel has no entry for (AWS's SM2, say) must not break the form.
+    const label = CURVES[spec] ? CURVES[spec].label : spec;
+    curveNote.textContent = generateOk ? "" : `${spec}: WebCrypto has no ${label}, so paste a peer public key of that curve.`;
     pasteFields.hidden = !modePaste.checked;
   }
   keySelect.addEventListener("change", syncForm);
@@ -69,7 +77,7 @@ export function renderDerive(view, ctx, preselected) {
       otherField,
       h("fieldset", {},
         h("legend", {}, "The other party (PublicKey)"),
-        h("div", { class: "choice" }, modeGenerate, h("label", { for: "mode-generate" }, "Generate an ephemeral key pair in this browser (WebCrypto ECDH)")),
+        h("div", { class: "choice" }, modeGenerate, h("label", { for: "mode-generate" }, "Generate an ephemeral key pair in this browser (WebCrypto ECDH or X25519)")),
         h("div", { class: "choice" }, modePaste, h("label", { for: "mode-paste" }, "Paste a peer public key")),
         curveNote),
       pasteFields,
@@ -86,7 +94,7 @@ async function fillKeys(ctx, select, specs, preselected) {
     const described = await Promise.all(keys.map((k) =>
       callKms(ctx.session, "DescribeKey", { KeyId: k.KeyId }).then(({ data }) => data.KeyMetadata, () => null)));
     for (const meta of described) {
-      if (!meta || !["DERIVE_SHARED_SECRET", "KEY_AGREEMENT"].includes(meta.KeyUsage)) continue;
+      if (!meta || !canTestDerivation(meta)) continue;
       specs.set(meta.KeyId, meta.KeySpec);
       const label = `${meta.Description ? meta.Description + " — " : ""}${meta.KeyId} (${meta.KeySpec}, ${meta.KeyState})`;
       options.push(h("option", { value: meta.KeyId }, label));
@@ -163,7 +171,7 @@ async function runTest(ctx, { keyRef, spec, paste, peerText, expectedText }, res
       const { data } = await callKms(ctx.session, "GetPublicKey", { KeyId: keyRef });
       step("GetPublicKey answered; computing this browser's side with WebCrypto deriveBits.");
       ownHex = await deriveOwnSide(ephemeral.privateKey, data.PublicKey, spec);
-      ownLabel = "This browser's side (WebCrypto ECDH)";
+      ownLabel = `This browser's side (WebCrypto ${CURVES[spec].xdh ? CURVES[spec].webCrypto : "ECDH"})`;
     } catch (error) {
       fail(error, error instanceof KmsError ? "GetPublicKey" : "WebCrypto deriveBits");
       return;
@@ -176,11 +184,7 @@ async function runTest(ctx, { keyRef, spec, paste, peerText, expectedText }, res
     }
   }
 
-  const masked = (id, hex) => {
-    const dd = h("dd", { id, class: "mono break" });
-    secret.add((revealed) => { dd.textContent = revealed ? hex : MASK; });
-    return dd;
-  };
+  const masked = (id, hex) => maskedValue(secret, id, hex);
   const verdict = ownHex === null
     ? h("p", { id: "verdict", class: "verdict neutral" }, "not compared")
     : h("p", { id: "verdict", class: "verdict " + (ownHex === kmsHex ? "match" : "no-match") }, ownHex === kmsHex ? "match" : "no match");
@@ -194,23 +198,6 @@ async function runTest(ctx, { keyRef, spec, paste, peerText, expectedText }, res
         ? "not computed here: the browser has no private key for a pasted public key. Paste the expected secret to compare."
         : "—")));
   announce("DeriveSharedSecret: " + verdict.textContent);
-}
-
-/** One "Reveal shared secret" toggle for every place the secret shows (hidden until one does). */
-function revealer() {
-  let revealed = false;
-  const views = [];
-  const button = h("button", { type: "button", id: "reveal-secret", class: "secondary", "aria-pressed": "false", hidden: true }, "Reveal shared secret");
-  const render = () => {
-    for (const view of views) view(revealed);
-    button.textContent = revealed ? "Hide shared secret" : "Reveal shared secret";
-    button.setAttribute("aria-pressed", String(revealed));
-  };
-  button.addEventListener("click", () => { revealed = !revealed; render(); });
-  return {
-    button,
-    add(view) { views.push(view); button.hidden = false; view(revealed); },
-  };
 }
 
 function exchangeView(exchange, secret) {

@@ -1,15 +1,22 @@
-// One key: its metadata, its public key (PEM, copy, download) and its lifecycle actions.
+// One key: its metadata, its public key (PEM, copy, download), the test panel its type allows
+// (DeriveSharedSecret, Encapsulate/Decapsulate or Sign/Verify) and its lifecycle actions.
 // Every action is the API call of the same name; when the API refuses, its error is shown.
 
 import { announce, errorBox, formatDate, h } from "./dom.js";
 import { callKms } from "./kms.js";
 import { bytesFromBase64, pemFromDer } from "./ecdh.js";
 import { algorithmRows, canTestSigning, renderSignPanel } from "./sign.js";
+import { canTestEncapsulation, renderKemPanel } from "./kem.js";
+import { canTestDerivation } from "./derive.js";
 
 export function renderKey(view, ctx, keyId) {
   const metaArea = h("div", { id: "key-meta", "aria-busy": "true" }, h("p", {}, "Loading…"));
   const pemArea = h("div", { id: "key-pem" });
   const signArea = h("div", { id: "key-sign" });
+  const kemArea = h("div", { id: "key-kem" });
+  // Offered once DescribeKey says the key agrees keys (or cannot say: the panel then explains).
+  const deriveLink = h("p", { hidden: true },
+    h("a", { href: "#/derive/" + encodeURIComponent(keyId), class: "button", id: "test-derive" }, "Test DeriveSharedSecret with this key"));
   const actionResult = h("div", { id: "action-result", class: "result", "aria-live": "polite" });
   const days = h("input", { id: "pending-days", type: "number", min: "7", max: "30", value: "30", inputmode: "numeric" });
 
@@ -17,11 +24,16 @@ export function renderKey(view, ctx, keyId) {
     try {
       const { data } = await callKms(ctx.session, "DescribeKey", { KeyId: keyId });
       metaArea.replaceChildren(metadataList(data.KeyMetadata));
+      deriveLink.hidden = !canTestDerivation(data.KeyMetadata);
       if (canTestSigning(data.KeyMetadata) && !signArea.firstChild) {
         signArea.replaceChildren(renderSignPanel(ctx, keyId, data.KeyMetadata));
       }
+      if (canTestEncapsulation(data.KeyMetadata) && !kemArea.firstChild) {
+        kemArea.replaceChildren(renderKemPanel(ctx, keyId, data.KeyMetadata));
+      }
     } catch (error) {
       metaArea.replaceChildren(errorBox(error, "DescribeKey"));
+      deriveLink.hidden = false;
     }
     metaArea.setAttribute("aria-busy", "false");
     await loadPublicKey(ctx, keyId, pemArea);
@@ -43,10 +55,11 @@ export function renderKey(view, ctx, keyId) {
   view.append(
     h("p", { class: "crumbs" }, h("a", { href: "#/keys" }, "← Keys")),
     h("h1", {}, "Key ", h("span", { class: "mono break" }, keyId)),
-    h("p", {}, h("a", { href: "#/derive/" + encodeURIComponent(keyId), class: "button", id: "test-derive" }, "Test DeriveSharedSecret with this key")),
+    deriveLink,
     h("section", { "aria-labelledby": "meta-heading", class: "card" }, h("h2", { id: "meta-heading" }, "Metadata"), metaArea),
     h("section", { "aria-labelledby": "pem-heading", class: "card" }, h("h2", { id: "pem-heading" }, "Public key"), pemArea),
     signArea,
+    kemArea,
     h("section", { "aria-labelledby": "actions-heading", class: "card" },
       h("h2", { id: "actions-heading" }, "Actions"),
       h("div", { class: "actions wrap" },

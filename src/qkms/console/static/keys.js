@@ -1,5 +1,5 @@
 // The Keys page: every key of the account, filtered by KeySpec and KeyUsage, a page at a time,
-// with each key's algorithms; and the form that creates a key agreement key.
+// with each key's algorithms; and the form that creates a key agreement or ML-KEM key.
 
 import { errorBox, formatDate, h } from "./dom.js";
 import { aliasesByKey, callKms } from "./kms.js";
@@ -9,10 +9,12 @@ import { CURVES } from "./ecdh.js";
 // creates today.
 const KEY_SPECS = ["SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256",
   "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "HMAC_224",
-  "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87"];
+  "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87",
+  "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024", "ECC_X25519", "ECC_X448"];
 const KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT",
-  "DERIVE_SHARED_SECRET"];
-const ALGORITHM_LISTS = ["EncryptionAlgorithms", "SigningAlgorithms", "KeyAgreementAlgorithms", "MacAlgorithms"];
+  "DERIVE_SHARED_SECRET", "ENCAPSULATE_DECAPSULATE"];
+const ALGORITHM_LISTS = ["EncryptionAlgorithms", "SigningAlgorithms", "KeyAgreementAlgorithms", "MacAlgorithms",
+  "EncapsulationAlgorithms"];
 // A filter reads ListKeys and DescribeKey until it has a page of matches: at most this many keys.
 const MAX_SCANNED = 2000;
 
@@ -81,13 +83,28 @@ function matches(meta) {
   return (!paging.spec || meta.KeySpec === paging.spec) && (!paging.usage || meta.KeyUsage === paging.usage);
 }
 
+// ML-KEM key specs the console creates (FIPS 203 parameter sets; AWS's usage name for them).
+const KEM_SPECS = { ML_KEM_768: "ML-KEM-768", ML_KEM_1024: "ML-KEM-1024" };
+// KEY_AGREEMENT is AWS's name, the one the AWS Encryption SDK's ECDH keyring accepts;
+// DERIVE_SHARED_SECRET is the seed page's spelling of the same usage.
+const AGREEMENT_USAGES = ["KEY_AGREEMENT", "DERIVE_SHARED_SECRET"];
+const KEM_USAGES = ["ENCAPSULATE_DECAPSULATE"];
+
 function createForm(ctx) {
   const spec = h("select", { id: "create-spec" },
-    Object.entries(CURVES).map(([value, curve]) => h("option", { value }, `${value} — ${curve.label}`)));
-  // KEY_AGREEMENT is AWS's name, the one the AWS Encryption SDK's ECDH keyring accepts;
-  // DERIVE_SHARED_SECRET is the seed page's spelling of the same usage.
-  const usage = h("select", { id: "create-usage" },
-    ["KEY_AGREEMENT", "DERIVE_SHARED_SECRET"].map((value) => h("option", { value }, value)));
+    h("optgroup", { label: "Key agreement (DeriveSharedSecret)" },
+      Object.entries(CURVES).map(([value, curve]) => h("option", { value }, `${value} — ${curve.label}`))),
+    h("optgroup", { label: "Key encapsulation (Encapsulate/Decapsulate)" },
+      Object.entries(KEM_SPECS).map(([value, label]) => h("option", { value }, `${value} — ${label}`))));
+  const usage = h("select", { id: "create-usage" });
+  // The usages offered follow the spec: an ML-KEM key only encapsulates and decapsulates.
+  const syncUsage = () => {
+    const usages = spec.value in KEM_SPECS ? KEM_USAGES : AGREEMENT_USAGES;
+    if (usage.options.length && usages.includes(usage.options[0].value)) return;
+    usage.replaceChildren(...usages.map((value) => h("option", { value }, value)));
+  };
+  spec.addEventListener("change", syncUsage);
+  syncUsage();
   const description = h("input", { id: "create-description", maxlength: "8192", placeholder: "e.g. device pairing test" });
   const result = h("div", { class: "result", "aria-live": "polite" });
   const submit = h("button", { type: "submit", id: "create-key" }, "Create key");
@@ -108,13 +125,14 @@ function createForm(ctx) {
     }
   }
   return h("section", { "aria-labelledby": "create-heading", class: "card" },
-    h("h2", { id: "create-heading" }, "Create a key agreement key"),
+    h("h2", { id: "create-heading" }, "Create a key agreement or ML-KEM key"),
     h("form", { id: "create-form", class: "stack", onsubmit: onSubmit },
       h("div", { class: "row" },
-        h("div", { class: "field" }, h("label", { for: "create-spec" }, "Curve (KeySpec)"), spec),
+        h("div", { class: "field" }, h("label", { for: "create-spec" }, "Curve (KeySpec) or ML-KEM parameter set"), spec),
         h("div", { class: "field" }, h("label", { for: "create-usage" }, "KeyUsage"), usage),
         h("div", { class: "field grow" }, h("label", { for: "create-description" }, "Description"), description)),
-      h("p", { class: "hint" }, "KEY_AGREEMENT is the usage AWS clients expect (the AWS Encryption SDK refuses any other). secp256k1 keys work with a pasted peer key only: WebCrypto has no secp256k1."),
+      h("p", { class: "hint" }, "KEY_AGREEMENT is the usage AWS clients expect (the AWS Encryption SDK refuses any other). secp256k1 and X448 keys work with a pasted peer key only: WebCrypto has neither. " +
+        "ML-KEM keys are ENCAPSULATE_DECAPSULATE keys, tried on their key page."),
       h("div", { class: "actions" }, submit)),
     result);
 }
