@@ -68,7 +68,9 @@ def list_key_rotations(
             key_id=arn,
             key_material_id=m.key_material_id,
             key_material_state=(
-                "CURRENT" if m.key_material_id == key.current_key_material_id else "NON_CURRENT"
+                "CURRENT"
+                if m.key_material_id == key.current_key_material_id
+                else m.material_state or "NON_CURRENT"
             ),
             rotation_date=m.created_at if m.rotation_type is not None else None,
             rotation_type=m.rotation_type,
