@@ -96,6 +96,7 @@ class KeyUsageRow:
     operation: str
     used_at: float
     request_id: str
+    event_id: str  # the audit event's eventID (CloudTrailEventId)
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 key_id TEXT PRIMARY KEY,
                 operation TEXT NOT NULL,
                 used_at DOUBLE PRECISION NOT NULL,
-                request_id TEXT NOT NULL)""",
+                request_id TEXT NOT NULL,
+                event_id TEXT NOT NULL)""",
         ],
     ),
 ]

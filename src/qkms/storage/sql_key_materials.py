@@ -204,25 +204,27 @@ class KeyMaterialSql(ABC):
         def work(conn: Connection) -> None:
             for row in rows:
                 conn.execute(
-                    "INSERT INTO key_last_usage (key_id, operation, used_at, request_id) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (key_id) DO UPDATE SET "
+                    "INSERT INTO key_last_usage (key_id, operation, used_at, request_id, "
+                    "event_id) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key_id) DO UPDATE SET "
                     "operation = excluded.operation, used_at = excluded.used_at, "
-                    "request_id = excluded.request_id "
+                    "request_id = excluded.request_id, event_id = excluded.event_id "
                     "WHERE key_last_usage.used_at <= excluded.used_at",
-                    (row.key_id, row.operation, row.used_at, row.request_id),
+                    (row.key_id, row.operation, row.used_at, row.request_id, row.event_id),
                 )
 
         self._write(work)
 
     def get_key_usage(self, key_id: str) -> KeyUsageRow | None:
         rows = self._read(
-            "SELECT key_id, operation, used_at, request_id FROM key_last_usage WHERE key_id = %s",
+            "SELECT key_id, operation, used_at, request_id, event_id FROM key_last_usage "
+            "WHERE key_id = %s",
             (key_id,),
         )
-        return (
-            KeyUsageRow(str(rows[0][0]), str(rows[0][1]), float(rows[0][2]), str(rows[0][3]))
-            if rows
-            else None
+        if not rows:
+            return None
+        found = rows[0]
+        return KeyUsageRow(
+            str(found[0]), str(found[1]), float(found[2]), str(found[3]), str(found[4])
         )
 
     def get_rotation_schedule(self, key_id: str) -> tuple[int, float] | None:

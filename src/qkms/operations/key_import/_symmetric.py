@@ -53,6 +53,12 @@ def _checked_size(material: bytes) -> None:
         )
 
 
+def _after(versions: dict[str, KeyMaterialRow], now: float) -> float:
+    """A new version's creation time: strictly after every other (ListKeyRotations order)."""
+    latest = max((v.created_at for v in versions.values()), default=None)
+    return now if latest is None or now > latest else latest + 0.001
+
+
 def import_symmetric_material(
     ctx: OperationContext,
     key: Key,
@@ -95,7 +101,7 @@ def import_symmetric_material(
             key.key_id,
             material_id,
             wrapped,
-            previous.created_at if previous is not None else services.clock(),
+            previous.created_at if previous is not None else _after(versions, services.clock()),
             previous.rotation_type if previous is not None else None,
             PENDING_ROTATION if new else (previous.material_state if previous else None),
             request.key_material_description,
