@@ -245,7 +245,8 @@ class KeyStore(Protocol):
 
     def destroy_key_materials(self, key_id: str) -> None:
         """Forget the wrapped bytes of every version of a key (imported material deleted or
-        expired); the ids stay, so a reimport of the same material is recognised."""
+        expired) if the key row holds no material, checked under its lock; the ids stay, so a
+        reimport of the same material is recognised."""
 
     def promote_pending_material(self, key_id: str, rotated_at: float) -> str | None:
         """Make the key's PENDING_ROTATION version current as an ON_DEMAND rotation, in one

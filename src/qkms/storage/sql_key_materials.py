@@ -149,6 +149,14 @@ class KeyMaterialSql(ABC):
 
     def destroy_key_materials(self, key_id: str) -> None:
         def work(conn: Connection) -> None:
+            # Under the key row's lock, and only while the key row holds no material: a
+            # reimport that has already landed is never undone.
+            held = conn.execute(
+                f"SELECT wrapped_material FROM keys WHERE key_id = %s{self.dialect.lock_rows}",
+                (key_id,),
+            ).fetchone()
+            if held is None or held[0] is not None:
+                return
             conn.execute(
                 "UPDATE key_materials SET wrapped_material = NULL WHERE key_id = %s", (key_id,)
             )

@@ -96,17 +96,19 @@ def import_symmetric_material(
         raise IncorrectKeyMaterialException(_NOT_PREVIOUS)
 
     previous = versions.get(material_id)
-    store.put_imported_key_material(
-        KeyMaterialRow(
-            key.key_id,
-            material_id,
-            wrapped,
-            previous.created_at if previous is not None else _after(versions, services.clock()),
-            previous.rotation_type if previous is not None else None,
-            PENDING_ROTATION if new else (previous.material_state if previous else None),
-            request.key_material_description,
-        )
+    row = KeyMaterialRow(
+        key.key_id,
+        material_id,
+        wrapped,
+        previous.created_at if previous is not None else _after(versions, services.clock()),
+        previous.rotation_type if previous is not None else None,
+        PENDING_ROTATION if new else (previous.material_state if previous else None),
+        request.key_material_description,
     )
+    # Stored before the key row names it (no moment with a current id but no material), and
+    # again after: a destroy from an expiry or deletion that slipped in between is undone, and
+    # one after the key row holds material again is refused by the store.
+    store.put_imported_key_material(row)
     services.key_cache.evict(key.key_id)
     # Usable once every version bound to the key holds material again (pending ones are not
     # bound): the restored one counts, the others as stored.
@@ -136,4 +138,7 @@ def import_symmetric_material(
             valid_to=valid_to,
         )
 
-    return change_key(ctx, request.key_id, KeyOperation.IMPORT_KEY_MATERIAL, transition)
+    updated = change_key(ctx, request.key_id, KeyOperation.IMPORT_KEY_MATERIAL, transition)
+    store.put_imported_key_material(row)
+    services.key_cache.evict(key.key_id)
+    return updated
