@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from qkms.audit import iter_events
 from tests.e2e.server import QkmsServer, raw_call
 from tests.e2e.support import get_parameters
 from tests.import_client import client_wrap
@@ -150,7 +151,9 @@ def test_new_key_material_and_rotate_on_demand(kms: Any) -> None:
     assert code(raised) == "UnsupportedOperationException"
 
 
-def test_get_key_last_usage_follows_decrypt_within_the_lag(kms: Any) -> None:
+def test_get_key_last_usage_follows_decrypt_within_the_lag(
+    kms: Any, two_workers: QkmsServer
+) -> None:
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     empty = kms.get_key_last_usage(KeyId=key_id)
     assert empty["KeyLastUsage"] == {}
@@ -166,7 +169,11 @@ def test_get_key_last_usage_follows_decrypt_within_the_lag(kms: Any) -> None:
         assert time.monotonic() < deadline, f"usage not recorded in time: {usage}"
         time.sleep(0.3)
     assert usage["Operation"] == "Decrypt"
-    assert len(usage["CloudTrailEventId"]) == 36
+    # CloudTrailEventId is the eventID of that Decrypt's audit event.
+    audited = [
+        e for e in iter_events(two_workers.data_dir / "audit.log") if e["requestID"] == request_id
+    ]
+    assert [e["eventID"] for e in audited] == [usage["CloudTrailEventId"]]
     assert isinstance(usage["Timestamp"], datetime.datetime)
     # A failed call is not a use.
     with pytest.raises(ClientError):
