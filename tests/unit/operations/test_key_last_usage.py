@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qkms.domain.errors import InvalidCiphertextException
@@ -40,7 +42,7 @@ def test_successful_calls_are_recorded_without_a_store_write_until_flushed(
     ).ciphertext_blob  # type: ignore[attr-defined]
     assert services.store.get_key_usage(key_id) is None  # in memory only
     clock.advance(5)
-    decrypting = _ctx(services)
+    decrypting = replace(_ctx(services), event_id="0f0e0d0c-0b0a-4908-8706-050403020100")
     execute(OPERATIONS["Decrypt"], decrypting, DecryptRequest(ciphertext_blob=blob))
     # A failed call is no use.
     with pytest.raises(InvalidCiphertextException):

@@ -38,7 +38,7 @@ def get_key_last_usage(
         usage = KeyLastUsage(
             operation=latest.operation,
             timestamp=latest.used_at,
-            cloud_trail_event_id=latest.event_id,
+            cloud_trail_event_id=latest.event_id or None,
             kms_request_id=latest.request_id,
         )
     return GetKeyLastUsageResponse(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from qkms.audit.ids import random_uuid
 from qkms.crypto import (
     AttestationTrust,
     HmacKey,
@@ -122,8 +121,9 @@ class OperationContext:
     # The keys this request used cryptographically, as (key id, KeyLastUsage operation); noted
     # in the worker's usage record once the operation succeeds (dispatch).
     used_keys: list[tuple[str, str]] = field(default_factory=list)
-    # The audit event's eventID, known up front so GetKeyLastUsage can name it.
-    event_id: str = field(default_factory=random_uuid)
+    # The audit event's eventID, chosen by the wire up front so GetKeyLastUsage can name it;
+    # empty for in-process callers, which write no audit event.
+    event_id: str = ""
 
     @property
     def region(self) -> str:
