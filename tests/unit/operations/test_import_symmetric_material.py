@@ -161,9 +161,12 @@ def test_new_key_material_waits_for_on_demand_rotation(ctx: OperationContext) ->
     listed = list_key_rotations(
         ctx, ListKeyRotationsRequest(key_id=key_id, include_key_material="ALL_KEY_MATERIAL")
     ).rotations
-    assert [(r.key_material_id, r.key_material_state) for r in listed] == [
-        (first_id, "CURRENT"),
-        (second_id, "PENDING_ROTATION"),
+    assert [
+        (r.key_material_id, r.key_material_state, r.import_state, r.key_material_description)
+        for r in listed
+    ] == [
+        (first_id, "CURRENT", "IMPORTED", None),
+        (second_id, "PENDING_ROTATION", "IMPORTED", "next"),
     ]
     rotate_key_on_demand(ctx, RotateKeyOnDemandRequest(key_id=key_id))
     assert _current(ctx, key_id) == second_id
