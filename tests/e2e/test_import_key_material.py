@@ -88,7 +88,6 @@ def test_external_key_waits_for_its_material(kms: Any) -> None:
     [
         # ECC signing keys import now (test_signing); ML-DSA keys never do, as in AWS.
         ("ML_DSA_44", "SIGN_VERIFY", "EXTERNAL"),
-        ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "EXTERNAL"),
         ("ECC_NIST_P256", "KEY_AGREEMENT", "AWS_CLOUDHSM"),
         ("ECC_NIST_P256", "KEY_AGREEMENT", "EXTERNAL_KEY_STORE"),
     ],

@@ -139,6 +139,8 @@ class ApiCall:
     # CloudTrail's additionalEventData, as the operation gave it (e.g. an attested
     # recipient's module id and PCRs); the operation puts no secret in it.
     additional_event_data: Mapping[str, object] | None = None
+    # The eventID the request was given up front (GetKeyLastUsage names it); None: a fresh one.
+    event_id: str | None = None
 
 
 def api_call(
@@ -157,6 +159,7 @@ def api_call(
     error_code: str | None,
     error_message: str | None,
     additional_event_data: Mapping[str, object] | None = None,
+    event_id: str | None = None,
 ) -> ApiCall:
     """The facts of one call as the wire saw them, as the audit trail records them.
 
@@ -178,6 +181,7 @@ def api_call(
         error_code=error_code,
         error_message=error_message,
         additional_event_data=additional_event_data or None,
+        event_id=event_id,
     )
 
 
@@ -350,7 +354,7 @@ def build_event(
         "requestParameters": _request_members(call.request) if call.request else None,
         "responseElements": _response_members(call.response) if call.response else None,
         "requestID": call.request_id,
-        "eventID": random_uuid(),
+        "eventID": call.event_id or random_uuid(),
         "readOnly": read_only,
         "resources": [
             {"accountId": _arn_account(arn), "type": "AWS::KMS::Key", "ARN": arn}

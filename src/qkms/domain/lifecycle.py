@@ -65,6 +65,7 @@ class KeyOperation(enum.Enum):
     GET_KEY_ROTATION_STATUS = "GetKeyRotationStatus"
     ROTATE_KEY_ON_DEMAND = "RotateKeyOnDemand"
     LIST_KEY_ROTATIONS = "ListKeyRotations"
+    GET_KEY_LAST_USAGE = "GetKeyLastUsage"
     TAG_RESOURCE = "TagResource"
     UNTAG_RESOURCE = "UntagResource"
     LIST_RESOURCE_TAGS = "ListResourceTags"
@@ -144,6 +145,8 @@ _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.GET_KEY_ROTATION_STATUS: _ALL,
     KeyOperation.ROTATE_KEY_ON_DEMAND: _ENABLED,
     KeyOperation.LIST_KEY_ROTATIONS: _ALL,
+    # A read of the key's record, like DescribeKey: any state.
+    KeyOperation.GET_KEY_LAST_USAGE: _ALL,
 }
 
 _STATE_PHRASE = {

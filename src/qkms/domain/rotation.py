@@ -34,10 +34,15 @@ class RotationType(enum.Enum):
     ON_DEMAND = "ON_DEMAND"
 
 
-def check_rotatable(key: Key, key_arn: str) -> None:
+def check_rotatable(key: Key, key_arn: str, *, on_demand: bool = False) -> None:
     """Refuse keys AWS cannot rotate, with the wording AWS answers (recorded by local-kms'
-    handlers, which mirror AWS's responses): EXTERNAL origin first, then the key type."""
-    if key.origin is not KeyOrigin.AWS_KMS:
+    handlers, which mirror AWS's responses): EXTERNAL origin first, then the key type.
+
+    On demand, a symmetric key with imported material rotates too (AWS "Import new key
+    material": it makes the version imported as NEW_KEY_MATERIAL current); automatically never.
+    """
+    imported_on_demand = on_demand and key.origin is KeyOrigin.EXTERNAL
+    if key.origin is not KeyOrigin.AWS_KMS and not imported_on_demand:
         raise UnsupportedOperationException(
             f"{key_arn} origin is {key.origin.value} which is not valid for this operation."
         )

@@ -17,6 +17,7 @@ __all__ = [
     "KeyMaterialRow",
     "KeyRow",
     "KeyStore",
+    "KeyUsageRow",
     "StoreError",
     "StoreTimeoutError",
     "StoreUnavailableError",
@@ -79,9 +80,23 @@ class KeyMaterialRow:
     created_at: float
     # None for a key's first material; AUTOMATIC or ON_DEMAND for a rotation's (ListKeyRotations).
     rotation_type: str | None = None
+    # PENDING_ROTATION: imported as NEW_KEY_MATERIAL, not yet made current (RotateKeyOnDemand).
+    material_state: str | None = None
+    description: str | None = None  # imported material's KeyMaterialDescription
 
     def __repr__(self) -> str:
         return f"KeyMaterialRow({self.key_id}, {self.key_material_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyUsageRow:
+    """A key's latest cryptographic use (GetKeyLastUsage)."""
+
+    key_id: str
+    operation: str
+    used_at: float
+    request_id: str
+    event_id: str  # the audit event's eventID (CloudTrailEventId)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +238,24 @@ class KeyStore(Protocol):
         for an automatic rotation (`next_rotation_date` given) only if the key's schedule is
         still due at the material's creation time, then moved to `next_rotation_date`.
         False: no key, or (automatic) no longer due."""
+
+    def put_imported_key_material(self, material: KeyMaterialRow) -> None:
+        """Insert an imported material version, or restore the wrapped bytes (and state and
+        description) of the version with that id after a delete or expiry; never current."""
+
+    def destroy_key_materials(self, key_id: str) -> None:
+        """Forget the wrapped bytes of every version of a key (imported material deleted or
+        expired) if the key row holds no material, checked under its lock; the ids stay, so a
+        reimport of the same material is recognised."""
+
+    def promote_pending_material(self, key_id: str, rotated_at: float) -> str | None:
+        """Make the key's PENDING_ROTATION version current as an ON_DEMAND rotation, in one
+        transaction; its id, or None when there is none."""
+
+    def record_key_usage(self, rows: Sequence[KeyUsageRow]) -> None:
+        """Keep each row unless the stored use of that key is later (GetKeyLastUsage)."""
+
+    def get_key_usage(self, key_id: str) -> KeyUsageRow | None: ...
 
     def get_rotation_schedule(self, key_id: str) -> tuple[int, float] | None:
         """(RotationPeriodInDays, next rotation date) while automatic rotation is enabled."""

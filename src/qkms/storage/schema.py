@@ -166,6 +166,25 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX keys_by_account_region ON keys (account_id, region, key_id)",
         ],
     ),
+    (
+        7,
+        [
+            # Imported symmetric material (DESIGN §4a; AWS "Import new key material"): a version
+            # imported with ImportType NEW_KEY_MATERIAL waits as PENDING_ROTATION until
+            # RotateKeyOnDemand makes it current (NULL: an ordinary version); its optional
+            # KeyMaterialDescription.
+            "ALTER TABLE key_materials ADD COLUMN material_state TEXT",
+            "ALTER TABLE key_materials ADD COLUMN description TEXT",
+            # GetKeyLastUsage: the latest cryptographic use of each key, written by the
+            # background loop from per-worker memory, never by the request itself.
+            """CREATE TABLE key_last_usage (
+                key_id TEXT PRIMARY KEY,
+                operation TEXT NOT NULL,
+                used_at DOUBLE PRECISION NOT NULL,
+                request_id TEXT NOT NULL,
+                event_id TEXT NOT NULL)""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

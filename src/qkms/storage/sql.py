@@ -269,6 +269,7 @@ class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
                     "import_parameters",
                     "key_materials",
                     "rotation_schedules",
+                    "key_last_usage",
                     "keys",
                 ):
                     conn.execute(

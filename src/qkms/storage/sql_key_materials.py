@@ -10,14 +10,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from qkms.storage.base import KeyMaterialRow
+from qkms.storage.base import KeyMaterialRow, KeyUsageRow
 from qkms.storage.dialect import Connection, SqlDialect
 
 T = TypeVar("T")
 
 __all__ = ["KeyMaterialSql"]
 
-_MATERIAL_COLUMNS = "key_id, key_material_id, wrapped_material, created_at, rotation_type"
+_MATERIAL_COLUMNS = (
+    "key_id, key_material_id, wrapped_material, created_at, rotation_type, material_state, "
+    "description"
+)
+_PENDING_ROTATION = "PENDING_ROTATION"
 
 
 class KeyMaterialSql(ABC):
@@ -94,13 +98,16 @@ class KeyMaterialSql(ABC):
             if latest is not None and latest[0] is not None and created_at <= latest[0]:
                 created_at = float(latest[0]) + 0.001
             conn.execute(
-                f"INSERT INTO key_materials ({_MATERIAL_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
+                f"INSERT INTO key_materials ({_MATERIAL_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (
                     key_id,
                     material.key_material_id,
                     material.wrapped_material,
                     created_at,
                     material.rotation_type,
+                    material.material_state,
+                    material.description,
                 ),
             )
             conn.execute(
@@ -116,6 +123,117 @@ class KeyMaterialSql(ABC):
             return True
 
         return self._write(work)
+
+    # --- imported symmetric material --------------------------------------------------------
+    def put_imported_key_material(self, material: KeyMaterialRow) -> None:
+        def work(conn: Connection) -> None:
+            conn.execute(
+                f"INSERT INTO key_materials ({_MATERIAL_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (key_id, key_material_id) DO UPDATE SET "
+                "wrapped_material = excluded.wrapped_material, "
+                "description = COALESCE(excluded.description, key_materials.description)",
+                (
+                    material.key_id,
+                    material.key_material_id,
+                    material.wrapped_material,
+                    material.created_at,
+                    material.rotation_type,
+                    material.material_state,
+                    material.description,
+                ),
+            )
+            self._record_changes(conn, [("key", material.key_id)])
+
+        self._write(work)
+
+    def destroy_key_materials(self, key_id: str) -> None:
+        def work(conn: Connection) -> None:
+            # Under the key row's lock, and only while the key row holds no material: a
+            # reimport that has already landed is never undone.
+            held = conn.execute(
+                f"SELECT wrapped_material FROM keys WHERE key_id = %s{self.dialect.lock_rows}",
+                (key_id,),
+            ).fetchone()
+            if held is None or held[0] is not None:
+                return
+            conn.execute(
+                "UPDATE key_materials SET wrapped_material = NULL WHERE key_id = %s", (key_id,)
+            )
+            # A pending version is not bound to the key (AWS): once gone it is forgotten.
+            conn.execute(
+                "DELETE FROM key_materials WHERE key_id = %s AND material_state = %s",
+                (key_id, _PENDING_ROTATION),
+            )
+            self._record_changes(conn, [("key", key_id)])
+
+        self._write(work)
+
+    def promote_pending_material(self, key_id: str, rotated_at: float) -> str | None:
+        def work(conn: Connection) -> str | None:
+            found = conn.execute(
+                f"SELECT key_id FROM keys WHERE key_id = %s{self.dialect.lock_rows}", (key_id,)
+            ).fetchone()
+            pending = conn.execute(
+                "SELECT key_material_id, wrapped_material FROM key_materials "
+                "WHERE key_id = %s AND material_state = %s AND wrapped_material IS NOT NULL",
+                (key_id, _PENDING_ROTATION),
+            ).fetchone()
+            if found is None or pending is None:
+                return None
+            material_id = str(pending[0])
+            latest = conn.execute(
+                "SELECT MAX(created_at) FROM key_materials WHERE key_id = %s", (key_id,)
+            ).fetchone()
+            at = rotated_at
+            if latest is not None and latest[0] is not None and at <= latest[0]:
+                at = float(latest[0]) + 0.001
+            conn.execute(
+                "UPDATE key_materials SET material_state = NULL, rotation_type = 'ON_DEMAND', "
+                "created_at = %s WHERE key_id = %s AND key_material_id = %s",
+                (at, key_id, material_id),
+            )
+            # The key row carries the current imported version's bytes too (expiry, deletion).
+            conn.execute(
+                "UPDATE keys SET current_key_material_id = %s, wrapped_material = %s "
+                "WHERE key_id = %s",
+                (material_id, pending[1], key_id),
+            )
+            self._record_changes(conn, [("key", key_id)])
+            return material_id
+
+        return self._write(work)
+
+    # --- last usage --------------------------------------------------------------------------
+    def record_key_usage(self, rows: Sequence[KeyUsageRow]) -> None:
+        if not rows:
+            return
+
+        def work(conn: Connection) -> None:
+            for row in rows:
+                conn.execute(
+                    "INSERT INTO key_last_usage (key_id, operation, used_at, request_id, "
+                    "event_id) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key_id) DO UPDATE SET "
+                    "operation = excluded.operation, used_at = excluded.used_at, "
+                    "request_id = excluded.request_id, event_id = excluded.event_id "
+                    "WHERE key_last_usage.used_at <= excluded.used_at",
+                    (row.key_id, row.operation, row.used_at, row.request_id, row.event_id),
+                )
+
+        self._write(work)
+
+    def get_key_usage(self, key_id: str) -> KeyUsageRow | None:
+        rows = self._read(
+            "SELECT key_id, operation, used_at, request_id, event_id FROM key_last_usage "
+            "WHERE key_id = %s",
+            (key_id,),
+        )
+        if not rows:
+            return None
+        found = rows[0]
+        return KeyUsageRow(
+            str(found[0]), str(found[1]), float(found[2]), str(found[3]), str(found[4])
+        )
 
     def get_rotation_schedule(self, key_id: str) -> tuple[int, float] | None:
         rows = self._read(

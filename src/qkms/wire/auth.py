@@ -7,6 +7,7 @@ store never blocks the loop.
 
 from __future__ import annotations
 
+from qkms.audit.ids import random_uuid
 from qkms.domain.errors import UnrecognizedClientException
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.credentials import CredentialResolver
@@ -60,5 +61,9 @@ class Authenticator:
                 "The security token included in the request is invalid."
             )
         return OperationContext(
-            services=self._services, caller=caller, request_id=request_id, signed_region=region
+            services=self._services,
+            caller=caller,
+            request_id=request_id,
+            signed_region=region,
+            event_id=random_uuid(),
         )

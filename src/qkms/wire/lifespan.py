@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from qkms.operations.runtime.background import ChangeFollower, sweep
 from qkms.operations.runtime.context import Services
+from qkms.operations.runtime.key_usage import FLUSH_INTERVAL_SECONDS
 from qkms.wire.messages import Receive, Send
 
 __all__ = ["Lifespan"]
@@ -67,6 +68,8 @@ class Lifespan:
             # The first sweep runs at once: work that came due while the server was down
             # (deletions, expiries, automatic rotations) does not wait a whole interval.
             asyncio.create_task(self._every(self._sweep_interval, self._sweep, first_delay=0.0)),
+            # Key usage is noted in memory by requests and written down here (GetKeyLastUsage).
+            asyncio.create_task(self._every(FLUSH_INTERVAL_SECONDS, self._flush_key_usage)),
         ]
         if self._sample is not None:
             self._tasks.append(asyncio.create_task(self._every(_SAMPLE_SECONDS, self._sample)))
@@ -75,6 +78,12 @@ class Lifespan:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:  # a clean shutdown keeps the last uses it noted
+            await asyncio.get_running_loop().run_in_executor(
+                self._background, self._flush_key_usage
+            )
+        except Exception:
+            _log.warning("could not write key usage at shutdown", exc_info=True)
         self._close()
 
     async def _every(
@@ -91,6 +100,9 @@ class Lifespan:
                 )
             except Exception:
                 _log.warning("background job %s failed", job.__name__, exc_info=True)
+
+    def _flush_key_usage(self) -> None:
+        self._services.key_usage.flush(self._services.store, self._services.clock())
 
     def _sweep(self) -> None:
         deleted, expired = sweep(self._services)

@@ -186,6 +186,7 @@ class ApiPipeline:
             error_code=call.error_code,
             error_message=call.error_message,
             additional_event_data=call.context.audit_details if call.context else None,
+            event_id=call.context.event_id or None if call.context is not None else None,
         )
         try:
             if audit.needs_fsync(event):  # fsync may take milliseconds: not on the event loop

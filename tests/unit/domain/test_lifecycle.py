@@ -109,6 +109,7 @@ ACCEPTS = {
     KeyOperation.ROTATE_KEY_ON_DEMAND: {KeyState.ENABLED},
     KeyOperation.GET_KEY_ROTATION_STATUS: set(KeyState),
     KeyOperation.LIST_KEY_ROTATIONS: set(KeyState),
+    KeyOperation.GET_KEY_LAST_USAGE: set(KeyState),
 }
 
 

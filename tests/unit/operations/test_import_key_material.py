@@ -82,15 +82,12 @@ def test_external_key_starts_pending_import_without_material(
 @pytest.mark.parametrize(
     ("spec", "usage"),
     [
-        ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
         # AWS: "AWS KMS creates and protects all ML-DSA keys" - none is imported.
         ("ML_DSA_44", "SIGN_VERIFY"),
         ("ML_DSA_87", "SIGN_VERIFY"),
     ],
 )
-def test_external_refused_for_symmetric_and_ml_dsa_keys(
-    ctx: OperationContext, spec: str, usage: str
-) -> None:
+def test_external_refused_for_ml_dsa_keys(ctx: OperationContext, spec: str, usage: str) -> None:
     with pytest.raises(UnsupportedOperationException, match="EXTERNAL"):
         create_key(ctx, CreateKeyRequest(key_spec=spec, key_usage=usage, origin="EXTERNAL"))
 

@@ -3,6 +3,8 @@
 AWS's rules kept (API reference, DeleteImportedKeyMaterial): the key's Origin must be EXTERNAL
 (UnsupportedOperationException); the key goes PendingImport, except that a PendingDeletion key
 keeps its state. The public key stays: a later reimport must bring the same material.
+A symmetric key loses every material version's bytes (QKMS keeps one ExpirationModel per key,
+operations/key_import/_symmetric.py); the response names its current material.
 """
 
 from __future__ import annotations
@@ -33,4 +35,11 @@ def delete_imported_key_material(
         return delete_imported_material(key)
 
     key = change_key(ctx, request.key_id, operation, transition)
-    return DeleteImportedKeyMaterialResponse(key_id=key_arn(ctx, key))
+    if key.current_key_material_id is not None:
+        # A symmetric key's material lives in its versions: every one is destroyed, their ids
+        # kept so the same material can be imported again (operations/key_import/_symmetric.py).
+        ctx.services.store.destroy_key_materials(key.key_id)
+        ctx.services.key_cache.evict(key.key_id)
+    return DeleteImportedKeyMaterialResponse(
+        key_id=key_arn(ctx, key), key_material_id=key.current_key_material_id
+    )

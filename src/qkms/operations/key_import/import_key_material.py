@@ -34,6 +34,7 @@ from qkms.crypto import (
     WrappingAlgorithm,
     import_signing_private_key,
     import_xdh_private_key,
+    imported_key_material_id,
     load_imported_private_key,
     open_import_token,
     unwrap_key_material,
@@ -54,6 +55,7 @@ from qkms.domain.key_material import (
 )
 from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation, import_material
+from qkms.operations.key_import._symmetric import import_symmetric_material
 from qkms.operations.key_import.get_parameters_for_import import require_external
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes.key_import import (
@@ -72,7 +74,8 @@ _INVALID_TOKEN: Final = "The import token is invalid or is associated with a dif
 
 
 def _refuse_unserved(request: ImportKeyMaterialRequest) -> None:
-    """Multi-material (rotation) parameters are refused by name, never silently ignored."""
+    """Multi-material (rotation) parameters serve symmetric keys only (AWS: asymmetric and HMAC
+    keys hold one material); elsewhere they are refused by name, never silently ignored."""
     if request.key_material_id is not None:
         raise UnsupportedOperationException("KeyMaterialId is not supported by QKMS.")
     if request.key_material_description is not None:
@@ -208,7 +211,6 @@ def import_key_material(
     ctx: OperationContext, request: ImportKeyMaterialRequest
 ) -> ImportKeyMaterialResponse:
     # parse
-    _refuse_unserved(request)
     services = ctx.services
     expiration_model, valid_to = _expiration(request, services.clock())
 
@@ -216,6 +218,15 @@ def import_key_material(
     operation = KeyOperation.IMPORT_KEY_MATERIAL
     key = load_cached_key(ctx, request.key_id, operation).key
     require_external(ctx, key, operation)
+    if key.can_encrypt_symmetrically:
+        token = _open_token(ctx, key, request.import_token or b"")
+        material = _unwrap_material(ctx, key, token, request.encrypted_key_material or b"")
+        updated = import_symmetric_material(ctx, key, material, request, expiration_model, valid_to)
+        return ImportKeyMaterialResponse(
+            key_id=key_arn(ctx, updated),
+            key_material_id=imported_key_material_id(key.key_id, material),
+        )
+    _refuse_unserved(request)
     if not _is_importable(key):  # CreateKey refuses these already
         raise UnsupportedOperationException(
             f"{key_arn(ctx, key)} cannot hold imported key material in QKMS."

@@ -45,8 +45,8 @@ _NOT_IMPORTABLE = frozenset({KeySpec.ML_DSA_44, KeySpec.ML_DSA_65, KeySpec.ML_DS
 
 
 def _origin(request: CreateKeyRequest, spec: KeySpec, usage: KeyUsage) -> KeyOrigin:
-    """EXTERNAL (imported material) is served for key agreement, RSA and ECC signing and HMAC
-    keys; not for symmetric encryption keys (yet) nor for ML-DSA keys (never, as AWS)."""
+    """EXTERNAL (imported material) is served for symmetric encryption, key agreement, RSA and
+    ECC signing and HMAC keys; never for ML-DSA or ML-KEM keys (as AWS)."""
     origin = KeyOrigin(request.origin or KeyOrigin.AWS_KMS.value)
     if origin is not KeyOrigin.EXTERNAL:
         return origin
@@ -61,10 +61,6 @@ def _origin(request: CreateKeyRequest, spec: KeySpec, usage: KeyUsage) -> KeyOri
         raise UnsupportedOperationException(
             f"KeySpec {spec.value} does not support Origin EXTERNAL: ML-KEM key material is "
             "created in KMS only."
-        )
-    if usage is KeyUsage.ENCRYPT_DECRYPT and spec.is_symmetric:
-        raise UnsupportedOperationException(
-            f"Origin EXTERNAL with KeyUsage {usage.value} is not supported by QKMS."
         )
     return origin
 

@@ -10,7 +10,7 @@ import base64
 import binascii
 
 from qkms.domain.errors import InvalidMarkerException, UnsupportedOperationException
-from qkms.domain.keys import KeySpec
+from qkms.domain.keys import Key, KeyOrigin, KeySpec
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes.rotation import (
@@ -19,6 +19,7 @@ from qkms.operations.shapes.rotation import (
     RotationsListEntry,
 )
 from qkms.operations.support.keys import key_arn, load_cached_key
+from qkms.storage.base import KeyMaterialRow
 
 __all__ = ["list_key_rotations"]
 
@@ -34,6 +35,31 @@ def _decode_marker(marker: str) -> str:
         return base64.urlsafe_b64decode(marker.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise _bad_marker() from None
+
+
+def _entry(key: Key, arn: str, m: KeyMaterialRow) -> RotationsListEntry:
+    imported: dict[str, object] = {}
+    if key.origin is KeyOrigin.EXTERNAL:
+        # QKMS keeps one expiration per key (operations/key_import/_symmetric.py).
+        held = m.wrapped_material is not None
+        imported = {
+            "key_material_description": m.description,
+            "import_state": "IMPORTED" if held else "PENDING_IMPORT",
+            "expiration_model": key.expiration_model if held else None,
+            "valid_to": key.valid_to if held else None,
+        }
+    return RotationsListEntry(
+        key_id=arn,
+        key_material_id=m.key_material_id,
+        key_material_state=(
+            "CURRENT"
+            if m.key_material_id == key.current_key_material_id
+            else m.material_state or "NON_CURRENT"
+        ),
+        rotation_date=m.created_at if m.rotation_type is not None else None,
+        rotation_type=m.rotation_type,
+        **imported,  # type: ignore[arg-type]
+    )
 
 
 def list_key_rotations(
@@ -63,18 +89,7 @@ def list_key_rotations(
     truncated = start + limit < len(materials)
 
     # respond
-    entries = [
-        RotationsListEntry(
-            key_id=arn,
-            key_material_id=m.key_material_id,
-            key_material_state=(
-                "CURRENT" if m.key_material_id == key.current_key_material_id else "NON_CURRENT"
-            ),
-            rotation_date=m.created_at if m.rotation_type is not None else None,
-            rotation_type=m.rotation_type,
-        )
-        for m in page
-    ]
+    entries = [_entry(key, arn, m) for m in page]
     if truncated and page:
         marker = base64.urlsafe_b64encode(page[-1].key_material_id.encode()).decode()
         return ListKeyRotationsResponse(rotations=entries, truncated=True, next_marker=marker)

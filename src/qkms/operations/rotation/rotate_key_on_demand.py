@@ -7,7 +7,8 @@ after the other and each adds its own version (up to the quota).
 
 from __future__ import annotations
 
-from qkms.domain.errors import NotFoundException
+from qkms.domain.errors import NotFoundException, UnsupportedOperationException
+from qkms.domain.keys import KeyOrigin
 from qkms.domain.lifecycle import KeyOperation
 from qkms.domain.rotation import RotationType, check_on_demand_quota, check_rotatable
 from qkms.operations.runtime.context import OperationContext
@@ -26,13 +27,23 @@ def rotate_key_on_demand(
     arn = key_arn(ctx, key)
 
     # check
-    check_rotatable(key, arn)
-    materials = ctx.services.store.list_key_materials(key.key_id)
+    check_rotatable(key, arn, on_demand=True)
+    services = ctx.services
+    materials = services.store.list_key_materials(key.key_id)
     on_demand = sum(1 for m in materials if m.rotation_type == RotationType.ON_DEMAND.value)
     check_on_demand_quota(on_demand, arn)
 
-    # act
-    if not add_rotation_material(ctx.services, key, RotationType.ON_DEMAND):
+    # act: imported material rotates to the version imported as NEW_KEY_MATERIAL (AWS "Import
+    # new key material"); generated material to a fresh version.
+    if key.origin is KeyOrigin.EXTERNAL:
+        if services.store.promote_pending_material(key.key_id, services.clock()) is None:
+            # AWS's text for this case is not recorded publicly; this one says what is missing.
+            raise UnsupportedOperationException(
+                f"{arn} has no key material pending rotation. Import new key material with "
+                "ImportType NEW_KEY_MATERIAL before rotating it on demand."
+            )
+        services.key_cache.evict(key.key_id)
+    elif not add_rotation_material(services, key, RotationType.ON_DEMAND):
         raise NotFoundException(f"Key '{request.key_id}' does not exist")
 
     # respond

@@ -144,6 +144,11 @@ def sweep_expired_material(services: Services, key_ids: Iterable[str]) -> list[s
         services.store.update_key(
             key_id, lambda current: key_to_row(key_from_row(current).as_of(now))
         )
+        if row.current_key_material_id is not None:
+            # An imported symmetric key's versions hold the material itself (DESIGN §4a); the
+            # store destroys them only while the key row holds none, so a reimport that landed
+            # since is kept.
+            services.store.destroy_key_materials(key_id)
         services.key_cache.evict(key_id)
         expired.append(key_id)
     return expired

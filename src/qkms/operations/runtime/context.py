@@ -23,6 +23,7 @@ from qkms.domain.keys import Key
 from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations.runtime.cache import FreshCache
+from qkms.operations.runtime.key_usage import KeyUsageTracker
 from qkms.storage.base import GrantRow, KeyStore
 
 __all__ = ["CachedKey", "KeyGrants", "OperationContext", "Services"]
@@ -102,6 +103,8 @@ class Services:
     aliases: FreshCache[str, str]
     # Whose attestation documents name a recipient (DESIGN §3 "Recipients"); default the AWS root.
     attestation: AttestationTrust = field(default_factory=AttestationTrust.from_pem)
+    # Each key's latest cryptographic use, flushed by the background loop (GetKeyLastUsage).
+    key_usage: KeyUsageTracker = field(default_factory=KeyUsageTracker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,12 @@ class OperationContext:
     # The region of the request's SigV4 credential scope (DESIGN §4a), already parsed by the
     # signature check; None when there is none (in-process callers): the default region.
     signed_region: str | None = None
+    # The keys this request used cryptographically, as (key id, KeyLastUsage operation); noted
+    # in the worker's usage record once the operation succeeds (dispatch).
+    used_keys: list[tuple[str, str]] = field(default_factory=list)
+    # The audit event's eventID, chosen by the wire up front so GetKeyLastUsage can name it;
+    # empty for in-process callers, which write no audit event.
+    event_id: str = ""
 
     @property
     def region(self) -> str:

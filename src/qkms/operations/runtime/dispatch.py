@@ -79,7 +79,10 @@ def store_errors_as_kms() -> Iterator[None]:
 
 def execute(operation: Operation, ctx: OperationContext, request: Request) -> Response:
     with store_errors_as_kms():
-        return operation.handler(ctx, request)
+        response = operation.handler(ctx, request)
+    # Only a successful call counts as a use (GetKeyLastUsage); in memory, never the store.
+    ctx.services.key_usage.note(ctx.used_keys, ctx.services.clock(), ctx.request_id, ctx.event_id)
+    return response
 
 
 def call_with_store_off_limits(function: Callable[..., T], *args: Any) -> T:

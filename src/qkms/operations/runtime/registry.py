@@ -41,6 +41,7 @@ from qkms.operations.keys.create_key import create_key
 from qkms.operations.keys.describe_key import describe_key
 from qkms.operations.keys.disable_key import disable_key
 from qkms.operations.keys.enable_key import enable_key
+from qkms.operations.keys.get_key_last_usage import get_key_last_usage
 from qkms.operations.keys.get_public_key import get_public_key
 from qkms.operations.keys.list_keys import list_keys
 from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
@@ -98,6 +99,7 @@ from qkms.operations.shapes.key_import import (
     GetParametersForImportRequest,
     ImportKeyMaterialRequest,
 )
+from qkms.operations.shapes.key_usage import GetKeyLastUsageRequest
 from qkms.operations.shapes.mac import GenerateMacRequest, VerifyMacRequest
 from qkms.operations.shapes.rotation import (
     DisableKeyRotationRequest,
@@ -196,5 +198,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("GetKeyRotationStatus", GetKeyRotationStatusRequest, get_key_rotation_status),
         Operation("RotateKeyOnDemand", RotateKeyOnDemandRequest, rotate_key_on_demand),
         Operation("ListKeyRotations", ListKeyRotationsRequest, list_key_rotations),
+        # Usage recorded in memory, flushed by the background loop (runtime/key_usage.py).
+        Operation("GetKeyLastUsage", GetKeyLastUsageRequest, get_key_last_usage),
     )
 }

@@ -92,7 +92,9 @@ class GetParametersForImportResponse(Response, frozen=True, kw_only=True):
 
 class ImportKeyMaterialResponse(Response, frozen=True, kw_only=True):
     key_id: str
+    key_material_id: str | None = None
 
 
 class DeleteImportedKeyMaterialResponse(Response, frozen=True, kw_only=True):
     key_id: str
+    key_material_id: str | None = None

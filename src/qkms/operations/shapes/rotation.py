@@ -79,6 +79,11 @@ class RotationsListEntry(Response, frozen=True, kw_only=True):
     key_material_state: str
     rotation_date: float | None = None
     rotation_type: str | None = None
+    # Symmetric keys with imported material only (AWS RotationsListEntry).
+    key_material_description: str | None = None
+    import_state: str | None = None
+    expiration_model: str | None = None
+    valid_to: float | None = None
 
 
 class ListKeyRotationsResponse(Response, frozen=True, kw_only=True):

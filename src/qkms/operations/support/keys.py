@@ -15,6 +15,7 @@ from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation, check_state
 from qkms.domain.policy import ContextValue
 from qkms.operations.runtime.context import CachedKey, OperationContext
+from qkms.operations.runtime.key_usage import usage_operation
 from qkms.operations.support.access import KeyNotVisible, authorize_key_action
 from qkms.operations.support.key_rows import key_from_row, key_to_row
 from qkms.storage.base import KeyRow
@@ -161,6 +162,9 @@ def load_cached_key(
     except KeyNotVisible:
         raise _invisible(ctx, key_ref) from None
     check_state(cached.key, operation, key_arn(ctx, cached.key))
+    used = usage_operation(operation)
+    if used is not None:
+        ctx.used_keys.append((key_id, used))
     return cached
 
 
