@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
-from qkms.crypto._keys import LIBRARY_ERRORS, pkcs8_der, spki_der
+from qkms.crypto._keys import LIBRARY_ERRORS, DerKeyPair, pkcs8_der, spki_der
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve
 from qkms.crypto.ecdh import load_private_key
 from qkms.crypto.errors import CryptoError, PrivateKeyError
@@ -107,26 +107,15 @@ class WrappingAlgorithm(enum.Enum):
         return padding.OAEP(mgf=padding.MGF1(algorithm=digest), algorithm=digest, label=None)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class WrappingKeyPair:
+class WrappingKeyPair(DerKeyPair):
     """A fresh RSA wrapping key pair: private as PKCS#8 DER, public as DER SPKI."""
 
-    private_pkcs8_der: bytes
-    public_spki_der: bytes
 
-    def __repr__(self) -> str:
-        return f"WrappingKeyPair(public_spki_der=<{len(self.public_spki_der)} bytes>)"
+class ImportedPrivateKey(DerKeyPair):
+    """Imported EC key material in QKMS's one encoding, and its public key.
 
-
-@dataclass(frozen=True, repr=False, eq=False)
-class ImportedPrivateKey:
-    """Imported EC key material in QKMS's one encoding, and its public key."""
-
-    private_pkcs8_der: bytes  # re-encoded from the scalar: no caller-chosen extras survive
-    public_spki_der: bytes
-
-    def __repr__(self) -> str:
-        return f"ImportedPrivateKey(public_spki_der=<{len(self.public_spki_der)} bytes>)"
+    The private key is re-encoded from the scalar: no caller-chosen extras survive.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qkms.crypto import CryptoError, random_token, unwrap, wrap
 from qkms.domain.principals import Caller
@@ -28,19 +28,13 @@ class Credential:
     access_key_id: str
     account_id: str
     user_name: str
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"Credential({self.access_key_id}, {self.account_id}, {self.user_name})"
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class NewAccessKey:
     access_key_id: str
-    secret_access_key: str
-
-    def __repr__(self) -> str:
-        return f"NewAccessKey({self.access_key_id})"
+    secret_access_key: str = field(repr=False)
 
 
 def create_access_key(
