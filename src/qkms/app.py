@@ -294,11 +294,8 @@ def _bootstrap_admin(
 
 def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bootstrap:
     """First-start work, done once by `qkms serve` before any worker starts (DESIGN §6)."""
-    settings.validate()
-    store = _open_migrated(settings)
+    store, root_key = _open_with_root_key(settings, environ)
     try:
-        root_key = _load_root_key(settings, environ, store)
-        _check_root_key(store, root_key)
         services = _services(settings, store, root_key, time.time)
         credentials_file = settings.data_dir / _CREDENTIALS_FILE
         new_key = _bootstrap_admin(services, environ, credentials_file)
@@ -314,6 +311,12 @@ def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bo
 
 def open_services(settings: Settings, environ: Mapping[str, str] = os.environ) -> Services:
     """Services over the configured store, for `qkms admin`: same root key rules as the server."""
+    store, root_key = _open_with_root_key(settings, environ)
+    return _services(settings, store, root_key, time.time)
+
+
+def _open_with_root_key(settings: Settings, environ: Mapping[str, str]) -> tuple[KeyStore, RootKey]:
+    """The migrated store and its checked root key; the store is closed if either fails."""
     settings.validate()
     store = _open_migrated(settings)
     try:
@@ -322,10 +325,10 @@ def open_services(settings: Settings, environ: Mapping[str, str] = os.environ) -
     except StoreError as exc:
         store.close()
         raise StartupError(f"the store is not usable: {exc}") from None
-    except StartupError:
+    except BaseException:
         store.close()
         raise
-    return _services(settings, store, root_key, time.time)
+    return store, root_key
 
 
 def _audit_writer(settings: Settings) -> AuditFileWriter:

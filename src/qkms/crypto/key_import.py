@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from qkms.crypto._keys import LIBRARY_ERRORS, DerKeyPair, pkcs8_der, spki_der
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve
 from qkms.crypto.ecdh import load_private_key
-from qkms.crypto.errors import CryptoError, PrivateKeyError
+from qkms.crypto.errors import ImportTokenError, ImportUnwrapError, PrivateKeyError
 from qkms.crypto.wrapping import RootKey
 
 __all__ = [
@@ -61,14 +61,6 @@ _TOKEN_MAC_SIZE: Final = 32
 _TOKEN_MAC_INFO: Final = b"qkms import token v1"
 _AES_KEY_SIZE: Final = 32  # AWS wraps with an ephemeral AES-256 key
 _RSA_PUBLIC_EXPONENT: Final = 65537
-
-
-class ImportUnwrapError(CryptoError):
-    """Wrapped key material that does not open under this wrapping key and algorithm."""
-
-
-class ImportTokenError(CryptoError):
-    """An import token that is malformed, or was not made with this root key (tampered)."""
 
 
 class WrappingKeySpec(enum.Enum):

@@ -68,10 +68,9 @@ class CredentialResolver:
         self._cache = cache
 
     def credential(self, access_key_id: str) -> Credential | None:
-        cached = self._cache.get(access_key_id)
-        if cached is not None:
-            return cached
-        generation = self._cache.generation
+        return self._cache.get_or_load(access_key_id, lambda: self._load(access_key_id))
+
+    def _load(self, access_key_id: str) -> Credential | None:
         with store_errors_as_kms():
             row = self._services.store.get_access_key(access_key_id)
         if row is None or row.status != "Active":
@@ -81,9 +80,7 @@ class CredentialResolver:
         except CryptoError:
             # Wrapped under another root key or damaged: the key cannot authenticate anyone.
             return None
-        credential = Credential(access_key_id, row.account_id, row.user_name, secret.decode())
-        self._cache.put(access_key_id, credential, generation)
-        return credential
+        return Credential(access_key_id, row.account_id, row.user_name, secret.decode())
 
     def secret_for(self, access_key_id: str) -> str | None:
         credential = self.credential(access_key_id)
