@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -84,16 +85,23 @@ def _open_migrated(settings: Settings) -> KeyStore:
         store = open_store(settings)
     except StoreError as exc:
         raise StartupError(f"the store is not usable: {exc}") from None
-    try:
+    with _closed_on_failure(store):
         store.migrate()
         prepare_data_dir(settings.data_dir)
+    return store
+
+
+@contextmanager
+def _closed_on_failure(store: KeyStore) -> Iterator[None]:
+    """Close `store` if the block fails, a StoreError reported as the StartupError it causes."""
+    try:
+        yield
     except StoreError as exc:
         store.close()
         raise StartupError(f"the store is not usable: {exc}") from None
-    except StartupError:
+    except BaseException:
         store.close()
         raise
-    return store
 
 
 def _write_private_file(path: Path, content: bytes) -> None:
@@ -319,15 +327,9 @@ def _open_with_root_key(settings: Settings, environ: Mapping[str, str]) -> tuple
     """The migrated store and its checked root key; the store is closed if either fails."""
     settings.validate()
     store = _open_migrated(settings)
-    try:
+    with _closed_on_failure(store):
         root_key = _load_root_key(settings, environ, store)
         _check_root_key(store, root_key)
-    except StoreError as exc:
-        store.close()
-        raise StartupError(f"the store is not usable: {exc}") from None
-    except BaseException:
-        store.close()
-        raise
     return store, root_key
 
 

@@ -25,7 +25,8 @@ def _secret_aad(access_key_id: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    access_key_id: str
+    """What an active access key id resolves to (the id itself is the cache key)."""
+
     account_id: str
     user_name: str
     secret: str = field(repr=False)
@@ -80,7 +81,7 @@ class CredentialResolver:
         except CryptoError:
             # Wrapped under another root key or damaged: the key cannot authenticate anyone.
             return None
-        return Credential(access_key_id, row.account_id, row.user_name, secret.decode())
+        return Credential(row.account_id, row.user_name, secret.decode())
 
     def secret_for(self, access_key_id: str) -> str | None:
         credential = self.credential(access_key_id)
