@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -84,16 +85,23 @@ def _open_migrated(settings: Settings) -> KeyStore:
         store = open_store(settings)
     except StoreError as exc:
         raise StartupError(f"the store is not usable: {exc}") from None
-    try:
+    with _closed_on_failure(store):
         store.migrate()
         prepare_data_dir(settings.data_dir)
+    return store
+
+
+@contextmanager
+def _closed_on_failure(store: KeyStore) -> Iterator[None]:
+    """Close `store` if the block fails, a StoreError reported as the StartupError it causes."""
+    try:
+        yield
     except StoreError as exc:
         store.close()
         raise StartupError(f"the store is not usable: {exc}") from None
-    except StartupError:
+    except BaseException:
         store.close()
         raise
-    return store
 
 
 def _write_private_file(path: Path, content: bytes) -> None:
@@ -294,11 +302,8 @@ def _bootstrap_admin(
 
 def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bootstrap:
     """First-start work, done once by `qkms serve` before any worker starts (DESIGN §6)."""
-    settings.validate()
-    store = _open_migrated(settings)
+    store, root_key = _open_with_root_key(settings, environ)
     try:
-        root_key = _load_root_key(settings, environ, store)
-        _check_root_key(store, root_key)
         services = _services(settings, store, root_key, time.time)
         credentials_file = settings.data_dir / _CREDENTIALS_FILE
         new_key = _bootstrap_admin(services, environ, credentials_file)
@@ -314,18 +319,18 @@ def bootstrap(settings: Settings, environ: Mapping[str, str] = os.environ) -> Bo
 
 def open_services(settings: Settings, environ: Mapping[str, str] = os.environ) -> Services:
     """Services over the configured store, for `qkms admin`: same root key rules as the server."""
+    store, root_key = _open_with_root_key(settings, environ)
+    return _services(settings, store, root_key, time.time)
+
+
+def _open_with_root_key(settings: Settings, environ: Mapping[str, str]) -> tuple[KeyStore, RootKey]:
+    """The migrated store and its checked root key; the store is closed if either fails."""
     settings.validate()
     store = _open_migrated(settings)
-    try:
+    with _closed_on_failure(store):
         root_key = _load_root_key(settings, environ, store)
         _check_root_key(store, root_key)
-    except StoreError as exc:
-        store.close()
-        raise StartupError(f"the store is not usable: {exc}") from None
-    except StartupError:
-        store.close()
-        raise
-    return _services(settings, store, root_key, time.time)
+    return store, root_key
 
 
 def _audit_writer(settings: Settings) -> AuditFileWriter:

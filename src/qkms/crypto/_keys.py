@@ -55,8 +55,8 @@ class _PrivateKey(Protocol):
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class GeneratedKeyPair:
-    """A fresh key pair as bytes, ready to be wrapped and stored.
+class DerKeyPair:
+    """A private key as PKCS#8 DER and its public key as DER SPKI; the repr shows neither.
 
     `eq=False`: comparing two pairs would compare private keys in variable time (STYLE §7).
     """
@@ -65,10 +65,11 @@ class GeneratedKeyPair:
     public_spki_der: bytes
 
     def __repr__(self) -> str:
-        return (
-            f"GeneratedKeyPair(private_pkcs8_der=<redacted>, "
-            f"public_spki_der=<{len(self.public_spki_der)} bytes>)"
-        )
+        return f"{type(self).__name__}(<redacted>, public_spki_der=<{len(self.public_spki_der)} bytes>)"
+
+
+class GeneratedKeyPair(DerKeyPair):
+    """A fresh key pair as bytes, ready to be wrapped and stored."""
 
 
 def spki_der(key: _PublicKey) -> bytes:

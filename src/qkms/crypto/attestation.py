@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509 import verification
 
-from qkms.crypto.errors import CryptoError
+from qkms.crypto.errors import ReasonedError
 
 __all__ = [
     "AWS_NITRO_ENCLAVES_ROOT_G1_PEM",
@@ -120,16 +120,10 @@ _MESSAGES: Final[Mapping[AttestationProblem, str]] = {
 }
 
 
-class AttestationError(CryptoError):
+class AttestationError(ReasonedError[AttestationProblem]):
     """An attestation document refused; `reason` names the failed check (never its bytes)."""
 
-    reason: AttestationProblem
-
-    def __init__(self, reason: AttestationProblem, detail: str = "") -> None:
-        # `detail` names a field or a check, never a value taken from the document.
-        message = _MESSAGES[reason]
-        super().__init__(f"{message} ({detail})" if detail else message)
-        self.reason = reason
+    _messages = _MESSAGES
 
 
 @dataclass(frozen=True, slots=True)

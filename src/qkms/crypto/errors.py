@@ -7,6 +7,7 @@ Hierarchy::
     ├── PrivateKeyError    a stored private key blob does not parse, or is of another curve
     ├── UnwrapError        a wrapped blob cannot be opened under this root key
     ├── RootKeyError       root key material of the wrong size or encoding
+    ├── ImportUnwrapError  imported key material that does not open under the wrapping key
     ├── ImportTokenError   an import token that is malformed or not ours (`key_import`)
     ├── GrantTokenError    a grant token that is malformed, altered or not ours (`grant_tokens`)
     ├── CiphertextError    a caller's ciphertext does not open: not ours, truncated, tampered,
@@ -29,11 +30,15 @@ secrets or the caller's input.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 __all__ = [
     "CiphertextError",
     "CryptoError",
     "EncryptionContextError",
+    "ImportTokenError",
+    "ImportUnwrapError",
     "KemCiphertextError",
     "KeyMaterialError",
     "MacVerificationError",
@@ -42,6 +47,7 @@ __all__ = [
     "PlaintextTooLongError",
     "PrivateKeyError",
     "PublicKeyError",
+    "ReasonedError",
     "RootKeyError",
     "SigningInputError",
     "SigningProblem",
@@ -52,6 +58,25 @@ __all__ = [
 
 class CryptoError(Exception):
     """Base class of the errors `qkms.crypto` raises."""
+
+
+_Problem = TypeVar("_Problem", bound=enum.Enum)
+
+
+class ReasonedError(CryptoError, Generic[_Problem]):
+    """A refusal with a `reason`: one member of a problem enum, each with one fixed message.
+
+    `detail` only ever names things (curves, algorithms, specs, lengths, checks), never bytes
+    or values taken from the caller's input.
+    """
+
+    _messages: ClassVar[Mapping[Any, str]]  # every member of the subclass's problem enum
+    reason: _Problem
+
+    def __init__(self, reason: _Problem, detail: str = "") -> None:
+        message = self._messages[reason]
+        super().__init__(f"{message} ({detail})" if detail else message)
+        self.reason = reason
 
 
 class PeerKeyProblem(enum.Enum):
@@ -80,16 +105,10 @@ _PEER_KEY_MESSAGES: dict[PeerKeyProblem, str] = {
 }
 
 
-class PeerKeyError(CryptoError):
+class PeerKeyError(ReasonedError[PeerKeyProblem]):
     """A peer public key that cannot be used for key agreement; `reason` says why."""
 
-    reason: PeerKeyProblem
-
-    def __init__(self, reason: PeerKeyProblem, detail: str = "") -> None:
-        # `detail` only ever carries names (curves), never bytes from the input.
-        message = _PEER_KEY_MESSAGES[reason]
-        super().__init__(f"{message} ({detail})" if detail else message)
-        self.reason = reason
+    _messages = _PEER_KEY_MESSAGES
 
 
 class PrivateKeyError(CryptoError):
@@ -102,6 +121,14 @@ class UnwrapError(CryptoError):
 
 class RootKeyError(CryptoError):
     """Root key material that is not exactly 32 bytes, or not valid base64."""
+
+
+class ImportUnwrapError(CryptoError):
+    """Wrapped key material that does not open under this wrapping key and algorithm."""
+
+
+class ImportTokenError(CryptoError):
+    """An import token that is malformed, or was not made with this root key (tampered)."""
 
 
 class CiphertextError(CryptoError):
@@ -153,16 +180,10 @@ _SIGNING_MESSAGES: dict[SigningProblem, str] = {
 }
 
 
-class SigningInputError(CryptoError):
-    """A Sign or Verify request this key cannot serve; `reason` says why."""
+class SigningInputError(ReasonedError[SigningProblem]):
+    """A Sign or Verify request this key cannot serve; `reason` says why (never message bytes)."""
 
-    reason: SigningProblem
-
-    def __init__(self, reason: SigningProblem, detail: str = "") -> None:
-        # `detail` only names algorithms, specs and lengths, never message bytes.
-        message = _SIGNING_MESSAGES[reason]
-        super().__init__(f"{message} ({detail})" if detail else message)
-        self.reason = reason
+    _messages = _SIGNING_MESSAGES
 
 
 class KemCiphertextError(CryptoError):

@@ -32,10 +32,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
-from qkms.crypto._keys import LIBRARY_ERRORS, pkcs8_der, spki_der
+from qkms.crypto._keys import LIBRARY_ERRORS, DerKeyPair, pkcs8_der, spki_der
 from qkms.crypto.curves import CURVE_PARAMETERS, Curve
 from qkms.crypto.ecdh import load_private_key
-from qkms.crypto.errors import CryptoError, PrivateKeyError
+from qkms.crypto.errors import ImportTokenError, ImportUnwrapError, PrivateKeyError
 from qkms.crypto.wrapping import RootKey
 
 __all__ = [
@@ -61,14 +61,6 @@ _TOKEN_MAC_SIZE: Final = 32
 _TOKEN_MAC_INFO: Final = b"qkms import token v1"
 _AES_KEY_SIZE: Final = 32  # AWS wraps with an ephemeral AES-256 key
 _RSA_PUBLIC_EXPONENT: Final = 65537
-
-
-class ImportUnwrapError(CryptoError):
-    """Wrapped key material that does not open under this wrapping key and algorithm."""
-
-
-class ImportTokenError(CryptoError):
-    """An import token that is malformed, or was not made with this root key (tampered)."""
 
 
 class WrappingKeySpec(enum.Enum):
@@ -107,26 +99,15 @@ class WrappingAlgorithm(enum.Enum):
         return padding.OAEP(mgf=padding.MGF1(algorithm=digest), algorithm=digest, label=None)
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class WrappingKeyPair:
+class WrappingKeyPair(DerKeyPair):
     """A fresh RSA wrapping key pair: private as PKCS#8 DER, public as DER SPKI."""
 
-    private_pkcs8_der: bytes
-    public_spki_der: bytes
 
-    def __repr__(self) -> str:
-        return f"WrappingKeyPair(public_spki_der=<{len(self.public_spki_der)} bytes>)"
+class ImportedPrivateKey(DerKeyPair):
+    """Imported EC key material in QKMS's one encoding, and its public key.
 
-
-@dataclass(frozen=True, repr=False, eq=False)
-class ImportedPrivateKey:
-    """Imported EC key material in QKMS's one encoding, and its public key."""
-
-    private_pkcs8_der: bytes  # re-encoded from the scalar: no caller-chosen extras survive
-    public_spki_der: bytes
-
-    def __repr__(self) -> str:
-        return f"ImportedPrivateKey(public_spki_der=<{len(self.public_spki_der)} bytes>)"
+    The private key is re-encoded from the scalar: no caller-chosen extras survive.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ wrapped it (its check value), ready for root-key rotation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from qkms.crypto import (
     HmacKey,
@@ -59,14 +61,14 @@ __all__ = [
     "wrap_wrapping_key",
 ]
 
+_S = TypeVar("_S")  # what selects the loader: a curve or a key spec
+_K = TypeVar("_K")  # the loaded key
+
 
 @dataclass(frozen=True, slots=True)
 class NewMaterial:
     public_key_der: bytes | None
-    wrapped_material: bytes
-
-    def __repr__(self) -> str:
-        return "NewMaterial(<wrapped>)"
+    wrapped_material: bytes = field(repr=False)
 
 
 def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: str) -> NewMaterial:
@@ -104,10 +106,7 @@ def create_material(root_key: RootKey, spec: KeySpec, account_id: str, key_id: s
 @dataclass(frozen=True, slots=True)
 class NewSymmetricMaterial:
     key_material_id: str
-    wrapped_material: bytes
-
-    def __repr__(self) -> str:
-        return f"NewSymmetricMaterial({self.key_material_id}, <wrapped>)"
+    wrapped_material: bytes = field(repr=False)
 
 
 def create_symmetric_material(
@@ -151,15 +150,6 @@ def unwrap_wrapping_key(root_key: RootKey, key_id: str, token_id: str, blob: byt
     return unwrap(root_key, blob, _wrapping_key_aad(key_id, token_id))
 
 
-def unwrap_private_key(root_key: RootKey, key: Key) -> PrivateKey:
-    """Unwrap and parse an ECC key's private key (raises crypto errors, mapped by the caller)."""
-    curve = key.curve
-    if curve is None or key.wrapped_material is None:
-        raise ValueError(f"{key!r} has no private key")
-    aad = canonical_key_arn(key.account_id, key.key_id).encode()
-    return load_private_key(unwrap(root_key, key.wrapped_material, aad), curve)
-
-
 def _unwrapped(root_key: RootKey, key: Key) -> bytes:
     if key.wrapped_material is None:
         raise ValueError(f"{key!r} has no key material")
@@ -168,36 +158,40 @@ def _unwrapped(root_key: RootKey, key: Key) -> bytes:
     )
 
 
+def _unwrap_as(
+    root_key: RootKey, key: Key, spec: _S | None, kind: str, load: Callable[[bytes, _S], _K]
+) -> _K:
+    """Unwrap `key`'s material and load it by `spec`, which is None when `key` is not of `kind`."""
+    if spec is None:
+        raise ValueError(f"{key!r} is not {kind}")
+    return load(_unwrapped(root_key, key), spec)
+
+
+def unwrap_private_key(root_key: RootKey, key: Key) -> PrivateKey:
+    """Unwrap and parse an ECC key's private key (raises crypto errors, mapped by the caller)."""
+    return _unwrap_as(root_key, key, key.curve, "an ECC key", load_private_key)
+
+
 def unwrap_signing_key(root_key: RootKey, key: Key) -> SigningPrivateKey:
     """Unwrap and parse a SIGN_VERIFY key's private key (crypto errors mapped by the caller)."""
-    spec = key.signing_spec
-    if spec is None:
-        raise ValueError(f"{key!r} is not a signing key")
-    return load_signing_private_key(_unwrapped(root_key, key), spec)
+    return _unwrap_as(root_key, key, key.signing_spec, "a signing key", load_signing_private_key)
 
 
 def unwrap_hmac_key(root_key: RootKey, key: Key) -> HmacKey:
     """Unwrap an HMAC key's material (crypto errors mapped by the caller)."""
-    spec = key.hmac_spec
-    if spec is None:
-        raise ValueError(f"{key!r} is not an HMAC key")
-    return HmacKey(spec, _unwrapped(root_key, key))
+    return _unwrap_as(
+        root_key, key, key.hmac_spec, "an HMAC key", lambda material, spec: HmacKey(spec, material)
+    )
 
 
 def unwrap_xdh_private_key(root_key: RootKey, key: Key) -> XdhPrivateKey:
     """Unwrap and parse an X25519/X448 key's private key (crypto errors mapped by the caller)."""
-    curve = key.xdh_curve
-    if curve is None:
-        raise ValueError(f"{key!r} is not an X25519/X448 key")
-    return load_xdh_private_key(_unwrapped(root_key, key), curve)
+    return _unwrap_as(root_key, key, key.xdh_curve, "an X25519/X448 key", load_xdh_private_key)
 
 
 def unwrap_mlkem_private_key(root_key: RootKey, key: Key) -> MlKemPrivateKey:
     """Unwrap and parse an ML-KEM key's decapsulation key (crypto errors mapped by the caller)."""
-    spec = key.mlkem_spec
-    if spec is None:
-        raise ValueError(f"{key!r} is not an ML-KEM key")
-    return load_mlkem_private_key(_unwrapped(root_key, key), spec)
+    return _unwrap_as(root_key, key, key.mlkem_spec, "an ML-KEM key", load_mlkem_private_key)
 
 
 def unwrap_rsa_encryption_key(root_key: RootKey, key: Key) -> RsaPrivateKey:

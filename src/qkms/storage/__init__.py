@@ -2,47 +2,14 @@
 
 from typing import TYPE_CHECKING
 
-from qkms.storage.base import (
-    AccessKeyRow,
-    AliasRow,
-    AuditRow,
-    Change,
-    DuplicateError,
-    GrantRow,
-    ImportParametersRow,
-    KeyMaterialRow,
-    KeyRow,
-    KeyStore,
-    StoreError,
-    StoreTimeoutError,
-    StoreUnavailableError,
-    UserPolicyRow,
-    UserRow,
-)
+from qkms.storage import base
+from qkms.storage.base import *  # noqa: F403 - the contract's names, listed once in base.__all__
 from qkms.storage.sqlite import SqliteKeyStore
 
 if TYPE_CHECKING:
     from qkms.storage.postgres import PostgresKeyStore
 
-__all__ = [
-    "AccessKeyRow",
-    "AliasRow",
-    "AuditRow",
-    "Change",
-    "DuplicateError",
-    "GrantRow",
-    "ImportParametersRow",
-    "KeyMaterialRow",
-    "KeyRow",
-    "KeyStore",
-    "PostgresKeyStore",
-    "SqliteKeyStore",
-    "StoreError",
-    "StoreTimeoutError",
-    "StoreUnavailableError",
-    "UserPolicyRow",
-    "UserRow",
-]
+__all__ = [*base.__all__, "PostgresKeyStore", "SqliteKeyStore"]
 
 
 def __getattr__(name: str) -> object:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
@@ -55,8 +55,8 @@ class KeyRow:
     key_state: str
     creation_date: float
     deletion_date: float | None
-    public_key: bytes | None
-    wrapped_material: bytes | None
+    public_key: bytes | None = field(repr=False)
+    wrapped_material: bytes | None = field(repr=False)
     policy: str | None = None  # the key policy document (JSON text)
     tags: str | None = None  # JSON object of tag key -> value
     expiration_model: str | None = None  # imported material: KEY_MATERIAL_(DOES_NOT_)EXPIRE
@@ -66,9 +66,6 @@ class KeyRow:
     # The region the key belongs to; None for keys stored before regions were (the default one).
     region: str | None = None
 
-    def __repr__(self) -> str:
-        return f"KeyRow({self.key_id}, {self.key_state})"
-
 
 @dataclass(frozen=True, slots=True)
 class KeyMaterialRow:
@@ -76,16 +73,13 @@ class KeyMaterialRow:
 
     key_id: str
     key_material_id: str  # 64 lowercase hex characters, as AWS spells it
-    wrapped_material: bytes | None
+    wrapped_material: bytes | None = field(repr=False)
     created_at: float
     # None for a key's first material; AUTOMATIC or ON_DEMAND for a rotation's (ListKeyRotations).
     rotation_type: str | None = None
     # PENDING_ROTATION: imported as NEW_KEY_MATERIAL, not yet made current (RotateKeyOnDemand).
     material_state: str | None = None
     description: str | None = None  # imported material's KeyMaterialDescription
-
-    def __repr__(self) -> str:
-        return f"KeyMaterialRow({self.key_id}, {self.key_material_id})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +98,9 @@ class AccessKeyRow:
     access_key_id: str
     account_id: str
     user_name: str
-    wrapped_secret: bytes
+    wrapped_secret: bytes = field(repr=False)
     status: str  # "Active" | "Inactive"
     created_at: float
-
-    def __repr__(self) -> str:
-        return f"AccessKeyRow({self.access_key_id}, {self.account_id}, {self.user_name})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +147,12 @@ class ImportParametersRow:
     key_id: str
     wrapping_key_spec: str
     wrapping_algorithm: str
-    wrapped_wrapping_key: bytes  # the RSA private key, wrapped under the root key
+    wrapped_wrapping_key: bytes = field(
+        repr=False
+    )  # the RSA private key, wrapped under the root key
     token_id: str
     created_at: float
     expires_at: float
-
-    def __repr__(self) -> str:
-        return f"ImportParametersRow({self.key_id}, {self.wrapping_key_spec})"
 
 
 @dataclass(frozen=True, slots=True)

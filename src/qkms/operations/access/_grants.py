@@ -26,6 +26,7 @@ _PRINCIPAL = re.compile(
 )
 
 _COMMON = {"DescribeKey", "CreateGrant", "RetireGrant"}
+_ENCRYPTION = {"Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo"}
 # AWS: the grant operations that make sense for each key type ("Grant operations").
 _VALID_OPERATIONS: dict[KeyUsage, set[str]] = {
     KeyUsage.KEY_AGREEMENT: _COMMON | {"DeriveSharedSecret", "GetPublicKey"},
@@ -33,13 +34,10 @@ _VALID_OPERATIONS: dict[KeyUsage, set[str]] = {
     KeyUsage.ENCAPSULATE_DECAPSULATE: _COMMON | {"Encapsulate", "Decapsulate", "GetPublicKey"},
     KeyUsage.SIGN_VERIFY: _COMMON | {"Sign", "Verify", "GetPublicKey"},
     KeyUsage.ENCRYPT_DECRYPT: _COMMON
+    | _ENCRYPTION
     | {
-        "Decrypt",
-        "Encrypt",
         "GenerateDataKey",
         "GenerateDataKeyWithoutPlaintext",
-        "ReEncryptFrom",
-        "ReEncryptTo",
         "GenerateDataKeyPair",
         "GenerateDataKeyPairWithoutPlaintext",
     },
@@ -48,13 +46,7 @@ _VALID_OPERATIONS: dict[KeyUsage, set[str]] = {
 
 # AWS "Grant operations": an asymmetric ENCRYPT_DECRYPT key makes no data keys, and has a
 # public key to get.
-_RSA_ENCRYPTION_OPERATIONS = _COMMON | {
-    "Decrypt",
-    "Encrypt",
-    "GetPublicKey",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-}
+_RSA_ENCRYPTION_OPERATIONS = _COMMON | _ENCRYPTION | {"GetPublicKey"}
 
 
 def check_principal(ctx: OperationContext, member: str, principal: str) -> None:

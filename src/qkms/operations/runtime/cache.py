@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 __all__ = ["FreshCache"]
 
@@ -75,6 +75,25 @@ class FreshCache(Generic[K, V]):
     def generation(self) -> int:
         """Read this before loading a value from the store; pass it to `put`."""
         return self._generation
+
+    @overload
+    def get_or_load(self, key: K, load: Callable[[], V]) -> V: ...
+    @overload
+    def get_or_load(self, key: K, load: Callable[[], V | None]) -> V | None: ...
+    def get_or_load(self, key: K, load: Callable[[], V | None]) -> V | None:
+        """The cached value, else `load()`'s, cached unless it is None.
+
+        The generation is read before loading, so a value loaded across an eviction is returned
+        but not cached.
+        """
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        generation = self._generation
+        value = load()
+        if value is not None:
+            self.put(key, value, generation)
+        return value
 
     def put(self, key: K, value: V, generation: int | None = None) -> None:
         if self._max_entries == 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qkms.crypto import CryptoError, random_token, unwrap, wrap
 from qkms.domain.principals import Caller
@@ -25,22 +25,17 @@ def _secret_aad(access_key_id: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    access_key_id: str
+    """What an active access key id resolves to (the id itself is the cache key)."""
+
     account_id: str
     user_name: str
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"Credential({self.access_key_id}, {self.account_id}, {self.user_name})"
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class NewAccessKey:
     access_key_id: str
-    secret_access_key: str
-
-    def __repr__(self) -> str:
-        return f"NewAccessKey({self.access_key_id})"
+    secret_access_key: str = field(repr=False)
 
 
 def create_access_key(
@@ -74,10 +69,9 @@ class CredentialResolver:
         self._cache = cache
 
     def credential(self, access_key_id: str) -> Credential | None:
-        cached = self._cache.get(access_key_id)
-        if cached is not None:
-            return cached
-        generation = self._cache.generation
+        return self._cache.get_or_load(access_key_id, lambda: self._load(access_key_id))
+
+    def _load(self, access_key_id: str) -> Credential | None:
         with store_errors_as_kms():
             row = self._services.store.get_access_key(access_key_id)
         if row is None or row.status != "Active":
@@ -87,9 +81,7 @@ class CredentialResolver:
         except CryptoError:
             # Wrapped under another root key or damaged: the key cannot authenticate anyone.
             return None
-        credential = Credential(access_key_id, row.account_id, row.user_name, secret.decode())
-        self._cache.put(access_key_id, credential, generation)
-        return credential
+        return Credential(row.account_id, row.user_name, secret.decode())
 
     def secret_for(self, access_key_id: str) -> str | None:
         credential = self.credential(access_key_id)

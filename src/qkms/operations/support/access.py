@@ -63,13 +63,15 @@ def _deny_everything(partition: str) -> PolicyDocument:
 
 def identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
     """The caller's identity policies, parsed once per change (cached, DESIGN §7)."""
+    caller = ctx.caller
+    return ctx.services.identity_policies.get_or_load(
+        f"{caller.account_id}:{caller.user_name}", lambda: _load_identity_policies(ctx)
+    )
+
+
+def _load_identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
     services = ctx.services
     caller = ctx.caller
-    cache_key = f"{caller.account_id}:{caller.user_name}"
-    cached = services.identity_policies.get(cache_key)
-    if cached is not None:
-        return cached
-    generation = services.identity_policies.generation
     documents: list[PolicyDocument] = []
     for row in services.store.list_user_policies(caller.account_id, caller.user_name):
         try:
@@ -80,9 +82,7 @@ def identity_policies(ctx: OperationContext) -> tuple[PolicyDocument, ...]:
             # Stored documents were validated on the way in; one that no longer parses (e.g.
             # after an upgrade) may have been a Deny: it denies everything (STYLE §5).
             documents.append(_deny_everything(services.arns.partition))
-    parsed = tuple(documents)
-    services.identity_policies.put(cache_key, parsed, generation)
-    return parsed
+    return tuple(documents)
 
 
 def key_policy_document(ctx: OperationContext, cached: CachedKey) -> PolicyDocument | None:
@@ -102,13 +102,9 @@ def key_policy_document(ctx: OperationContext, cached: CachedKey) -> PolicyDocum
 
 def _key_grants(ctx: OperationContext, key: Key) -> KeyGrants:
     services = ctx.services
-    cached = services.grants.get(key.key_id)
-    if cached is not None:
-        return cached
-    generation = services.grants.generation
-    grants = KeyGrants.of(services.store.list_grants(key.key_id))
-    services.grants.put(key.key_id, grants, generation)
-    return grants
+    return services.grants.get_or_load(
+        key.key_id, lambda: KeyGrants.of(services.store.list_grants(key.key_id))
+    )
 
 
 def _grant_allows(

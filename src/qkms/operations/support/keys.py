@@ -84,16 +84,12 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
 def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str | None:
     """The key id an alias points at, through the change-feed-bounded cache (DESIGN §7)."""
     services = ctx.services
-    cache_key = f"{account_id}:{alias_name}"
-    cached = services.aliases.get(cache_key)
-    if cached is not None:
-        return cached
-    generation = services.aliases.generation
-    row = services.store.get_alias(account_id, alias_name)
-    if row is None:
-        return None
-    services.aliases.put(cache_key, row.key_id, generation)
-    return row.key_id
+
+    def load() -> str | None:
+        row = services.store.get_alias(account_id, alias_name)
+        return None if row is None else row.key_id
+
+    return services.aliases.get_or_load(f"{account_id}:{alias_name}", load)
 
 
 def _check_visible(
@@ -134,14 +130,14 @@ def load_cached_key(
     """
     services = ctx.services
     key_id, named_account, region = _resolve_key_id(ctx, key_ref)
-    cached = services.key_cache.get(key_id)
-    if cached is None:
-        generation = services.key_cache.generation
+
+    def load() -> CachedKey:
         row = services.store.get_key(key_id)
         if row is None:
             raise _not_found(key_ref)
-        cached = CachedKey(key_from_row(row))
-        services.key_cache.put(key_id, cached, generation)
+        return CachedKey(key_from_row(row))
+
+    cached = services.key_cache.get_or_load(key_id, load)
     if cached.key.material_has_expired(services.clock()):
         # Imported material past its ValidTo: the key is PendingImport from that moment on,
         # whether or not the sweeper has written that down yet (DESIGN §4).
