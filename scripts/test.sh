@@ -28,5 +28,18 @@ if command -v npm >/dev/null; then
     touch "$js_stamp"
   fi
 fi
+# The AWS CLI v1 for Encapsulate/Decapsulate: awscli 1.46+ bundles its own botocore, whose KMS
+# model lacks them; 1.45.64 is the last release that runs on the separately installed botocore
+# (the one boto3 uses, which has them). Unpacked beside .venv, used by tests/e2e/test_cli_kem.py.
+cli_v1=".venv/awscli-1.45.64"
+if [ ! -d "$cli_v1/awscli" ]; then
+  echo ">> unpacking awscli 1.45.64 (AWS CLI v1 on the installed botocore)" >&2
+  tmp_wheel="$(mktemp -d)"
+  .venv/bin/python -m pip download -q --no-deps awscli==1.45.64 -d "$tmp_wheel" >&2
+  rm -rf "$cli_v1.partial"
+  .venv/bin/python -m zipfile -e "$tmp_wheel"/awscli-1.45.64-*.whl "$cli_v1.partial"
+  mv "$cli_v1.partial" "$cli_v1"
+  rm -rf "$tmp_wheel"
+fi
 echo ">> pytest" >&2
 exec .venv/bin/pytest -n 2 -p no:cacheprovider "$@"

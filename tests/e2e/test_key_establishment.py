@@ -1,8 +1,7 @@
 """ML-KEM Encapsulate/Decapsulate and X25519/X448 DeriveSharedSecret through boto3 against a
 real two-worker `qkms serve` (DESIGN §4a).
 
-The AWS CLI is not exercised here: awscli 1.46.3 (the newest on PyPI) bundles its own botocore
-whose `kms` model has no `encapsulate`/`decapsulate` commands yet.
+The AWS CLI's `encapsulate`/`decapsulate` are exercised in test_cli_kem.py.
 
 Every secret is checked against an independent computation with local `cryptography`: an
 encapsulation made here must decapsulate in QKMS to the same secret, an X25519 agreement here
