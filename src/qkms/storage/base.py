@@ -134,6 +134,14 @@ class AliasRow:
     key_id: str
     creation_date: float
     last_updated_date: float
+    # Names are unique per (account, region), as in AWS. '' marks an alias stored before
+    # regions whose key had none: it belongs to the default region, as that key does.
+    region: str = ""
+
+    @property
+    def cache_key(self) -> str:
+        """Its entry in the alias cache and the change feed: "<account>:<region>:<name>"."""
+        return f"{self.account_id}:{self.region}:{self.alias_name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +175,7 @@ class Change:
 
     seq: int
     # "key" | "access_key" | "user" (its policies) | "grant" (entity_id: the key id)
-    # | "alias" (entity_id: "<account>:<alias name>")
+    # | "alias" (entity_id: "<account>:<region>:<alias name>", region '' for unregioned rows)
     entity: str
     entity_id: str
 
@@ -307,19 +315,31 @@ class KeyStore(Protocol):
 
     # --- aliases ----------------------------------------------------------------------------
     def insert_alias(self, row: AliasRow) -> None:
-        """DuplicateError if the account already has this alias."""
+        """DuplicateError if the account already has this alias in the row's region."""
 
-    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None: ...
+    def get_alias(
+        self, account_id: str, alias_name: str, regions: Sequence[str]
+    ) -> AliasRow | None:
+        """The account's alias of that name in one of `regions` (a region, and '' for the
+        default one's rows stored before regions)."""
 
-    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
-        """Point an existing alias at another key; False if there is no such alias."""
+    def update_alias(
+        self, account_id: str, alias_name: str, key_id: str, now: float, region: str
+    ) -> bool:
+        """Point an existing alias (of exactly `region`) at another key; False if none."""
 
-    def delete_alias(self, account_id: str, alias_name: str) -> bool: ...
+    def delete_alias(self, account_id: str, alias_name: str, region: str) -> bool: ...
 
     def list_aliases(
-        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
+        self,
+        account_id: str,
+        key_id: str | None,
+        after_alias: str | None,
+        limit: int,
+        regions: Sequence[str],
     ) -> list[AliasRow]:
-        """Aliases of the account (of one key if `key_id`), ordered by name, after `after_alias`."""
+        """Aliases of the account in `regions` (of one key if `key_id`), ordered by name,
+        after `after_alias`."""
 
     # --- import of key material -------------------------------------------------------------
     def put_import_parameters(self, row: ImportParametersRow) -> None:

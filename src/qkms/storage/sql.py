@@ -421,35 +421,49 @@ class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
 
     # --- aliases ----------------------------------------------------------------------------
     def insert_alias(self, row: AliasRow) -> None:
-        self._insert("aliases", row, ("alias", f"{row.account_id}:{row.alias_name}"))
+        self._insert("aliases", row, ("alias", row.cache_key))
 
-    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None:
+    def get_alias(
+        self, account_id: str, alias_name: str, regions: Sequence[str]
+    ) -> AliasRow | None:
+        # A region's own row before an unregioned one ('' sorts first, so order descending).
         rows = self._read(
-            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name = %s",
-            (account_id, alias_name),
+            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name = %s "
+            f"AND region IN ({marks(len(regions))}) ORDER BY region DESC LIMIT 1",
+            (account_id, alias_name, *regions),
         )
         return AliasRow(*rows[0]) if rows else None
 
-    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
+    def update_alias(
+        self, account_id: str, alias_name: str, key_id: str, now: float, region: str
+    ) -> bool:
         return self._change_if_any(
             "UPDATE aliases SET key_id = %s, last_updated_date = %s "
-            "WHERE account_id = %s AND alias_name = %s",
-            (key_id, now, account_id, alias_name),
-            ("alias", f"{account_id}:{alias_name}"),
+            "WHERE account_id = %s AND alias_name = %s AND region = %s",
+            (key_id, now, account_id, alias_name, region),
+            ("alias", AliasRow(account_id, alias_name, key_id, 0.0, 0.0, region).cache_key),
         )
 
-    def delete_alias(self, account_id: str, alias_name: str) -> bool:
+    def delete_alias(self, account_id: str, alias_name: str, region: str) -> bool:
         return self._change_if_any(
-            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",
-            (account_id, alias_name),
-            ("alias", f"{account_id}:{alias_name}"),
+            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s AND region = %s",
+            (account_id, alias_name, region),
+            ("alias", AliasRow(account_id, alias_name, "", 0.0, 0.0, region).cache_key),
         )
 
     def list_aliases(
-        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
+        self,
+        account_id: str,
+        key_id: str | None,
+        after_alias: str | None,
+        limit: int,
+        regions: Sequence[str],
     ) -> list[AliasRow]:
-        query = f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name > %s"
-        params: tuple[Any, ...] = (account_id, after_alias or "")
+        query = (
+            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name > %s "
+            f"AND region IN ({marks(len(regions))})"
+        )
+        params: tuple[Any, ...] = (account_id, after_alias or "", *regions)
         if key_id is not None:
             query += " AND key_id = %s"
             params += (key_id,)

@@ -59,7 +59,11 @@ class ChangeFollower:
                     elif change.entity == "grant":
                         self._services.grants.evict(change.entity_id)
                     elif change.entity == "alias":
-                        self._services.aliases.evict(change.entity_id)
+                        parts = change.entity_id.split(":", 2)
+                        if len(parts) == 3 and parts[1]:
+                            self._services.aliases.evict(change.entity_id)
+                        else:  # stored before regions: cached under the default region's name
+                            self._services.aliases.clear()
                     else:  # an entity this version does not know: drop everything, stay safe
                         self._services.key_cache.clear()
                         self._services.identity_policies.clear()

@@ -17,11 +17,14 @@ from qkms.domain.policy import ContextValue
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.support.access import KeyNotVisible, authorize_key_action
 from qkms.operations.support.key_rows import key_from_row, key_to_row
-from qkms.storage.base import KeyRow
+from qkms.storage.base import AliasRow, KeyRow
 
 __all__ = [
+    "alias_cache_key",
+    "alias_regions",
     "alias_target",
     "change_key",
+    "forget_alias",
     "key_arn",
     "key_region",
     "load_cached_key",
@@ -49,7 +52,7 @@ def _invisible(ctx: OperationContext, key_ref: str | None) -> NotFoundException:
     ref = ctx.services.arns.parse_key_ref(key_ref or "")
     if ref is not None and ref.alias_name is not None:
         account_id = ref.account_id or ctx.caller.account_id
-        alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+        alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name, ctx.region)
         return NotFoundException(f"Alias {alias_arn} is not found.")
     return _not_found(key_ref)
 
@@ -72,7 +75,7 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
         account_id = ref.account_id or ctx.caller.account_id
         key_id = alias_target(ctx, account_id, ref.alias_name)
         if key_id is None:
-            alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+            alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name, ctx.region)
             raise NotFoundException(f"Alias {alias_arn} is not found.")
         return key_id, account_id, ref.region or ctx.region
     if ref.key_id is None:
@@ -80,15 +83,35 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
     return ref.key_id, ref.account_id, ref.region or ctx.region
 
 
+def alias_regions(ctx: OperationContext) -> tuple[str, ...]:
+    """The stored regions whose aliases the request sees: its own, and in the default region
+    also '' (aliases stored before regions whose key had none, DESIGN §4a)."""
+    if ctx.region == ctx.services.arns.region:
+        return (ctx.region, "")
+    return (ctx.region,)
+
+
+def alias_cache_key(ctx: OperationContext, account_id: str, alias_name: str) -> str:
+    """The alias cache entry of a name as this request's region resolves it."""
+    return f"{account_id}:{ctx.region}:{alias_name}"
+
+
+def forget_alias(ctx: OperationContext, row: AliasRow) -> None:
+    """Drop a changed alias from this worker's cache before the call returns (DESIGN §7)."""
+    ctx.services.aliases.evict(row.cache_key)
+    ctx.services.aliases.evict(alias_cache_key(ctx, row.account_id, row.alias_name))
+
+
 def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str | None:
-    """The key id an alias points at, through the change-feed-bounded cache (DESIGN §7)."""
+    """The key id an alias of the request's region points at, through the change-feed-bounded
+    cache (DESIGN §7). Alias names are per (account, region), as in AWS."""
     services = ctx.services
-    cache_key = f"{account_id}:{alias_name}"
+    cache_key = alias_cache_key(ctx, account_id, alias_name)
     cached = services.aliases.get(cache_key)
     if cached is not None:
         return cached
     generation = services.aliases.generation
-    row = services.store.get_alias(account_id, alias_name)
+    row = services.store.get_alias(account_id, alias_name, alias_regions(ctx))
     if row is None:
         return None
     services.aliases.put(cache_key, row.key_id, generation)
