@@ -39,6 +39,18 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
         drop_schema(schema)
 
 
+def _insert_old_key(store: KeyStore, key_id: str, region: str | None) -> None:
+    """A key row as schema 6 stored it (no primary_region column)."""
+    store._write(  # type: ignore[attr-defined]
+        lambda conn: conn.execute(
+            "INSERT INTO keys (key_id, account_id, description, key_usage, key_spec, origin, "
+            "key_state, creation_date, region) VALUES (%s, %s, '', 'KEY_AGREEMENT', "
+            "'ECC_NIST_P256', 'AWS_KMS', 'Enabled', 1.0, %s)",
+            (key_id, ACCOUNT, region),
+        )
+    )
+
+
 def _insert_old_alias(store: KeyStore, name: str, key_id: str) -> None:
     """An alias row as schema 6 stored it: no region column."""
     store._write(  # type: ignore[attr-defined]
@@ -59,8 +71,8 @@ def test_schema_7_gives_old_aliases_their_keys_region(
         old = opener()
         assert old.migrate() == 6
         old.ensure_account(ACCOUNT, 0.0)
-        old.insert_key(regioned)
-        old.insert_key(unregioned)
+        _insert_old_key(old, regioned.key_id, "us-west-2")
+        _insert_old_key(old, unregioned.key_id, None)
         _insert_old_alias(old, "alias/west", regioned.key_id)
         _insert_old_alias(old, "alias/plain", unregioned.key_id)
         old.close()

@@ -192,6 +192,14 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX aliases_by_key ON aliases (key_id)",
         ],
     ),
+    (
+        8,
+        [
+            # Multi-region keys (DESIGN §4a): one row per region under "<mrk- id>@<region>"
+            # (storage/base.py), each naming the primary's region.
+            "ALTER TABLE keys ADD COLUMN primary_region TEXT",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

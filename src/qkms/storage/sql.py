@@ -28,6 +28,7 @@ from qkms.storage.base import (
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
 from qkms.storage.sql_key_materials import KeyMaterialSql
+from qkms.storage.sql_multi_region import MultiRegionSql
 from qkms.storage.sql_stats import KeyCountSql
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ _KEY_COLUMNS = _columns(KeyRow)
 # are fixed when it is created.
 _KEY_UPDATABLE = (
     "description, key_state, deletion_date, public_key, wrapped_material, policy, tags, "
-    "expiration_model, valid_to, current_key_material_id"
+    "expiration_model, valid_to, current_key_material_id, primary_region"
 ).split(", ")
 _KEY_SET = ", ".join(f"{column} = %s" for column in _KEY_UPDATABLE)
 _ACCESS_KEY_COLUMNS = _columns(AccessKeyRow)
@@ -81,7 +82,7 @@ _IMPORT_COLUMNS = _columns(ImportParametersRow)
 _AUDIT_COLUMNS = _columns(AuditRow)
 
 
-class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
+class SqlKeyStore(KeyMaterialSql, MultiRegionSql, KeyCountSql, ABC):
     """Every KeyStore method once; a subclass supplies the dialect, `_read` and `_write`."""
 
     dialect: ClassVar[SqlDialect]
@@ -274,6 +275,13 @@ class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
                     conn.execute(
                         f"DELETE FROM {table} WHERE key_id IN ({marks(len(batch))})", batch
                     )
+            # What a multi-region key's regions share goes with its last region's row.
+            for table in ("key_materials", "rotation_schedules", "grants"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE key_id LIKE %s AND NOT EXISTS "
+                    f"(SELECT 1 FROM keys WHERE keys.key_id LIKE {table}.key_id || %s)",
+                    ("mrk-%", "@%"),
+                )
             conn.execute(
                 "DELETE FROM changes WHERE changed_at < %s",
                 (time.time() - _CHANGE_RETENTION_SECONDS,),

@@ -109,6 +109,13 @@ ACCEPTS = {
     KeyOperation.ROTATE_KEY_ON_DEMAND: {KeyState.ENABLED},
     KeyOperation.GET_KEY_ROTATION_STATUS: set(KeyState),
     KeyOperation.LIST_KEY_ROTATIONS: set(KeyState),
+    # "Key states of AWS KMS keys": never while PendingDeletion.
+    KeyOperation.REPLICATE_KEY: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.UPDATE_PRIMARY_REGION: {
+        KeyState.ENABLED,
+        KeyState.DISABLED,
+        KeyState.PENDING_IMPORT,
+    },
 }
 
 

@@ -10,7 +10,7 @@ from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.support.key_rows import key_from_row
 from qkms.operations.support.keys import alias_regions, forget_alias, load_key
-from qkms.storage.base import AliasRow
+from qkms.storage.base import AliasRow, key_row_id
 
 __all__ = [
     "alias_not_found",
@@ -50,7 +50,8 @@ def is_stale(ctx: OperationContext, row: AliasRow) -> bool:
     AWS deletes a key's aliases with the key; here the sweeper removes the rows, and until it
     runs such an alias must already behave as if it did not exist.
     """
-    key_row = ctx.services.store.get_key(row.key_id)
+    region = row.region or ctx.services.arns.region
+    key_row = ctx.services.store.get_key(key_row_id(row.key_id, region))
     return key_row is None or key_from_row(key_row).is_gone(ctx.services.clock())
 
 

@@ -115,7 +115,8 @@ def sweep_due_rotations(services: Services) -> list[str]:
     now = services.clock()
     rotated: list[str] = []
     for key_id in services.store.keys_due_for_rotation(now):
-        row = services.store.get_key(key_id)
+        # A multi-region key's schedule is shared: its regions rotate together (one material).
+        row = services.store.get_key(key_id) or next(iter(services.store.region_rows(key_id)), None)
         if row is None:
             continue
         key = key_from_row(row).as_of(now)

@@ -17,7 +17,7 @@ from qkms.domain.policy import ContextValue
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.support.access import KeyNotVisible, authorize_key_action
 from qkms.operations.support.key_rows import key_from_row, key_to_row
-from qkms.storage.base import AliasRow, KeyRow
+from qkms.storage.base import AliasRow, KeyRow, key_row_id
 
 __all__ = [
     "alias_cache_key",
@@ -156,14 +156,15 @@ def load_cached_key(
     """
     services = ctx.services
     key_id, named_account, region = _resolve_key_id(ctx, key_ref)
-    cached = services.key_cache.get(key_id)
+    row_id = key_row_id(key_id, region)  # a multi-region key: its row in that region
+    cached = services.key_cache.get(row_id)
     if cached is None:
         generation = services.key_cache.generation
-        row = services.store.get_key(key_id)
+        row = services.store.get_key(row_id)
         if row is None:
             raise _not_found(key_ref)
         cached = CachedKey(key_from_row(row))
-        services.key_cache.put(key_id, cached, generation)
+        services.key_cache.put(row_id, cached, generation)
     if cached.key.material_has_expired(services.clock()):
         # Imported material past its ValidTo: the key is PendingImport from that moment on,
         # whether or not the sweeper has written that down yet (DESIGN §4).
@@ -221,10 +222,11 @@ def change_key(
         check_state(key, operation, key_arn(ctx, key))
         return key_to_row(transition(key))
 
-    new_row = services.store.update_key(key_id, apply)
+    row_id = key_row_id(key_id, region)
+    new_row = services.store.update_key(row_id, apply)
     # Effective in this worker before the call returns (DESIGN §7); other workers see the
     # change feed within the staleness bound.
-    services.key_cache.evict(key_id)
+    services.key_cache.evict(row_id)
     if new_row is None:
         raise _not_found(key_ref)
     return key_from_row(new_row)
