@@ -12,10 +12,9 @@ from typing import Any, ClassVar, TypeVar
 
 from qkms.storage.base import KeyMaterialRow
 from qkms.storage.dialect import Connection, SqlDialect
+from qkms.storage.sql_multi_region import region_rows_pattern
 
 T = TypeVar("T")
-
-from qkms.storage.sql_multi_region import region_rows_pattern
 
 __all__ = ["KeyMaterialSql"]
 
