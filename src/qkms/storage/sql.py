@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from qkms.storage.base import (
     AccessKeyRow,
-    AliasRow,
     AuditRow,
     Change,
     GrantRow,
@@ -27,6 +26,7 @@ from qkms.storage.base import (
     UserRow,
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
+from qkms.storage.sql_aliases import AliasSql
 from qkms.storage.sql_key_materials import KeyMaterialSql
 from qkms.storage.sql_multi_region import MultiRegionSql
 from qkms.storage.sql_stats import KeyCountSql
@@ -77,12 +77,11 @@ _ACCESS_KEY_COLUMNS = _columns(AccessKeyRow)
 _USER_COLUMNS = _columns(UserRow)
 _USER_POLICY_COLUMNS = _columns(UserPolicyRow)
 _GRANT_COLUMNS = _columns(GrantRow)
-_ALIAS_COLUMNS = _columns(AliasRow)
 _IMPORT_COLUMNS = _columns(ImportParametersRow)
 _AUDIT_COLUMNS = _columns(AuditRow)
 
 
-class SqlKeyStore(KeyMaterialSql, MultiRegionSql, KeyCountSql, ABC):
+class SqlKeyStore(KeyMaterialSql, MultiRegionSql, AliasSql, KeyCountSql, ABC):
     """Every KeyStore method once; a subclass supplies the dialect, `_read` and `_write`."""
 
     dialect: ClassVar[SqlDialect]
@@ -426,57 +425,6 @@ class SqlKeyStore(KeyMaterialSql, MultiRegionSql, KeyCountSql, ABC):
             return row
 
         return self._write(work)
-
-    # --- aliases ----------------------------------------------------------------------------
-    def insert_alias(self, row: AliasRow) -> None:
-        self._insert("aliases", row, ("alias", row.cache_key))
-
-    def get_alias(
-        self, account_id: str, alias_name: str, regions: Sequence[str]
-    ) -> AliasRow | None:
-        # A region's own row before an unregioned one ('' sorts first, so order descending).
-        rows = self._read(
-            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name = %s "
-            f"AND region IN ({marks(len(regions))}) ORDER BY region DESC LIMIT 1",
-            (account_id, alias_name, *regions),
-        )
-        return AliasRow(*rows[0]) if rows else None
-
-    def update_alias(
-        self, account_id: str, alias_name: str, key_id: str, now: float, region: str
-    ) -> bool:
-        return self._change_if_any(
-            "UPDATE aliases SET key_id = %s, last_updated_date = %s "
-            "WHERE account_id = %s AND alias_name = %s AND region = %s",
-            (key_id, now, account_id, alias_name, region),
-            ("alias", AliasRow(account_id, alias_name, key_id, 0.0, 0.0, region).cache_key),
-        )
-
-    def delete_alias(self, account_id: str, alias_name: str, region: str) -> bool:
-        return self._change_if_any(
-            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s AND region = %s",
-            (account_id, alias_name, region),
-            ("alias", AliasRow(account_id, alias_name, "", 0.0, 0.0, region).cache_key),
-        )
-
-    def list_aliases(
-        self,
-        account_id: str,
-        key_id: str | None,
-        after_alias: str | None,
-        limit: int,
-        regions: Sequence[str],
-    ) -> list[AliasRow]:
-        query = (
-            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name > %s "
-            f"AND region IN ({marks(len(regions))})"
-        )
-        params: tuple[Any, ...] = (account_id, after_alias or "", *regions)
-        if key_id is not None:
-            query += " AND key_id = %s"
-            params += (key_id,)
-        rows = self._read(query + " ORDER BY alias_name LIMIT %s", (*params, limit))
-        return [AliasRow(*r) for r in rows]
 
     # --- import of key material -------------------------------------------------------------
     def put_import_parameters(self, row: ImportParametersRow) -> None:
