@@ -115,8 +115,12 @@ def sweep_due_rotations(services: Services) -> list[str]:
     now = services.clock()
     rotated: list[str] = []
     for key_id in services.store.keys_due_for_rotation(now):
-        # A multi-region key's schedule is shared: its regions rotate together (one material).
-        row = services.store.get_key(key_id) or next(iter(services.store.region_rows(key_id)), None)
+        # A multi-region key's schedule is shared: its regions rotate together (one material),
+        # when its primary's row is Enabled, as AWS rotates the primary and syncs its replicas.
+        row = services.store.get_key(key_id) or next(
+            (r for r in services.store.region_rows(key_id) if r.region == r.primary_region),
+            None,
+        )
         if row is None:
             continue
         key = key_from_row(row).as_of(now)
