@@ -201,3 +201,8 @@ def test_the_sweeper_rotates_a_multi_region_key_in_every_region_at_once(
     assert rotated != first and _current(west, key_id) == rotated
     blob = _encrypt(west, key_id, b"after")
     assert _decrypt(east, blob) == b"after"
+    # Rotation is the primary's to set (AWS "Rotating multi-Region keys").
+    with pytest.raises(UnsupportedOperationException, match="replica"):
+        rotate_key_on_demand(west, RotateKeyOnDemandRequest(key_id=key_id))
+    with pytest.raises(UnsupportedOperationException, match="replica"):
+        disable_key_rotation(west, DisableKeyRotationRequest(key_id=key_id))
