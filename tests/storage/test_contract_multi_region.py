@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from qkms.storage import KeyMaterialRow, KeyRow, KeyStore
+from qkms.storage import AliasRow, KeyMaterialRow, KeyRow, KeyStore
 from qkms.storage.base import key_row_id, split_key_row_id
 from tests.storage.support import ACCOUNT, key_row
 
@@ -79,7 +79,12 @@ def test_shared_material_goes_with_the_last_regions_row(store: KeyStore) -> None
     store.update_key(primary.key_id, lambda _row: doomed)
     replica = replace(primary, key_id=key_row_id(key_id, "us-west-2"), region="us-west-2")
     store.insert_replica(replica)
+    for region in ("us-east-1", "us-west-2"):
+        store.insert_alias(AliasRow(ACCOUNT, "alias/m", key_id, 1.0, 1.0, region))
     assert store.delete_keys_due(2.0) == [primary.key_id]
+    # The destroyed region's alias goes with its key; the other region's stays.
+    assert store.get_alias(ACCOUNT, "alias/m", ("us-east-1",)) is None
+    assert store.get_alias(ACCOUNT, "alias/m", ("us-west-2",)) is not None
     assert len(store.list_key_materials(key_id)) == 1  # the replica still decrypts
     store.update_key(
         replica.key_id,

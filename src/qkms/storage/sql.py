@@ -24,6 +24,7 @@ from qkms.storage.base import (
     KeyRow,
     UserPolicyRow,
     UserRow,
+    split_key_row_id,
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
 from qkms.storage.sql_aliases import AliasSql
@@ -273,6 +274,13 @@ class SqlKeyStore(KeyMaterialSql, MultiRegionSql, AliasSql, KeyCountSql, ABC):
                 ):
                     conn.execute(
                         f"DELETE FROM {table} WHERE key_id IN ({marks(len(batch))})", batch
+                    )
+            # A multi-region key's aliases are its region's (its row id names the region).
+            for row_id in due:
+                key_id, region = split_key_row_id(row_id)
+                if region is not None:
+                    conn.execute(
+                        "DELETE FROM aliases WHERE key_id = %s AND region = %s", (key_id, region)
                     )
             # What a multi-region key's regions share goes with its last region's row.
             for table in ("key_materials", "rotation_schedules", "grants"):
