@@ -4,7 +4,6 @@ with UpdatePrimaryRegion, metadata has exactly the model's members, and AWS's re
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,7 +80,7 @@ def test_a_replica_decrypts_the_primarys_ciphertext_and_back(east: Any, west: An
     assert decrypted["Plaintext"] == b"from east"
     assert decrypted["KeyId"] == arn("us-west-2", key_id)
     west_blob = west.encrypt(KeyId=key_id, Plaintext=b"from west")["CiphertextBlob"]
-    assert east.decrypt(CiphertextBlob=west_blob)["Plaintext"] == b"from east"[:0] + b"from west"
+    assert east.decrypt(CiphertextBlob=west_blob)["Plaintext"] == b"from west"
     # A data key made in one region opens in the other.
     data_key = west.generate_data_key(KeyId=key_id, KeySpec="AES_256")
     assert (
@@ -223,4 +222,3 @@ def test_aliases_of_a_multi_region_key_are_per_region(east: Any, west: Any) -> N
     west.create_alias(AliasName=name, TargetKeyId=key_id)
     blob = east.encrypt(KeyId=name, Plaintext=b"by alias")["CiphertextBlob"]
     assert west.decrypt(CiphertextBlob=blob, KeyId=name)["Plaintext"] == b"by alias"
-    assert base64.b64encode(blob)  # a real blob came back
