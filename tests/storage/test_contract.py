@@ -312,7 +312,8 @@ def test_aliases_and_the_change_each_write_records(store: KeyStore, account: str
     first, second = key_row(), key_row()
     store.insert_key(first)
     store.insert_key(second)
-    entity_id = f"{ACCOUNT}:alias/app"
+    entity_id = f"{ACCOUNT}:us-east-1:alias/app"
+    here = ("us-east-1",)
 
     def written(write: Callable[[], object]) -> tuple[object, list[tuple[str, str]]]:
         """What the write returned, and the changes it recorded."""
@@ -320,33 +321,71 @@ def test_aliases_and_the_change_each_write_records(store: KeyStore, account: str
         result = write()
         return result, [(c.entity, c.entity_id) for c in store.changes_since(before)]
 
-    created = AliasRow(ACCOUNT, "alias/app", first.key_id, 1.0, 1.0)
+    created = AliasRow(ACCOUNT, "alias/app", first.key_id, 1.0, 1.0, "us-east-1")
     assert written(lambda: store.insert_alias(created)) == (None, [("alias", entity_id)])
-    assert store.get_alias(ACCOUNT, "alias/app") == created
-    assert store.get_alias("444455556666", "alias/app") is None  # names are per account
+    assert store.get_alias(ACCOUNT, "alias/app", here) == created
+    assert store.get_alias("444455556666", "alias/app", here) is None  # names are per account
     with pytest.raises(DuplicateError):
         store.insert_alias(replace(created, key_id=second.key_id))
 
-    updated = written(lambda: store.update_alias(ACCOUNT, "alias/app", second.key_id, 5.0))
+    updated = written(
+        lambda: store.update_alias(ACCOUNT, "alias/app", second.key_id, 5.0, "us-east-1")
+    )
     assert updated == (True, [("alias", entity_id)])
-    assert store.get_alias(ACCOUNT, "alias/app") == replace(
+    assert store.get_alias(ACCOUNT, "alias/app", here) == replace(
         created, key_id=second.key_id, last_updated_date=5.0
     )
-    assert store.list_aliases(ACCOUNT, first.key_id, None, 10) == []
-    assert [a.alias_name for a in store.list_aliases(ACCOUNT, second.key_id, None, 10)] == [
+    assert store.list_aliases(ACCOUNT, first.key_id, None, 10, here) == []
+    assert [a.alias_name for a in store.list_aliases(ACCOUNT, second.key_id, None, 10, here)] == [
         "alias/app"
     ]
 
-    deleted = written(lambda: store.delete_alias(ACCOUNT, "alias/app"))
+    deleted = written(lambda: store.delete_alias(ACCOUNT, "alias/app", "us-east-1"))
     assert deleted == (True, [("alias", entity_id)])
-    assert store.get_alias(ACCOUNT, "alias/app") is None
+    assert store.get_alias(ACCOUNT, "alias/app", here) is None
 
     # Nothing to update or delete: False, and the feed stays quiet.
-    assert written(lambda: store.update_alias(ACCOUNT, "alias/app", first.key_id, 6.0)) == (
-        False,
-        [],
-    )
-    assert written(lambda: store.delete_alias(ACCOUNT, "alias/app")) == (False, [])
+    assert written(
+        lambda: store.update_alias(ACCOUNT, "alias/app", first.key_id, 6.0, "us-east-1")
+    ) == (False, [])
+    assert written(lambda: store.delete_alias(ACCOUNT, "alias/app", "us-east-1")) == (False, [])
+
+
+def test_alias_names_are_unique_per_account_and_region(store: KeyStore, account: str) -> None:
+    # AWS: an alias name is unique in an account and region; the same name in two regions
+    # names two keys, and each region lists and changes only its own.
+    east, west = key_row(), key_row()
+    store.insert_key(east)
+    store.insert_key(west)
+    store.insert_alias(AliasRow(ACCOUNT, "alias/app", east.key_id, 1.0, 1.0, "us-east-1"))
+    store.insert_alias(AliasRow(ACCOUNT, "alias/app", west.key_id, 2.0, 2.0, "us-west-2"))
+    got_east = store.get_alias(ACCOUNT, "alias/app", ("us-east-1",))
+    got_west = store.get_alias(ACCOUNT, "alias/app", ("us-west-2",))
+    assert got_east is not None and got_east.key_id == east.key_id
+    assert got_west is not None and got_west.key_id == west.key_id
+    assert store.get_alias(ACCOUNT, "alias/app", ("eu-west-1",)) is None
+    assert [a.key_id for a in store.list_aliases(ACCOUNT, None, None, 10, ("us-west-2",))] == [
+        west.key_id
+    ]
+    assert store.delete_alias(ACCOUNT, "alias/app", "us-west-2")
+    assert store.get_alias(ACCOUNT, "alias/app", ("us-east-1",)) == got_east
+
+
+def test_an_unregioned_alias_is_found_with_its_own_region_first(
+    store: KeyStore, account: str
+) -> None:
+    # '' marks an alias stored before regions: the default region sees it, but a row of the
+    # region itself wins.
+    old, new = key_row(), key_row()
+    store.insert_key(old)
+    store.insert_key(new)
+    store.insert_alias(AliasRow(ACCOUNT, "alias/old", old.key_id, 1.0, 1.0, ""))
+    found = store.get_alias(ACCOUNT, "alias/old", ("us-east-1", ""))
+    assert found is not None and found.region == ""
+    store.insert_alias(AliasRow(ACCOUNT, "alias/old", new.key_id, 2.0, 2.0, "us-east-1"))
+    found = store.get_alias(ACCOUNT, "alias/old", ("us-east-1", ""))
+    assert found is not None and found.key_id == new.key_id
+    assert store.get_alias(ACCOUNT, "alias/old", ("us-west-2",)) is None
 
 
 def test_destroying_a_key_destroys_its_grants(store: KeyStore, account: str) -> None:

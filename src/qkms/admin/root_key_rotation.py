@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from qkms.crypto import RootKey, unwrap, wrap, wrapped_key_check_value
 from qkms.domain.arns import canonical_key_arn
 from qkms.operations.runtime.context import Services
-from qkms.storage.base import KeyRow
+from qkms.storage.base import KeyRow, split_key_row_id
 
 __all__ = [
     "META_ROOT_KCV",
@@ -82,7 +82,8 @@ def rotate_root_key(services: Services, new_key: RootKey, progress: Progress) ->
             blob = row.wrapped_material
             if blob is None or wrapped_key_check_value(blob) == target:
                 return row
-            aad = canonical_key_arn(row.account_id, row.key_id).encode()
+            # A multi-region key's rows all wrap under the region-free key id (storage/base.py).
+            aad = canonical_key_arn(row.account_id, split_key_row_id(row.key_id)[0]).encode()
             return replace(row, wrapped_material=wrap(new_key, unwrap(ring, blob, aad), aad))
 
         before = store.get_key(key_id)
@@ -92,12 +93,15 @@ def rotate_root_key(services: Services, new_key: RootKey, progress: Progress) ->
                 keys_done += 1
         if before is not None:
             # A symmetric key's material versions are wrapped the same way (DESIGN §4a).
-            aad = canonical_key_arn(before.account_id, key_id).encode()
-            for version in store.list_key_materials(key_id):
+            material_key_id = split_key_row_id(key_id)[0]  # shared by a key's regions
+            aad = canonical_key_arn(before.account_id, material_key_id).encode()
+            for version in store.list_key_materials(material_key_id):
                 blob = version.wrapped_material
                 if blob is not None and wrapped_key_check_value(blob) != target:
                     rewrapped = wrap(new_key, unwrap(ring, blob, aad), aad)
-                    store.update_key_material_wrapping(key_id, version.key_material_id, rewrapped)
+                    store.update_key_material_wrapping(
+                        material_key_id, version.key_material_id, rewrapped
+                    )
                     keys_done += 1
         services.key_cache.evict(key_id)
         progress("keys", number, len(key_ids))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from qkms.crypto import Curve, HmacKeySpec, MlKemKeySpec, SigningKeySpec, XdhCurve
 
 __all__ = [
+    "MULTI_REGION_KEY_PREFIX",
     "Key",
     "KeyOrigin",
     "KeySpec",
@@ -21,6 +22,10 @@ __all__ = [
     "signing_spec_of",
     "xdh_curve_of",
 ]
+
+
+# AWS's multi-region key ids: "mrk-" and 32 lowercase hex digits.
+MULTI_REGION_KEY_PREFIX = "mrk-"
 
 
 class KeyState(enum.Enum):
@@ -215,6 +220,8 @@ class Key:
     # The region of the request that created the key (its SigV4 credential scope, DESIGN §4a);
     # None for keys stored before regions were: they belong to the default region (--region).
     region: str | None = None
+    # Multi-region keys (ids "mrk-..."): the region of the primary key; None for others.
+    primary_region: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -224,6 +231,16 @@ class Key:
     @property
     def is_enabled(self) -> bool:
         return self.state is KeyState.ENABLED
+
+    @property
+    def is_multi_region(self) -> bool:
+        """AWS gives multi-region keys, and only them, ids starting "mrk-"."""
+        return self.key_id.startswith(MULTI_REGION_KEY_PREFIX)
+
+    @property
+    def is_replica(self) -> bool:
+        """A multi-region key in a region other than its primary's."""
+        return self.is_multi_region and self.region != self.primary_region
 
     @property
     def can_derive_shared_secret(self) -> bool:

@@ -77,6 +77,8 @@ class KeyOperation(enum.Enum):
     GENERATE_DATA_KEY_WITHOUT_PLAINTEXT = "GenerateDataKeyWithoutPlaintext"
     GENERATE_DATA_KEY_PAIR = "GenerateDataKeyPair"
     GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT = "GenerateDataKeyPairWithoutPlaintext"
+    REPLICATE_KEY = "ReplicateKey"
+    UPDATE_PRIMARY_REGION = "UpdatePrimaryRegion"
 
     @property
     def action(self) -> str:
@@ -147,6 +149,10 @@ _ACCEPTED_STATES: dict[KeyOperation, frozenset[KeyState]] = {
     KeyOperation.LIST_KEY_ROTATIONS: _ALL,
     # A read of the key's record, like DescribeKey: any state.
     KeyOperation.GET_KEY_LAST_USAGE: _ALL,
+    # "Key states of AWS KMS keys": a multi-region key replicates and changes its primary
+    # while Enabled, Disabled or PendingImport, never while PendingDeletion.
+    KeyOperation.REPLICATE_KEY: _ENABLED_DISABLED_OR_PENDING_IMPORT,
+    KeyOperation.UPDATE_PRIMARY_REGION: _ENABLED_DISABLED_OR_PENDING_IMPORT,
 }
 
 _STATE_PHRASE = {

@@ -48,6 +48,13 @@ def check_rotatable(key: Key, key_arn: str, *, on_demand: bool = False) -> None:
         )
     if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
         raise UnsupportedOperationException(f"{key_arn} is not a symmetric encryption KMS key.")
+    if key.is_replica:
+        # AWS: rotation is a property the primary shares with its replicas, set on the primary
+        # ("Rotating multi-Region keys"); AWS's exact wording for a replica is not recorded.
+        raise UnsupportedOperationException(
+            f"{key_arn} is a multi-Region replica key: rotate its primary key, in "
+            f"{key.primary_region}."
+        )
 
 
 def check_on_demand_quota(on_demand_rotations: int, key_arn: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "REGION_ROW_SEPARATOR",
     "AccessKeyRow",
     "AliasRow",
     "AuditRow",
@@ -23,7 +24,31 @@ __all__ = [
     "StoreUnavailableError",
     "UserPolicyRow",
     "UserRow",
+    "key_row_id",
+    "split_key_row_id",
 ]
+
+# Multi-region keys (DESIGN §4a) keep one key row per region, as AWS keeps one key per region:
+# the `keys` table's key_id column then holds "<mrk- id>@<region>", a row id no key id or ARN
+# can spell ('@' is in neither). What every region shares is stored once under the bare key id:
+# the material versions (`key_materials`) and the rotation schedule. Per-region rows keep their
+# own state, description, policy, tags, grants and aliases, and a copy of the asymmetric
+# private key (wrapped with the region-free key ARN as associated data, so one copy fits all).
+REGION_ROW_SEPARATOR = "@"
+_MULTI_REGION_PREFIX = "mrk-"
+
+
+def key_row_id(key_id: str, region: str) -> str:
+    """The `keys` row id of a key in a region: the key id itself unless multi-region."""
+    if key_id.startswith(_MULTI_REGION_PREFIX):
+        return f"{key_id}{REGION_ROW_SEPARATOR}{region}"
+    return key_id
+
+
+def split_key_row_id(row_id: str) -> tuple[str, str | None]:
+    """(key id, the region a multi-region row id names, else None)."""
+    key_id, separator, region = row_id.partition(REGION_ROW_SEPARATOR)
+    return (key_id, region) if separator else (row_id, None)
 
 
 class StoreError(Exception):
@@ -65,6 +90,8 @@ class KeyRow:
     current_key_material_id: str | None = None
     # The region the key belongs to; None for keys stored before regions were (the default one).
     region: str | None = None
+    # Multi-region keys: the region of the primary key (the same in every region's row).
+    primary_region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +167,14 @@ class AliasRow:
     key_id: str
     creation_date: float
     last_updated_date: float
+    # Names are unique per (account, region), as in AWS. '' marks an alias stored before
+    # regions whose key had none: it belongs to the default region, as that key does.
+    region: str = ""
+
+    @property
+    def cache_key(self) -> str:
+        """Its entry in the alias cache and the change feed: "<account>:<region>:<name>"."""
+        return f"{self.account_id}:{self.region}:{self.alias_name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +207,7 @@ class Change:
 
     seq: int
     # "key" | "access_key" | "user" (its policies) | "grant" (entity_id: the key id)
-    # | "alias" (entity_id: "<account>:<alias name>")
+    # | "alias" (entity_id: "<account>:<region>:<alias name>", region '' for unregioned rows)
     entity: str
     entity_id: str
 
@@ -257,7 +292,19 @@ class KeyStore(Protocol):
     def keys_due_for_rotation(self, now: float) -> list[str]:
         """Keys whose automatic rotation date has come."""
 
-    def get_key(self, key_id: str) -> KeyRow | None: ...
+    def get_key(self, key_id: str) -> KeyRow | None:
+        """The row of that row id (`key_row_id`: a multi-region key's is per region)."""
+
+    def region_rows(self, key_id: str) -> list[KeyRow]:
+        """Every region's row of a multi-region key, ordered by row id."""
+
+    def insert_replica(self, row: KeyRow) -> bool:
+        """Insert a multi-region key's row for another region and record the change for every
+        region's row (their ReplicaKeys changed); False if that region already has one."""
+
+    def set_primary_region(self, key_id: str, region: str) -> list[str]:
+        """Make `region` the primary of a multi-region key in every region's row, in one
+        transaction; return the row ids changed."""
 
     def update_key(self, key_id: str, change: Callable[[KeyRow], KeyRow]) -> KeyRow | None:
         """Load the key in a write transaction, apply `change`, persist, record a change.
@@ -330,19 +377,31 @@ class KeyStore(Protocol):
 
     # --- aliases ----------------------------------------------------------------------------
     def insert_alias(self, row: AliasRow) -> None:
-        """DuplicateError if the account already has this alias."""
+        """DuplicateError if the account already has this alias in the row's region."""
 
-    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None: ...
+    def get_alias(
+        self, account_id: str, alias_name: str, regions: Sequence[str]
+    ) -> AliasRow | None:
+        """The account's alias of that name in one of `regions` (a region, and '' for the
+        default one's rows stored before regions)."""
 
-    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
-        """Point an existing alias at another key; False if there is no such alias."""
+    def update_alias(
+        self, account_id: str, alias_name: str, key_id: str, now: float, region: str
+    ) -> bool:
+        """Point an existing alias (of exactly `region`) at another key; False if none."""
 
-    def delete_alias(self, account_id: str, alias_name: str) -> bool: ...
+    def delete_alias(self, account_id: str, alias_name: str, region: str) -> bool: ...
 
     def list_aliases(
-        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
+        self,
+        account_id: str,
+        key_id: str | None,
+        after_alias: str | None,
+        limit: int,
+        regions: Sequence[str],
     ) -> list[AliasRow]:
-        """Aliases of the account (of one key if `key_id`), ordered by name, after `after_alias`."""
+        """Aliases of the account in `regions` (of one key if `key_id`), ordered by name,
+        after `after_alias`."""
 
     # --- import of key material -------------------------------------------------------------
     def put_import_parameters(self, row: ImportParametersRow) -> None:

@@ -185,6 +185,40 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 event_id TEXT NOT NULL)""",
         ],
     ),
+    (
+        8,
+        [
+            # Alias names are unique per (account, region), as in AWS (DESIGN §4a): the primary
+            # key gains the region. SQLite cannot alter a primary key, so both dialects rebuild
+            # the table the same way. An alias takes its key's region; one whose key has none
+            # gets '' (the default region, as for such keys).
+            """CREATE TABLE aliases_by_region (
+                account_id TEXT NOT NULL,
+                alias_name TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                creation_date DOUBLE PRECISION NOT NULL,
+                last_updated_date DOUBLE PRECISION NOT NULL,
+                region TEXT NOT NULL,
+                PRIMARY KEY (account_id, region, alias_name))""",
+            """INSERT INTO aliases_by_region
+                (account_id, alias_name, key_id, creation_date, last_updated_date, region)
+                SELECT a.account_id, a.alias_name, a.key_id, a.creation_date,
+                       a.last_updated_date,
+                       COALESCE((SELECT k.region FROM keys k WHERE k.key_id = a.key_id), '')
+                FROM aliases a""",
+            "DROP TABLE aliases",
+            "ALTER TABLE aliases_by_region RENAME TO aliases",
+            "CREATE INDEX aliases_by_key ON aliases (key_id)",
+        ],
+    ),
+    (
+        9,
+        [
+            # Multi-region keys (DESIGN §4a): one row per region under "<mrk- id>@<region>"
+            # (storage/base.py), each naming the primary's region.
+            "ALTER TABLE keys ADD COLUMN primary_region TEXT",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

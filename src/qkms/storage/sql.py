@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from qkms.storage.base import (
     AccessKeyRow,
-    AliasRow,
     AuditRow,
     Change,
     GrantRow,
@@ -25,9 +24,12 @@ from qkms.storage.base import (
     KeyRow,
     UserPolicyRow,
     UserRow,
+    split_key_row_id,
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
+from qkms.storage.sql_aliases import AliasSql
 from qkms.storage.sql_key_materials import KeyMaterialSql
+from qkms.storage.sql_multi_region import MultiRegionSql
 from qkms.storage.sql_stats import KeyCountSql
 
 if TYPE_CHECKING:
@@ -69,19 +71,18 @@ _KEY_COLUMNS = _columns(KeyRow)
 # are fixed when it is created.
 _KEY_UPDATABLE = (
     "description, key_state, deletion_date, public_key, wrapped_material, policy, tags, "
-    "expiration_model, valid_to, current_key_material_id"
+    "expiration_model, valid_to, current_key_material_id, primary_region"
 ).split(", ")
 _KEY_SET = ", ".join(f"{column} = %s" for column in _KEY_UPDATABLE)
 _ACCESS_KEY_COLUMNS = _columns(AccessKeyRow)
 _USER_COLUMNS = _columns(UserRow)
 _USER_POLICY_COLUMNS = _columns(UserPolicyRow)
 _GRANT_COLUMNS = _columns(GrantRow)
-_ALIAS_COLUMNS = _columns(AliasRow)
 _IMPORT_COLUMNS = _columns(ImportParametersRow)
 _AUDIT_COLUMNS = _columns(AuditRow)
 
 
-class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
+class SqlKeyStore(KeyMaterialSql, MultiRegionSql, AliasSql, KeyCountSql, ABC):
     """Every KeyStore method once; a subclass supplies the dialect, `_read` and `_write`."""
 
     dialect: ClassVar[SqlDialect]
@@ -275,6 +276,20 @@ class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
                     conn.execute(
                         f"DELETE FROM {table} WHERE key_id IN ({marks(len(batch))})", batch
                     )
+            # A multi-region key's aliases are its region's (its row id names the region).
+            for row_id in due:
+                key_id, region = split_key_row_id(row_id)
+                if region is not None:
+                    conn.execute(
+                        "DELETE FROM aliases WHERE key_id = %s AND region = %s", (key_id, region)
+                    )
+            # What a multi-region key's regions share goes with its last region's row.
+            for table in ("key_materials", "rotation_schedules", "grants"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE key_id LIKE %s AND NOT EXISTS "
+                    f"(SELECT 1 FROM keys WHERE keys.key_id LIKE {table}.key_id || %s)",
+                    ("mrk-%", "@%"),
+                )
             conn.execute(
                 "DELETE FROM changes WHERE changed_at < %s",
                 (time.time() - _CHANGE_RETENTION_SECONDS,),
@@ -419,43 +434,6 @@ class SqlKeyStore(KeyMaterialSql, KeyCountSql, ABC):
             return row
 
         return self._write(work)
-
-    # --- aliases ----------------------------------------------------------------------------
-    def insert_alias(self, row: AliasRow) -> None:
-        self._insert("aliases", row, ("alias", f"{row.account_id}:{row.alias_name}"))
-
-    def get_alias(self, account_id: str, alias_name: str) -> AliasRow | None:
-        rows = self._read(
-            f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name = %s",
-            (account_id, alias_name),
-        )
-        return AliasRow(*rows[0]) if rows else None
-
-    def update_alias(self, account_id: str, alias_name: str, key_id: str, now: float) -> bool:
-        return self._change_if_any(
-            "UPDATE aliases SET key_id = %s, last_updated_date = %s "
-            "WHERE account_id = %s AND alias_name = %s",
-            (key_id, now, account_id, alias_name),
-            ("alias", f"{account_id}:{alias_name}"),
-        )
-
-    def delete_alias(self, account_id: str, alias_name: str) -> bool:
-        return self._change_if_any(
-            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",
-            (account_id, alias_name),
-            ("alias", f"{account_id}:{alias_name}"),
-        )
-
-    def list_aliases(
-        self, account_id: str, key_id: str | None, after_alias: str | None, limit: int
-    ) -> list[AliasRow]:
-        query = f"SELECT {_ALIAS_COLUMNS} FROM aliases WHERE account_id = %s AND alias_name > %s"
-        params: tuple[Any, ...] = (account_id, after_alias or "")
-        if key_id is not None:
-            query += " AND key_id = %s"
-            params += (key_id,)
-        rows = self._read(query + " ORDER BY alias_name LIMIT %s", (*params, limit))
-        return [AliasRow(*r) for r in rows]
 
     # --- import of key material -------------------------------------------------------------
     def put_import_parameters(self, row: ImportParametersRow) -> None:

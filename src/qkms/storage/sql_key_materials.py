@@ -12,6 +12,7 @@ from typing import Any, ClassVar, TypeVar
 
 from qkms.storage.base import KeyMaterialRow, KeyUsageRow
 from qkms.storage.dialect import Connection, SqlDialect
+from qkms.storage.sql_multi_region import region_rows_pattern
 
 T = TypeVar("T")
 
@@ -74,10 +75,17 @@ class KeyMaterialSql(ABC):
         def work(conn: Connection) -> bool:
             # The key row is locked first, so concurrent rotations of one key run one by one
             # and the current material is always the last one inserted.
-            found = conn.execute(
-                f"SELECT key_id FROM keys WHERE key_id = %s{self.dialect.lock_rows}", (key_id,)
-            ).fetchone()
-            if found is None:
+            # A multi-region key's regions share its material: every region's row is locked
+            # and moves to the new current material together.
+            row_ids = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT key_id FROM keys WHERE key_id = %s OR key_id LIKE %s "
+                    f"ORDER BY key_id{self.dialect.lock_rows}",
+                    (key_id, region_rows_pattern(key_id)),
+                ).fetchall()
+            ]
+            if not row_ids:
                 return False
             if next_rotation_date is not None:
                 # An automatic rotation happens only while still due: of several sweepers
@@ -111,15 +119,15 @@ class KeyMaterialSql(ABC):
                 ),
             )
             conn.execute(
-                "UPDATE keys SET current_key_material_id = %s WHERE key_id = %s",
-                (material.key_material_id, key_id),
+                "UPDATE keys SET current_key_material_id = %s WHERE key_id = %s OR key_id LIKE %s",
+                (material.key_material_id, key_id, region_rows_pattern(key_id)),
             )
             if next_rotation_date is not None:
                 conn.execute(
                     "UPDATE rotation_schedules SET next_rotation_date = %s WHERE key_id = %s",
                     (next_rotation_date, key_id),
                 )
-            self._record_changes(conn, [("key", key_id)])
+            self._record_changes(conn, [("key", row_id) for row_id in row_ids])
             return True
 
         return self._write(work)

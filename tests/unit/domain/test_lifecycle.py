@@ -110,6 +110,13 @@ ACCEPTS = {
     KeyOperation.GET_KEY_ROTATION_STATUS: set(KeyState),
     KeyOperation.LIST_KEY_ROTATIONS: set(KeyState),
     KeyOperation.GET_KEY_LAST_USAGE: set(KeyState),
+    # "Key states of AWS KMS keys": never while PendingDeletion.
+    KeyOperation.REPLICATE_KEY: {KeyState.ENABLED, KeyState.DISABLED, KeyState.PENDING_IMPORT},
+    KeyOperation.UPDATE_PRIMARY_REGION: {
+        KeyState.ENABLED,
+        KeyState.DISABLED,
+        KeyState.PENDING_IMPORT,
+    },
 }
 
 

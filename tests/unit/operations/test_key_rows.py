@@ -29,6 +29,7 @@ FULL = Key(
     valid_to=1_800_000_000.75,
     current_key_material_id="0f" * 32,
     region="eu-west-1",
+    primary_region="us-east-1",
 )
 
 # Only the required fields: the optional ones at their defaults (None or no tags).

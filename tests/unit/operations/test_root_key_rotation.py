@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,14 @@ from qkms.crypto import RootKey, wrapped_key_check_value
 from qkms.operations.encryption import decrypt, encrypt
 from qkms.operations.key_agreement.derive_shared_secret import derive_shared_secret
 from qkms.operations.keys.create_key import create_key
+from qkms.operations.keys.replicate_key import replicate_key
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.credentials import create_access_key
 from qkms.operations.shapes import CreateKeyRequest, DeriveSharedSecretRequest
 from qkms.operations.shapes.encryption import DecryptRequest, EncryptRequest
+from qkms.operations.shapes.multi_region import ReplicateKeyRequest
+from qkms.operations.shapes.signing import SignRequest
+from qkms.operations.signing import sign
 from tests.peer_keys import peer_public_key_der
 from tests.unit.support import ACCOUNT, FakeClock, context, make_services
 
@@ -127,3 +132,30 @@ def test_symmetric_material_versions_are_rewrapped_and_old_ciphertexts_decrypt(
     # A server with only the new root key still decrypts what was encrypted before.
     after = context(make_services(tmp_path / "qkms.db", new_key, clock))
     assert decrypt(after, DecryptRequest(ciphertext_blob=blob)).plaintext == b"kept"
+
+
+def test_a_multi_region_keys_shared_material_and_every_regions_private_key_are_rewrapped(
+    tmp_path: Path, ctx: OperationContext, services: Services, clock: FakeClock
+) -> None:
+    # Its rows are "<mrk id>@<region>" while its material is under the bare id, wrapped with
+    # the region-free key id as associated data (storage/base.py): both must be found.
+    services.store.put_meta_if_absent(META_ROOT_KCV, services.root_key.key_check_value)
+    east = dataclasses.replace(ctx, signed_region="us-east-1")
+    symmetric = create_key(east, CreateKeyRequest(multi_region=True)).key_metadata.key_id
+    signing = create_key(
+        east, CreateKeyRequest(multi_region=True, key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY")
+    ).key_metadata.key_id
+    for key_id in (symmetric, signing):
+        replicate_key(east, ReplicateKeyRequest(key_id=key_id, replica_region="us-west-2"))
+    blob = encrypt(east, EncryptRequest(key_id=symmetric, plaintext=b"kept")).ciphertext_blob
+    new_key = RootKey.generate()
+    rotate_root_key(services, new_key, lambda *p: None)
+    after = make_services(tmp_path / "qkms.db", new_key, clock)
+    for region in ("us-east-1", "us-west-2"):
+        there = dataclasses.replace(context(after), signed_region=region)
+        assert decrypt(there, DecryptRequest(ciphertext_blob=blob)).plaintext == b"kept"
+        signed = sign(
+            there,
+            SignRequest(key_id=signing, message=b"m", signing_algorithm="ECDSA_SHA_256"),
+        )
+        assert signed.signature

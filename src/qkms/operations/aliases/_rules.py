@@ -9,8 +9,8 @@ from qkms.domain.keys import Key
 from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.support.key_rows import key_from_row
-from qkms.operations.support.keys import load_key
-from qkms.storage.base import AliasRow
+from qkms.operations.support.keys import alias_regions, forget_alias, load_key
+from qkms.storage.base import AliasRow, key_row_id
 
 __all__ = [
     "alias_not_found",
@@ -50,28 +50,30 @@ def is_stale(ctx: OperationContext, row: AliasRow) -> bool:
     AWS deletes a key's aliases with the key; here the sweeper removes the rows, and until it
     runs such an alias must already behave as if it did not exist.
     """
-    key_row = ctx.services.store.get_key(row.key_id)
+    region = row.region or ctx.services.arns.region
+    key_row = ctx.services.store.get_key(key_row_id(row.key_id, region))
     return key_row is None or key_from_row(key_row).is_gone(ctx.services.clock())
 
 
 def live_alias(ctx: OperationContext, account_id: str, alias_name: str) -> AliasRow | None:
-    row = ctx.services.store.get_alias(account_id, alias_name)
+    """The account's alias of that name in the request's region, unless its key is gone."""
+    row = ctx.services.store.get_alias(account_id, alias_name, alias_regions(ctx))
     return None if row is None or is_stale(ctx, row) else row
 
 
 def drop_stale_alias(ctx: OperationContext, account_id: str, alias_name: str) -> bool:
-    """Remove the alias if its key is gone; True if it did."""
-    row = ctx.services.store.get_alias(account_id, alias_name)
+    """Remove the request region's alias if its key is gone; True if it did."""
+    row = ctx.services.store.get_alias(account_id, alias_name, alias_regions(ctx))
     if row is None or not is_stale(ctx, row):
         return False
-    ctx.services.store.delete_alias(account_id, alias_name)
-    ctx.services.aliases.evict(f"{account_id}:{alias_name}")
+    ctx.services.store.delete_alias(account_id, alias_name, row.region)
+    forget_alias(ctx, row)
     return True
 
 
 def alias_not_found(ctx: OperationContext, alias_name: str) -> NotFoundException:
     """AWS's NotFoundException for an alias of the caller's account, naming its ARN."""
-    alias_arn = ctx.services.arns.alias_arn(ctx.caller.account_id, alias_name)
+    alias_arn = ctx.services.arns.alias_arn(ctx.caller.account_id, alias_name, ctx.region)
     return NotFoundException(f"Alias {alias_arn} is not found.")
 
 

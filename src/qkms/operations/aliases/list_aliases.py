@@ -1,4 +1,5 @@
-"""ListAliases (DESIGN §4): the account's aliases, or one key's, paged by name."""
+"""ListAliases (DESIGN §4, §4a): the account's aliases in the request's region, or one key's,
+paged by name."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from qkms.operations.aliases._rules import is_stale
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import AliasListEntry, ListAliasesRequest, ListAliasesResponse
 from qkms.operations.support.access import authorize_account_action
-from qkms.operations.support.keys import load_key
+from qkms.operations.support.keys import alias_regions, load_key
 
 __all__ = ["list_aliases"]
 
@@ -41,7 +42,7 @@ def list_aliases(ctx: OperationContext, request: ListAliasesRequest) -> ListAlia
     rows = [
         row
         for row in ctx.services.store.list_aliases(
-            account_id, key_id, _after(request.marker), limit + 1
+            account_id, key_id, _after(request.marker), limit + 1, alias_regions(ctx)
         )
         if not is_stale(ctx, row)
     ]
@@ -49,7 +50,7 @@ def list_aliases(ctx: OperationContext, request: ListAliasesRequest) -> ListAlia
     entries = [
         AliasListEntry(
             alias_name=row.alias_name,
-            alias_arn=arns.alias_arn(account_id, row.alias_name),
+            alias_arn=arns.alias_arn(account_id, row.alias_name, ctx.region),
             target_key_id=row.key_id,
             creation_date=row.creation_date,
             last_updated_date=row.last_updated_date,

@@ -8,7 +8,7 @@ from qkms.domain.lifecycle import KeyOperation
 from qkms.operations.aliases._rules import alias_not_found, load_alias_target, require_live_alias
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import EmptyResponse, UpdateAliasRequest
-from qkms.operations.support.keys import key_arn, load_key
+from qkms.operations.support.keys import forget_alias, key_arn, load_key
 
 __all__ = ["update_alias"]
 
@@ -22,7 +22,7 @@ def update_alias(ctx: OperationContext, request: UpdateAliasRequest) -> EmptyRes
     alias_name = request.alias_name or ""
     alias = require_live_alias(ctx, alias_name)
     account_id = ctx.caller.account_id
-    alias_arn = ctx.services.arns.alias_arn(account_id, alias_name)
+    alias_arn = ctx.services.arns.alias_arn(account_id, alias_name, ctx.region)
     current = load_key(ctx, alias.key_id, KeyOperation.UPDATE_ALIAS)
     new = load_alias_target(ctx, request.target_key_id, KeyOperation.UPDATE_ALIAS)
     # AWS: the current and new key must be the same type with the same key usage, so code
@@ -33,8 +33,8 @@ def update_alias(ctx: OperationContext, request: UpdateAliasRequest) -> EmptyRes
             f"key {alias_arn} points at now ({key_arn(ctx, current)})."
         )
     if not ctx.services.store.update_alias(
-        account_id, alias_name, new.key_id, ctx.services.clock()
+        account_id, alias_name, new.key_id, ctx.services.clock(), alias.region
     ):
         raise alias_not_found(ctx, alias_name)
-    ctx.services.aliases.evict(f"{account_id}:{alias_name}")
+    forget_alias(ctx, alias)
     return EmptyResponse()

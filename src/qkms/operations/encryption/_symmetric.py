@@ -34,6 +34,7 @@ from qkms.domain.lifecycle import KeyOperation
 from qkms.domain.policy import ContextValue
 from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.support.keys import key_arn, load_cached_key
+from qkms.storage.base import key_row_id
 
 __all__ = [
     "SYMMETRIC_DEFAULT",
@@ -136,11 +137,13 @@ def seal(
 def _key_ref_of_blob(ctx: OperationContext, blob: CiphertextBlob) -> str:
     """The ARN of the key a blob names; a key that does not exist makes an invalid ciphertext."""
     services = ctx.services
-    cached = services.key_cache.get(blob.key_id)
+    # A multi-region key's ciphertext is the same in every region: this region's row decides.
+    row_id = key_row_id(blob.key_id, ctx.region)
+    cached = services.key_cache.get(row_id)
     if cached is not None:
         account_id, region = cached.key.account_id, cached.key.region
     else:
-        row = services.store.get_key(blob.key_id)
+        row = services.store.get_key(row_id)
         if row is None:
             raise invalid_ciphertext()
         account_id, region = row.account_id, row.region

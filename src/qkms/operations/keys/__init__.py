@@ -1,3 +1,4 @@
-"""Key operations: CreateKey, DescribeKey, ListKeys, GetPublicKey, Enable/DisableKey, deletion, description."""
+"""Key operations: CreateKey, DescribeKey, ListKeys, GetPublicKey, Enable/DisableKey, deletion,
+description, and multi-region keys (ReplicateKey, UpdatePrimaryRegion)."""
 
 __all__: list[str] = []

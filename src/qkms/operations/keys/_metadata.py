@@ -6,9 +6,17 @@ from qkms.crypto import SIGNING_ALGORITHMS
 from qkms.domain.keys import Key, KeySpec, KeyUsage
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyMetadata
+from qkms.operations.shapes.multi_region import MultiRegionConfiguration, MultiRegionKey
+from qkms.operations.support.key_rows import key_from_row
 from qkms.operations.support.keys import key_arn
 
-__all__ = ["algorithm_lists", "encapsulation_algorithms", "key_metadata", "mac_algorithms"]
+__all__ = [
+    "algorithm_lists",
+    "encapsulation_algorithms",
+    "key_metadata",
+    "mac_algorithms",
+    "multi_region_configuration",
+]
 
 # AWS "Key spec reference": RSA ENCRYPT_DECRYPT keys list both OAEP algorithms.
 _RSA_ENCRYPTION = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
@@ -42,6 +50,30 @@ def algorithm_lists(key: Key) -> tuple[list[str] | None, list[str] | None, list[
     return None, None, None
 
 
+def multi_region_configuration(ctx: OperationContext, key: Key) -> MultiRegionConfiguration | None:
+    """AWS's MultiRegionConfiguration: the primary and every replica, each by ARN and region;
+    the regions are read from the store (a replica added elsewhere shows at once)."""
+    if not key.is_multi_region:
+        return None
+    arns = ctx.services.arns
+    primary_region = key.primary_region or key.region or arns.region
+    others = [key_from_row(row) for row in ctx.services.store.region_rows(key.key_id)]
+    replica_regions = sorted(
+        region
+        for region in {k.region or arns.region for k in others} | {key.region or arns.region}
+        if region != primary_region
+    )
+
+    def entry(region: str) -> MultiRegionKey:
+        return MultiRegionKey(arn=arns.key_arn(key.account_id, key.key_id, region), region=region)
+
+    return MultiRegionConfiguration(
+        multi_region_key_type="REPLICA" if key.is_replica else "PRIMARY",
+        primary_key=entry(primary_region),
+        replica_keys=[entry(region) for region in replica_regions],
+    )
+
+
 def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
     encryption, signing, agreement = algorithm_lists(key)
     return KeyMetadata(
@@ -65,7 +97,8 @@ def key_metadata(ctx: OperationContext, key: Key) -> KeyMetadata:
         key_agreement_algorithms=agreement,
         mac_algorithms=mac_algorithms(key),
         encapsulation_algorithms=encapsulation_algorithms(key),
-        multi_region=False,
+        multi_region=key.is_multi_region,
+        multi_region_configuration=multi_region_configuration(ctx, key),
         # AWS: present for symmetric encryption keys only (KeyMetadata, botocore's kms model).
         current_key_material_id=key.current_key_material_id,
     )

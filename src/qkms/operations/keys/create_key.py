@@ -1,4 +1,5 @@
-"""CreateKey (DESIGN §4): a new key with fresh material, wrapped under the root key."""
+"""CreateKey (DESIGN §4, §4a): a new key with fresh material, wrapped under the root key;
+`MultiRegion=true` makes the primary of a multi-region key."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from qkms.domain.errors import UnsupportedOperationException, ValidationException
 from qkms.domain.key_material import create_material, create_symmetric_material
 from qkms.domain.keys import (
+    MULTI_REGION_KEY_PREFIX,
     Key,
     KeyOrigin,
     KeySpec,
@@ -32,9 +34,12 @@ def _refuse_unserved(request: CreateKeyRequest) -> None:
     """Parameters QKMS cannot honour yet are refused by name, never silently ignored."""
     if request.custom_key_store_id is not None or request.xks_key_id is not None:
         raise UnsupportedOperationException("Custom key stores are not supported by QKMS.")
-    if request.multi_region:
-        raise UnsupportedOperationException("Multi-Region keys are not supported by QKMS.")
     origin = KeyOrigin(request.origin or KeyOrigin.AWS_KMS.value)
+    if request.multi_region and origin is KeyOrigin.EXTERNAL:
+        # AWS imports the same material into each replica; QKMS does not serve that yet.
+        raise UnsupportedOperationException(
+            "Multi-Region keys with Origin EXTERNAL are not supported by QKMS."
+        )
     if origin not in (KeyOrigin.AWS_KMS, KeyOrigin.EXTERNAL):
         raise UnsupportedOperationException(f"Origin {origin.value} is not supported yet.")
 
@@ -102,9 +107,12 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
     spec, usage = _spec_and_usage(request)
     origin = _origin(request, spec, usage)
     services = ctx.services
-    authorize_account_action(ctx, "CreateKey")
+    multi_region = bool(request.multi_region)
+    # AWS "Condition keys": kms:MultiRegion on CreateKey is the request's MultiRegion value.
+    authorize_account_action(ctx, "CreateKey", {"kms:MultiRegion": multi_region})
     account_id = ctx.caller.account_id
-    key_id = str(uuid.uuid4())
+    # AWS gives multi-region keys "mrk-" and 32 hex digits (DESIGN §4a), other keys a UUID.
+    key_id = f"{MULTI_REGION_KEY_PREFIX}{uuid.uuid4().hex}" if multi_region else str(uuid.uuid4())
     # An EXTERNAL key starts with no material and no public key, in PendingImport (AWS).
     # A symmetric key's material is its first material version (DESIGN §4a), not on the row.
     generated = origin is KeyOrigin.AWS_KMS
@@ -134,6 +142,7 @@ def create_key(ctx: OperationContext, request: CreateKeyRequest) -> CreateKeyRes
         current_key_material_id=versions[0].key_material_id if versions else None,
         # The key belongs to the region of the request that created it (DESIGN §4a).
         region=ctx.region,
+        primary_region=ctx.region if multi_region else None,
     )
     if request.tags:
         key = key.with_tags(merged_tags({}, request.tags))

@@ -11,12 +11,16 @@ from qkms.domain.errors import InvalidMarkerException
 from qkms.operations.runtime.context import OperationContext
 from qkms.operations.shapes import KeyListEntry, ListKeysRequest, ListKeysResponse
 from qkms.operations.support.access import authorize_account_action
-from qkms.operations.support.key_rows import key_from_row
+from qkms.operations.support.key_rows import key_from_row, row_id_of
 
 __all__ = ["list_keys"]
 
 _DEFAULT_LIMIT = 100
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# A marker is the last row id listed: a UUID, or a multi-region key's "mrk-<hex>@<region>".
+_UUID = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|mrk-[0-9a-f]{32}@([a-z]+-){2,3}\d+)$"
+)
 
 
 def _encode_marker(key_id: str) -> str:
@@ -58,6 +62,6 @@ def list_keys(ctx: OperationContext, request: ListKeysRequest) -> ListKeysRespon
     ]
     if truncated and page:
         return ListKeysResponse(
-            keys=entries, truncated=True, next_marker=_encode_marker(page[-1].key_id)
+            keys=entries, truncated=True, next_marker=_encode_marker(row_id_of(page[-1]))
         )
     return ListKeysResponse(keys=entries, truncated=False)

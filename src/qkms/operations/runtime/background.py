@@ -59,7 +59,11 @@ class ChangeFollower:
                     elif change.entity == "grant":
                         self._services.grants.evict(change.entity_id)
                     elif change.entity == "alias":
-                        self._services.aliases.evict(change.entity_id)
+                        parts = change.entity_id.split(":", 2)
+                        if len(parts) == 3 and parts[1]:
+                            self._services.aliases.evict(change.entity_id)
+                        else:  # stored before regions: cached under the default region's name
+                            self._services.aliases.clear()
                     else:  # an entity this version does not know: drop everything, stay safe
                         self._services.key_cache.clear()
                         self._services.identity_policies.clear()
@@ -111,7 +115,12 @@ def sweep_due_rotations(services: Services) -> list[str]:
     now = services.clock()
     rotated: list[str] = []
     for key_id in services.store.keys_due_for_rotation(now):
-        row = services.store.get_key(key_id)
+        # A multi-region key's schedule is shared: its regions rotate together (one material),
+        # when its primary's row is Enabled, as AWS rotates the primary and syncs its replicas.
+        row = services.store.get_key(key_id) or next(
+            (r for r in services.store.region_rows(key_id) if r.region == r.primary_region),
+            None,
+        )
         if row is None:
             continue
         key = key_from_row(row).as_of(now)

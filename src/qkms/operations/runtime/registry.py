@@ -44,8 +44,10 @@ from qkms.operations.keys.enable_key import enable_key
 from qkms.operations.keys.get_key_last_usage import get_key_last_usage
 from qkms.operations.keys.get_public_key import get_public_key
 from qkms.operations.keys.list_keys import list_keys
+from qkms.operations.keys.replicate_key import replicate_key
 from qkms.operations.keys.schedule_key_deletion import schedule_key_deletion
 from qkms.operations.keys.update_key_description import update_key_description
+from qkms.operations.keys.update_primary_region import update_primary_region
 from qkms.operations.mac.generate_mac import generate_mac
 from qkms.operations.mac.verify_mac import verify_mac
 from qkms.operations.rotation.disable_key_rotation import disable_key_rotation
@@ -101,6 +103,7 @@ from qkms.operations.shapes.key_import import (
 )
 from qkms.operations.shapes.key_usage import GetKeyLastUsageRequest
 from qkms.operations.shapes.mac import GenerateMacRequest, VerifyMacRequest
+from qkms.operations.shapes.multi_region import ReplicateKeyRequest, UpdatePrimaryRegionRequest
 from qkms.operations.shapes.rotation import (
     DisableKeyRotationRequest,
     EnableKeyRotationRequest,
@@ -136,6 +139,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("CreateKey", CreateKeyRequest, create_key),
         Operation("DescribeKey", DescribeKeyRequest, describe_key),
         Operation("ListKeys", ListKeysRequest, list_keys),
+        Operation("ReplicateKey", ReplicateKeyRequest, replicate_key),
+        Operation("UpdatePrimaryRegion", UpdatePrimaryRegionRequest, update_primary_region),
         Operation("GetPublicKey", GetPublicKeyRequest, get_public_key),
         Operation("EnableKey", EnableKeyRequest, enable_key),
         Operation("DisableKey", DisableKeyRequest, disable_key),

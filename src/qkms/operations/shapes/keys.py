@@ -16,6 +16,7 @@ from qkms.operations.shapes.base import (
     Tag,
     enum_values,
 )
+from qkms.operations.shapes.multi_region import MultiRegionConfiguration
 
 __all__ = [
     "CancelKeyDeletionRequest",
@@ -35,6 +36,7 @@ __all__ = [
     "KeyMetadata",
     "ListKeysRequest",
     "ListKeysResponse",
+    "ReplicateKeyResponse",
     "ScheduleKeyDeletionRequest",
     "ScheduleKeyDeletionResponse",
     "UpdateKeyDescriptionRequest",
@@ -171,7 +173,15 @@ class KeyMetadata(Response, frozen=True, kw_only=True):
     mac_algorithms: list[str] | None = None  # HMAC keys only
     encapsulation_algorithms: list[str] | None = None
     multi_region: bool
+    # Multi-region keys only (botocore's KeyMetadata): absent for a single-region key, as AWS.
+    multi_region_configuration: MultiRegionConfiguration | None = None
     current_key_material_id: str | None = None  # symmetric encryption keys (DESIGN §4a)
+
+
+class ReplicateKeyResponse(Response, frozen=True, kw_only=True):
+    replica_key_metadata: KeyMetadata
+    replica_policy: str
+    replica_tags: list[Tag]
 
 
 class CreateKeyResponse(Response, frozen=True, kw_only=True):

@@ -195,6 +195,10 @@ def request_facts(
             ("DERIVE_SHARED_SECRET", "KEY_AGREEMENT") if key.key_usage.is_key_agreement else usage
         )
         context["kms:keyorigin"] = key.origin.value
+        # AWS "Condition keys": whether the key is multi-region and, if so, its role here.
+        context["kms:multiregion"] = key.is_multi_region
+        if key.is_multi_region:
+            context["kms:multiregionkeytype"] = "REPLICA" if key.is_replica else "PRIMARY"
         for tag_key, tag_value in key.tags:
             context[f"aws:resourcetag/{tag_key.lower()}"] = tag_value
     if extra_context:

@@ -32,6 +32,10 @@ def add_rotation_material(services: Services, key: Key, rotation_type: RotationT
         key.key_id, material.key_material_id, material.wrapped_material, now, rotation_type.value
     )
     added = services.store.add_key_material(row, next_date)
-    # Effective in this worker before the call returns; others follow the change feed.
+    # Effective in this worker before the call returns; others follow the change feed. A
+    # multi-region key's regions share the material: each region's row moved with it.
     services.key_cache.evict(key.key_id)
+    if key.is_multi_region:
+        for region_row in services.store.region_rows(key.key_id):
+            services.key_cache.evict(region_row.key_id)
     return added

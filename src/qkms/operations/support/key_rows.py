@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 
 from qkms.domain.keys import Key, KeyOrigin, KeySpec, KeyState, KeyUsage
-from qkms.storage.base import KeyRow
+from qkms.storage.base import KeyRow, key_row_id, split_key_row_id
 
-__all__ = ["key_from_row", "key_to_row"]
+__all__ = ["key_from_row", "key_to_row", "row_id_of"]
+
+
+def row_id_of(key: Key) -> str:
+    """The key's `keys` row id: per region for a multi-region key (storage/base.py)."""
+    return key_row_id(key.key_id, key.region or "") if key.is_multi_region else key.key_id
 
 
 def key_from_row(row: KeyRow) -> Key:
+    key_id, _ = split_key_row_id(row.key_id)
     return Key(
-        key_id=row.key_id,
+        key_id=key_id,
         account_id=row.account_id,
         description=row.description,
         key_usage=KeyUsage(row.key_usage),
@@ -33,12 +39,13 @@ def key_from_row(row: KeyRow) -> Key:
         valid_to=row.valid_to,
         current_key_material_id=row.current_key_material_id,
         region=row.region,
+        primary_region=row.primary_region,
     )
 
 
 def key_to_row(key: Key) -> KeyRow:
     return KeyRow(
-        key_id=key.key_id,
+        key_id=row_id_of(key),
         account_id=key.account_id,
         description=key.description,
         key_usage=key.key_usage.value,
@@ -55,4 +62,5 @@ def key_to_row(key: Key) -> KeyRow:
         valid_to=key.valid_to,
         current_key_material_id=key.current_key_material_id,
         region=key.region,
+        primary_region=key.primary_region,
     )

@@ -18,11 +18,14 @@ from qkms.operations.runtime.context import CachedKey, OperationContext
 from qkms.operations.runtime.key_usage import usage_operation
 from qkms.operations.support.access import KeyNotVisible, authorize_key_action
 from qkms.operations.support.key_rows import key_from_row, key_to_row
-from qkms.storage.base import KeyRow
+from qkms.storage.base import AliasRow, KeyRow, key_row_id
 
 __all__ = [
+    "alias_cache_key",
+    "alias_regions",
     "alias_target",
     "change_key",
+    "forget_alias",
     "key_arn",
     "key_region",
     "load_cached_key",
@@ -50,7 +53,7 @@ def _invisible(ctx: OperationContext, key_ref: str | None) -> NotFoundException:
     ref = ctx.services.arns.parse_key_ref(key_ref or "")
     if ref is not None and ref.alias_name is not None:
         account_id = ref.account_id or ctx.caller.account_id
-        alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+        alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name, ctx.region)
         return NotFoundException(f"Alias {alias_arn} is not found.")
     return _not_found(key_ref)
 
@@ -73,7 +76,7 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
         account_id = ref.account_id or ctx.caller.account_id
         key_id = alias_target(ctx, account_id, ref.alias_name)
         if key_id is None:
-            alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name)
+            alias_arn = ctx.services.arns.alias_arn(account_id, ref.alias_name, ctx.region)
             raise NotFoundException(f"Alias {alias_arn} is not found.")
         return key_id, account_id, ref.region or ctx.region
     if ref.key_id is None:
@@ -81,15 +84,36 @@ def _resolve_key_id(ctx: OperationContext, key_ref: str | None) -> tuple[str, st
     return ref.key_id, ref.account_id, ref.region or ctx.region
 
 
+def alias_regions(ctx: OperationContext) -> tuple[str, ...]:
+    """The stored regions whose aliases the request sees: its own, and in the default region
+    also '' (aliases stored before regions whose key had none, DESIGN §4a)."""
+    if ctx.region == ctx.services.arns.region:
+        return (ctx.region, "")
+    return (ctx.region,)
+
+
+def alias_cache_key(ctx: OperationContext, account_id: str, alias_name: str) -> str:
+    """The alias cache entry of a name as this request's region resolves it."""
+    return f"{account_id}:{ctx.region}:{alias_name}"
+
+
+def forget_alias(ctx: OperationContext, row: AliasRow) -> None:
+    """Drop a changed alias from this worker's cache before the call returns (DESIGN §7)."""
+    ctx.services.aliases.evict(row.cache_key)
+    ctx.services.aliases.evict(alias_cache_key(ctx, row.account_id, row.alias_name))
+
+
 def alias_target(ctx: OperationContext, account_id: str, alias_name: str) -> str | None:
-    """The key id an alias points at, through the change-feed-bounded cache (DESIGN §7)."""
+    """The key id an alias of the request's region points at, through the change-feed-bounded
+    cache (DESIGN §7). Alias names are per (account, region), as in AWS."""
     services = ctx.services
+    cache_key = alias_cache_key(ctx, account_id, alias_name)
 
     def load() -> str | None:
-        row = services.store.get_alias(account_id, alias_name)
+        row = services.store.get_alias(account_id, alias_name, alias_regions(ctx))
         return None if row is None else row.key_id
 
-    return services.aliases.get_or_load(f"{account_id}:{alias_name}", load)
+    return services.aliases.get_or_load(cache_key, load)
 
 
 def _check_visible(
@@ -130,14 +154,15 @@ def load_cached_key(
     """
     services = ctx.services
     key_id, named_account, region = _resolve_key_id(ctx, key_ref)
+    row_id = key_row_id(key_id, region)  # a multi-region key: its row in that region
 
     def load() -> CachedKey:
-        row = services.store.get_key(key_id)
+        row = services.store.get_key(row_id)
         if row is None:
             raise _not_found(key_ref)
         return CachedKey(key_from_row(row))
 
-    cached = services.key_cache.get_or_load(key_id, load)
+    cached = services.key_cache.get_or_load(row_id, load)
     if cached.key.material_has_expired(services.clock()):
         # Imported material past its ValidTo: the key is PendingImport from that moment on,
         # whether or not the sweeper has written that down yet (DESIGN §4).
@@ -198,10 +223,11 @@ def change_key(
         check_state(key, operation, key_arn(ctx, key))
         return key_to_row(transition(key))
 
-    new_row = services.store.update_key(key_id, apply)
+    row_id = key_row_id(key_id, region)
+    new_row = services.store.update_key(row_id, apply)
     # Effective in this worker before the call returns (DESIGN §7); other workers see the
     # change feed within the staleness bound.
-    services.key_cache.evict(key_id)
+    services.key_cache.evict(row_id)
     if new_row is None:
         raise _not_found(key_ref)
     return key_from_row(new_row)

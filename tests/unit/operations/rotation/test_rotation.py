@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from qkms.domain.errors import (
@@ -15,6 +17,7 @@ from qkms.operations.encryption import decrypt, encrypt
 from qkms.operations.keys.create_key import create_key
 from qkms.operations.keys.describe_key import describe_key
 from qkms.operations.keys.disable_key import disable_key
+from qkms.operations.keys.replicate_key import replicate_key
 from qkms.operations.rotation.disable_key_rotation import disable_key_rotation
 from qkms.operations.rotation.enable_key_rotation import enable_key_rotation
 from qkms.operations.rotation.get_key_rotation_status import get_key_rotation_status
@@ -24,6 +27,7 @@ from qkms.operations.runtime.background import sweep
 from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.shapes import CreateKeyRequest, DescribeKeyRequest, DisableKeyRequest
 from qkms.operations.shapes.encryption import DecryptRequest, EncryptRequest
+from qkms.operations.shapes.multi_region import ReplicateKeyRequest
 from qkms.operations.shapes.rotation import (
     DisableKeyRotationRequest,
     EnableKeyRotationRequest,
@@ -179,3 +183,26 @@ def test_imported_material_is_refused_before_the_key_type(ctx: OperationContext)
     assert (
         refused.value.message == "arn:k origin is EXTERNAL which is not valid for this operation."
     )
+
+
+def test_the_sweeper_rotates_a_multi_region_key_in_every_region_at_once(
+    ctx: OperationContext, services: Services, clock: FakeClock
+) -> None:
+    # Its schedule is under the bare key id, its rows per region: the sweeper must find them.
+    east = dataclasses.replace(ctx, signed_region=services.arns.region)
+    west = dataclasses.replace(ctx, signed_region="us-west-2")
+    key_id = create_key(east, CreateKeyRequest(multi_region=True)).key_metadata.key_id
+    replicate_key(east, ReplicateKeyRequest(key_id=key_id, replica_region="us-west-2"))
+    enable_key_rotation(east, EnableKeyRotationRequest(key_id=key_id, rotation_period_in_days=90))
+    first = _current(east, key_id)
+    clock.advance(91 * DAY)
+    sweep(services)
+    rotated = _current(east, key_id)
+    assert rotated != first and _current(west, key_id) == rotated
+    blob = _encrypt(west, key_id, b"after")
+    assert _decrypt(east, blob) == b"after"
+    # Rotation is the primary's to set (AWS "Rotating multi-Region keys").
+    with pytest.raises(UnsupportedOperationException, match="replica"):
+        rotate_key_on_demand(west, RotateKeyOnDemandRequest(key_id=key_id))
+    with pytest.raises(UnsupportedOperationException, match="replica"):
+        disable_key_rotation(west, DisableKeyRotationRequest(key_id=key_id))
