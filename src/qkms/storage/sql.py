@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from qkms.storage.base import (
     AccessKeyRow,
-    AuditRow,
     Change,
     GrantRow,
     ImportParametersRow,
@@ -28,6 +27,7 @@ from qkms.storage.base import (
 )
 from qkms.storage.dialect import Connection, SqlDialect, batches, marks
 from qkms.storage.sql_aliases import AliasSql
+from qkms.storage.sql_audit import AuditSql
 from qkms.storage.sql_key_materials import KeyMaterialSql
 from qkms.storage.sql_multi_region import MultiRegionSql
 from qkms.storage.sql_stats import KeyCountSql
@@ -59,12 +59,6 @@ def _grant_row(values: Sequence[Any]) -> GrantRow:
     return GrantRow(*decoded)
 
 
-def _audit_row(values: Sequence[Any]) -> AuditRow:
-    decoded = list(values)
-    decoded[5] = tuple(json.loads(decoded[5]))  # resources, stored as a JSON array
-    return AuditRow(*decoded)
-
-
 # A row dataclass's fields are its table's columns, in order: rows map to and from positionally.
 _KEY_COLUMNS = _columns(KeyRow)
 # What update_key writes back; the key's id, account, usage, spec, origin and creation date
@@ -79,10 +73,9 @@ _USER_COLUMNS = _columns(UserRow)
 _USER_POLICY_COLUMNS = _columns(UserPolicyRow)
 _GRANT_COLUMNS = _columns(GrantRow)
 _IMPORT_COLUMNS = _columns(ImportParametersRow)
-_AUDIT_COLUMNS = _columns(AuditRow)
 
 
-class SqlKeyStore(KeyMaterialSql, MultiRegionSql, AliasSql, KeyCountSql, ABC):
+class SqlKeyStore(KeyMaterialSql, MultiRegionSql, AliasSql, AuditSql, KeyCountSql, ABC):
     """Every KeyStore method once; a subclass supplies the dialect, `_read` and `_write`."""
 
     dialect: ClassVar[SqlDialect]
@@ -460,33 +453,6 @@ class SqlKeyStore(KeyMaterialSql, MultiRegionSql, AliasSql, KeyCountSql, ABC):
         self._write(
             lambda conn: conn.execute("DELETE FROM import_parameters WHERE key_id = %s", (key_id,))
         )
-
-    # --- audit ------------------------------------------------------------------------------
-    def append_audit_event(self, row: AuditRow) -> None:
-        self._insert("audit_events", row, None, resources=json.dumps(list(row.resources)))
-
-    def search_audit_events(
-        self, since: float | None, event_name: str | None, resource: str | None, limit: int
-    ) -> list[AuditRow]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            conditions.append("event_time >= %s")
-            params.append(since)
-        if event_name is not None:
-            conditions.append("event_name = %s")
-            params.append(event_name)
-        if resource is not None:
-            # resources is a JSON array of ARNs; match one element exactly.
-            conditions.append(self.dialect.json_array_has.format(column="resources"))
-            params.append(resource)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        rows = self._read(
-            f"SELECT {_AUDIT_COLUMNS} FROM audit_events{where} "
-            "ORDER BY event_time, event_id LIMIT %s",
-            (*params, limit),
-        )
-        return [_audit_row(r) for r in rows]
 
     # --- change feed ------------------------------------------------------------------------
     def latest_change(self) -> int:
