@@ -315,18 +315,18 @@ MUTANTS: tuple[Mutant, ...] = (
     # --- storage: the change feed (DESIGN §7) ----------------------------------------------------
     Mutant(
         "feed-alias-update-not-recorded",
-        "src/qkms/storage/sql.py",
+        "src/qkms/storage/sql_aliases.py",
         "        return self._change_if_any(\n"
         '            "UPDATE aliases SET key_id = %s, last_updated_date = %s "\n'
-        '            "WHERE account_id = %s AND alias_name = %s",\n'
-        "            (key_id, now, account_id, alias_name),\n"
-        '            ("alias", f"{account_id}:{alias_name}"),\n'
+        '            "WHERE account_id = %s AND alias_name = %s AND region = %s",\n'
+        "            (key_id, now, account_id, alias_name, region),\n"
+        '            ("alias", AliasRow(account_id, alias_name, key_id, 0.0, 0.0, region).cache_key),\n'
         "        )",
         "        return self._write(\n"
         "            lambda conn: conn.execute(\n"
         '                "UPDATE aliases SET key_id = %s, last_updated_date = %s "\n'
-        '                "WHERE account_id = %s AND alias_name = %s",\n'
-        "                (key_id, now, account_id, alias_name),\n"
+        '                "WHERE account_id = %s AND alias_name = %s AND region = %s",\n'
+        "                (key_id, now, account_id, alias_name, region),\n"
         "            ).rowcount\n"
         "            > 0\n"
         "        )",
@@ -335,16 +335,16 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "feed-alias-delete-not-recorded",
-        "src/qkms/storage/sql.py",
+        "src/qkms/storage/sql_aliases.py",
         "        return self._change_if_any(\n"
-        '            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",\n'
-        "            (account_id, alias_name),\n"
-        '            ("alias", f"{account_id}:{alias_name}"),\n'
+        '            "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s AND region = %s",\n'
+        "            (account_id, alias_name, region),\n"
+        '            ("alias", AliasRow(account_id, alias_name, "", 0.0, 0.0, region).cache_key),\n'
         "        )",
         "        return self._write(\n"
         "            lambda conn: conn.execute(\n"
-        '                "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s",\n'
-        "                (account_id, alias_name),\n"
+        '                "DELETE FROM aliases WHERE account_id = %s AND alias_name = %s AND region = %s",\n'
+        "                (account_id, alias_name, region),\n"
         "            ).rowcount\n"
         "            > 0\n"
         "        )",
