@@ -219,6 +219,22 @@ def raw_call(
     return send(signed_request(endpoint, target, body, **signing))
 
 
+def run_qkms(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m qkms <args>` as an operator runs it: no QKMS_* variable of the test run leaks
+    in, `env` adds to the rest; its exit code, stdout and stderr."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "qkms", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**clean, **(env or {})},
+        check=False,
+    )
+
+
 def admin_cli(server: QkmsServer, *args: str) -> Any:
     """`qkms admin` on the server's data directory, as an operator would run it; its JSON output."""
     result = subprocess.run(

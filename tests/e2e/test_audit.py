@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from qkms.audit import iter_events
 from tests.e2e.server import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET, QkmsServer, kms_client, raw_call
+from tests.e2e.server import run_qkms as qkms
 from tests.peer_keys import peer_public_key_der
 
 pytestmark = pytest.mark.e2e
@@ -185,14 +184,6 @@ def test_events_survive_a_restart_and_rotation(started: Callable[..., QkmsServer
     after = [e["requestID"] for e in events(server)]
     assert after == list(calls.expected)  # old events kept, new ones appended in order
     assert (server.data_dir / "audit.log.1").exists()  # ~1.2 KiB an event: it rotated
-
-
-def qkms(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "qkms", *args],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
 
 
 def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:

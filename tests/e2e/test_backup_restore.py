@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.server import QkmsServer
+from tests.e2e.server import run_qkms as _qkms
 from tests.peer_keys import peer_public_key_der
 
 PEER = peer_public_key_der()
-
-
-def _qkms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qkms", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
 
 
 class _Load:

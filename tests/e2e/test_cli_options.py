@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.server import run_qkms as qkms
+
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "444455556666"
-
-
-def qkms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "qkms", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **(env or {})},
-        check=False,
-    )
 
 
 def users(data_dir: Path) -> list[str]:

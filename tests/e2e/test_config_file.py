@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.server import QkmsServer
+from tests.e2e.server import run_qkms as qkms
 
 pytestmark = pytest.mark.e2e
 
 ROOT_KEY = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA="
-
-
-def qkms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "qkms", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **(env or {})},
-        check=False,
-    )
 
 
 def shown(result: subprocess.CompletedProcess[str]) -> dict[str, str]:

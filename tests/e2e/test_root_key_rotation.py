@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.e2e.server import QkmsServer
+from tests.e2e.server import run_qkms as qkms
 from tests.peer_keys import peer_public_key_der
-
-
-def qkms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("QKMS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "qkms", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**clean, **(env or {})},
-        check=False,
-    )
 
 
 def test_rotation_while_serving(tmp_path: Path) -> None:
