@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from psycopg import sql
 
+from qkms.operations.runtime.key_usage import FLUSH_INTERVAL_SECONDS
 from tests.e2e.server import QkmsServer, raw_call
 from tests.e2e.support import until
 from tests.peer_keys import public_key_der
@@ -291,14 +292,19 @@ def row_counts(shared: Shared) -> dict[str, int]:
 
 
 def settled_row_counts(shared: Shared) -> dict[str, int]:
-    """Row counts once the nodes' background writes (the audit mirror) have drained."""
-    previous = row_counts(shared)
-    for _ in range(50):
-        time.sleep(0.2)
+    """Row counts once the nodes' background writes have drained: unchanged for longer than the
+    slowest background writer's period (the audit mirror, and GetKeyLastUsage's batch write
+    every FLUSH_INTERVAL_SECONDS)."""
+    quiet_for = FLUSH_INTERVAL_SECONDS + 0.5
+    previous, since = row_counts(shared), time.monotonic()
+    deadline = since + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
         current = row_counts(shared)
-        if current == previous:
+        if current != previous:
+            previous, since = current, time.monotonic()
+        elif time.monotonic() - since >= quiet_for:
             return current
-        previous = current
     raise AssertionError("the schema kept changing with no request in flight")
 
 
