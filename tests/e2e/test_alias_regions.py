@@ -5,37 +5,14 @@ and each region's clients list, resolve and change only their region's alias."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import QkmsServer, kms_client
-
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "111122223333"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    data_dir: Path = tmp_path_factory.mktemp("alias-regions") / "data"
-    qkms = QkmsServer(data_dir, workers=2, extra_args=["--arn-format", "aws"])
-    qkms.start()
-    yield qkms
-    qkms.stop()
-
-
-@pytest.fixture(scope="module")
-def east(server: QkmsServer) -> Any:
-    return kms_client(server.endpoint, region="us-east-1")
-
-
-@pytest.fixture(scope="module")
-def west(server: QkmsServer) -> Any:
-    return kms_client(server.endpoint, region="us-west-2")
 
 
 def listed(kms: Any) -> dict[str, dict[str, Any]]:

@@ -5,15 +5,12 @@ with UpdatePrimaryRegion, metadata has exactly the model's members, and AWS's re
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
-
-from tests.e2e.server import QkmsServer, kms_client
 
 pytestmark = pytest.mark.e2e
 
@@ -22,25 +19,6 @@ _MODEL = botocore.session.get_session().get_service_model("kms")
 METADATA_MEMBERS = set(_MODEL.shape_for("KeyMetadata").members)
 CONFIGURATION_MEMBERS = set(_MODEL.shape_for("MultiRegionConfiguration").members)
 MULTI_REGION_KEY_MEMBERS = set(_MODEL.shape_for("MultiRegionKey").members)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
-    data_dir: Path = tmp_path_factory.mktemp("multi-region") / "data"
-    qkms = QkmsServer(data_dir, workers=2, extra_args=["--arn-format", "aws"])
-    qkms.start()
-    yield qkms
-    qkms.stop()
-
-
-@pytest.fixture(scope="module")
-def east(server: QkmsServer) -> Any:
-    return kms_client(server.endpoint, region="us-east-1")
-
-
-@pytest.fixture(scope="module")
-def west(server: QkmsServer) -> Any:
-    return kms_client(server.endpoint, region="us-west-2")
 
 
 def error_of(call: Callable[[], Any]) -> tuple[str, str]:

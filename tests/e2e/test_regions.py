@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import QkmsServer, kms_client
+from tests.e2e.server import QkmsServer
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ ACCOUNT = "111122223333"
 
 
 @pytest.fixture(scope="module")
-def aws_arns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
+def regional(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
     data_dir: Path = tmp_path_factory.mktemp("regions") / "data"
     qkms = QkmsServer(
         data_dir,
@@ -29,16 +29,6 @@ def aws_arns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QkmsServer]:
     qkms.start()
     yield qkms
     qkms.stop()
-
-
-@pytest.fixture(scope="module")
-def east(aws_arns: QkmsServer) -> Any:
-    return kms_client(aws_arns.endpoint, region="us-east-1")
-
-
-@pytest.fixture(scope="module")
-def west(aws_arns: QkmsServer) -> Any:
-    return kms_client(aws_arns.endpoint, region="us-west-2")
 
 
 def error_of(call: Callable[[], Any]) -> tuple[str, str]:
