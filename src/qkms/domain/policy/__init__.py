@@ -8,6 +8,10 @@ from qkms.domain.policy.access import (
     decide_key_access,
 )
 from qkms.domain.policy.conditions import ContextValue
+from qkms.domain.policy.decision_scope import (
+    PRINCIPAL_AND_KEY_CONDITION_KEYS,
+    decided_by_principal_and_key,
+)
 from qkms.domain.policy.document import MAX_POLICY_BYTES, default_key_policy, parse_policy
 from qkms.domain.policy.evaluator import (
     Decision,
@@ -30,6 +34,7 @@ from qkms.domain.policy.recipient_conditions import recipient_condition_values
 
 __all__ = [
     "MAX_POLICY_BYTES",
+    "PRINCIPAL_AND_KEY_CONDITION_KEYS",
     "Access",
     "AccessDecision",
     "ContextValue",
@@ -47,6 +52,7 @@ __all__ = [
     "Statement",
     "decide_account_action",
     "decide_key_access",
+    "decided_by_principal_and_key",
     "default_key_policy",
     "evaluate",
     "evaluate_key_policy",

@@ -41,6 +41,11 @@ class CachedKey:
     policy_document: PolicyDocument | None = None
     # Symmetric keys: unwrapped material versions by key material id, as they are first used.
     symmetric_materials: dict[str, SymmetricKey] = field(default_factory=dict)
+    # Policy allows remembered for this version of the key (`qkms.operations.support.access`):
+    # (account, user, action) -> the identity policies they were reached under.
+    remembered_allows: dict[tuple[str, str, str], tuple[PolicyDocument, ...]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,14 @@ from qkms.domain.errors import (
 from qkms.domain.grant_constraints import GrantConstraints
 from qkms.domain.keys import Key
 from qkms.domain.policy import (
+    PRINCIPAL_AND_KEY_CONDITION_KEYS,
     ContextValue,
     PolicyDocument,
     PolicyKind,
     RequestFacts,
     decide_account_action,
     decide_key_access,
+    decided_by_principal_and_key,
     default_key_policy,
     parse_policy,
 )
@@ -213,6 +215,52 @@ def request_facts(
     )
 
 
+# Remembered allows per cached key; past this many (callers x actions) the memo starts over.
+_MAX_REMEMBERED = 256
+
+
+def _remembered_allow(ctx: OperationContext, cached: CachedKey, action: str) -> bool:
+    """Whether the policies allowed this caller this action on this version of the key before,
+    under the identity policies it has now.
+
+    The memo lives on the cached key, so a changed key (policy, tags, state) starts with none;
+    an identity policy change loads a new tuple, which no remembered allow was reached under.
+    Both follow the change feed's bound (DESIGN §7), like the caches they sit on.
+    """
+    caller = ctx.caller
+    remembered = cached.remembered_allows.get((caller.account_id, caller.user_name, action))
+    return remembered is not None and remembered is identity_policies(ctx)
+
+
+def _remember_allow(
+    ctx: OperationContext,
+    cached: CachedKey,
+    action: str,
+    policy: PolicyDocument,
+    identity: tuple[PolicyDocument, ...],
+    extra_context: Mapping[str, ContextValue] | None,
+) -> None:
+    """Remember a policy allow when it read nothing particular to this request.
+
+    Only allows reached by the policies alone: a denial may yet be lifted by a grant, and grants
+    change on their own schedule. An operation's own condition keys must not shadow a principal
+    or key fact, or the remembered answer would be for other facts.
+    """
+    if extra_context and any(
+        name.lower() in PRINCIPAL_AND_KEY_CONDITION_KEYS
+        or name.lower().startswith("aws:resourcetag/")
+        for name in extra_context
+    ):
+        return
+    if not decided_by_principal_and_key((policy, *identity)):
+        return
+    memo = cached.remembered_allows
+    if len(memo) >= _MAX_REMEMBERED:
+        memo.clear()
+    caller = ctx.caller
+    memo[(caller.account_id, caller.user_name, action)] = identity
+
+
 def authorize_key_action(
     ctx: OperationContext,
     cached: CachedKey,
@@ -235,16 +283,17 @@ def authorize_key_action(
     """
     key = cached.key
     action = f"kms:{operation}"
-    key_arn = ctx.services.arns.key_arn(
-        key.account_id, key.key_id, key.region or ctx.services.arns.region
-    )
-    policy = key_policy_document(ctx, cached)
-    facts = request_facts(ctx, action, key, extra_context)
     tokens = [read_grant_token(ctx, token) for token in grant_tokens]  # authentic first
+    policy = key_policy_document(ctx, cached)
+    if policy is not None and _remembered_allow(ctx, cached, action):
+        return
+    facts = request_facts(ctx, action, key, extra_context)
     allowed = False
     if policy is not None:
         identity = identity_policies(ctx)
         decision = decide_key_access(policy, identity, facts, key.account_id)
+        if decision.is_allowed:
+            _remember_allow(ctx, cached, action, policy, identity, extra_context)
         # Grants are looked at only when the policies alone do not allow, so the common case
         # never pays for them; an explicit Deny still wins over a grant in `decide_key_access`.
         if (
@@ -264,6 +313,9 @@ def authorize_key_action(
         allowed = decision.is_allowed
     if allowed:
         return
+    key_arn = ctx.services.arns.key_arn(
+        key.account_id, key.key_id, key.region or ctx.services.arns.region
+    )
     if key.account_id != ctx.caller.account_id:
         # Another account's key: nothing about it, not even that it exists (DESIGN §5). The
         # caller's own reference is put in the message by `_keys`, as for a missing key.
