@@ -159,6 +159,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--curve", choices=("P-256", "P-384"), default="P-256")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="top N functions")
     parser.add_argument(
+        "--no-raw",
+        action="store_true",
+        help="skip the raw ECDH rounds (for instruction counts: see --instructions)",
+    )
+    parser.add_argument(
         "--access-log", action="store_true", help="log lines to stderr (on in serve)"
     )
     args = parser.parse_args(argv)
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         qkms, ecdh = [], []
         for _ in range(args.rounds):
             qkms.append(_cpu_per_call(lambda: app.run_many(requests, args.count), args.count))
-            ecdh.append(_cpu_per_call(raw, args.count))
+            ecdh.append(0.0 if args.no_raw else _cpu_per_call(raw, args.count))
         q, e = statistics.median(qkms), statistics.median(ecdh)
         print(f"derive {args.curve} in process: {q:.1f} us CPU/request (rounds {qkms[0]:.0f}..)")
         print(f"raw ECDH {args.curve}:           {e:.1f} us CPU")
