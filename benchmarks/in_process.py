@@ -157,6 +157,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=5000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--curve", choices=("P-256", "P-384"), default="P-256")
+    parser.add_argument(
+        "--operation",
+        choices=("derive", "describe"),
+        default="derive",
+        help="DeriveSharedSecret (default) or DescribeKey of the same key",
+    )
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="top N functions")
     parser.add_argument(
         "--no-raw",
@@ -182,12 +188,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         key_id = json.loads(answer)["KeyMetadata"]["KeyId"]
         requests = _peer_requests(app, key_id, curve)
+        ders = [base64.b64decode(json.loads(body)["PublicKey"]) for _, body in requests]
         private = ec.generate_private_key(curve)
-        peers = [
-            serialization.load_der_public_key(base64.b64decode(json.loads(b)["PublicKey"]))
-            for _, b in requests
-        ]
-        ders = [base64.b64decode(json.loads(b)["PublicKey"]) for _, b in requests]
+        if args.operation == "describe":
+            requests = [app.sign("DescribeKey", {"KeyId": key_id}) for _ in range(4)]
 
         def raw() -> None:
             for index in range(args.count):
@@ -195,14 +199,15 @@ def main(argv: list[str] | None = None) -> None:
                 assert isinstance(peer, ec.EllipticCurvePublicKey)
                 private.exchange(ec.ECDH(), peer)
 
-        del peers
         app.run_many(requests, 500)  # warm the caches
         qkms, ecdh = [], []
         for _ in range(args.rounds):
             qkms.append(_cpu_per_call(lambda: app.run_many(requests, args.count), args.count))
             ecdh.append(0.0 if args.no_raw else _cpu_per_call(raw, args.count))
         q, e = statistics.median(qkms), statistics.median(ecdh)
-        print(f"derive {args.curve} in process: {q:.1f} us CPU/request (rounds {qkms[0]:.0f}..)")
+        print(
+            f"{args.operation} {args.curve} in process: {q:.1f} us CPU/request (rounds {qkms[0]:.0f}..)"
+        )
         print(f"raw ECDH {args.curve}:           {e:.1f} us CPU")
         print(f"QKMS's own work:             {q - e:.1f} us CPU/request")
         if args.profile:

@@ -94,40 +94,65 @@ def _describe(value: object) -> str:
 
 
 def _violation(member: Member, value: object) -> str | None:
-    at = f"at '{member.name[0].lower()}{member.name[1:]}' failed to satisfy constraint: Member must"
+    # The message is built only for a value that fails: most members of most requests pass,
+    # and this runs for every member of every request.
     if value is None:
-        return f"Value null {at} not be null" if member.required else None
+        return f"Value null {_at(member)} not be null" if member.required else None
     if member.enum is not None and isinstance(value, str) and value not in member.enum:
-        return f"{_describe(value)} {at} satisfy enum value set: [{', '.join(member.enum)}]"
+        return (
+            f"{_describe(value)} {_at(member)} satisfy enum value set: [{', '.join(member.enum)}]"
+        )
     if member.each_enum is not None and isinstance(value, list):
         if any(item not in member.each_enum for item in value):
             items = _truncated("[" + ", ".join(map(str, value)) + "]")
             allowed = ", ".join(member.each_enum)
             return (
-                f"Value '{items}' {at} satisfy constraint: "
+                f"Value '{items}' {_at(member)} satisfy constraint: "
                 f"[Member must satisfy enum value set: [{allowed}]]"
             )
     if isinstance(value, str | bytes | list):
         if member.min_length is not None and len(value) < member.min_length:
             return (
-                f"{_describe(value)} {at} have length greater than or equal to {member.min_length}"
+                f"{_describe(value)} {_at(member)} have length greater than or equal to "
+                f"{member.min_length}"
             )
         if member.max_length is not None and len(value) > member.max_length:
-            return f"{_describe(value)} {at} have length less than or equal to {member.max_length}"
+            return (
+                f"{_describe(value)} {_at(member)} have length less than or equal to "
+                f"{member.max_length}"
+            )
     if isinstance(value, int) and not isinstance(value, bool):
         if member.min_value is not None and value < member.min_value:
-            return f"{_describe(value)} {at} have value greater than or equal to {member.min_value}"
+            return (
+                f"{_describe(value)} {_at(member)} have value greater than or equal to "
+                f"{member.min_value}"
+            )
         if member.max_value is not None and value > member.max_value:
-            return f"{_describe(value)} {at} have value less than or equal to {member.max_value}"
+            return (
+                f"{_describe(value)} {_at(member)} have value less than or equal to "
+                f"{member.max_value}"
+            )
     return None
 
 
+def _at(member: Member) -> str:
+    return (
+        f"at '{member.name[0].lower()}{member.name[1:]}' failed to satisfy constraint: Member must"
+    )
+
+
+@cache
+def _checked_members(request_type: type[Request]) -> tuple[tuple[Member, str], ...]:
+    """Each constrained member with the Python attribute holding it, worked out once per shape."""
+    names = _attribute_names(request_type)
+    return tuple((member, names[member.name]) for member in request_type.constraints)
+
+
 def _check_constraints(request: Request) -> None:
-    names = _attribute_names(type(request))
     violations = [
         violation
-        for member in type(request).constraints
-        if (violation := _violation(member, getattr(request, names[member.name]))) is not None
+        for member, attribute in _checked_members(type(request))
+        if (violation := _violation(member, getattr(request, attribute))) is not None
     ]
     if violations:
         count = len(violations)

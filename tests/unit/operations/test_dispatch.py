@@ -22,6 +22,8 @@ from qkms.operations.shapes import (
     CreateKeyRequest,
     DeriveSharedSecretRequest,
     DeriveSharedSecretResponse,
+    DescribeKeyRequest,
+    DescribeKeyResponse,
 )
 from qkms.storage.base import StoreTimeoutError
 from tests.peer_keys import peer_public_key_der
@@ -77,6 +79,29 @@ def test_a_cold_cache_would_block_and_a_warm_one_answers_without_the_store(
     assert first.key_id.endswith(f":key/{key_id}")
     assert len(first.shared_secret or b"") == 32
     assert again == first
+
+
+def test_describe_key_answers_inline_unless_it_needs_the_store(
+    ctx: OperationContext, services: Services
+) -> None:
+    single = create_key(ctx, CreateKeyRequest()).key_metadata.key_id
+    multi = create_key(ctx, CreateKeyRequest(multi_region=True)).key_metadata.key_id
+    counting = CountingStore(services.store)
+    object.__setattr__(services, "store", InlineGuardedStore.wrap(counting))  # type: ignore[arg-type]
+    describe = OPERATIONS["DescribeKey"]
+    assert describe.inline
+    for key_id in (single, multi):
+        execute(describe, ctx, DescribeKeyRequest(key_id=key_id))  # warms the caches
+    counting.calls.clear()
+
+    answer = execute_inline(describe, ctx, DescribeKeyRequest(key_id=single))
+    assert isinstance(answer, DescribeKeyResponse)
+    assert answer.key_metadata.key_id == single
+    assert counting.calls == []
+    # Its replicas are read from the store each time (one added elsewhere shows at once).
+    with pytest.raises(WouldBlock):
+        execute_inline(describe, ctx, DescribeKeyRequest(key_id=multi))
+    assert counting.calls == []
 
 
 def test_the_guard_is_lifted_after_the_call() -> None:

@@ -137,7 +137,9 @@ OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
         Operation("CreateKey", CreateKeyRequest, create_key),
-        Operation("DescribeKey", DescribeKeyRequest, describe_key),
+        # A single-region key's metadata is all in the cached key; a multi-region key's
+        # replicas are read from the store, so that DescribeKey moves to a thread (WouldBlock).
+        Operation("DescribeKey", DescribeKeyRequest, describe_key, inline=True),
         Operation("ListKeys", ListKeysRequest, list_keys),
         Operation("ReplicateKey", ReplicateKeyRequest, replicate_key),
         Operation("UpdatePrimaryRegion", UpdatePrimaryRegionRequest, update_primary_region),
