@@ -18,10 +18,11 @@ import asyncio
 import base64
 import cProfile
 import json
-import logging
 import os
 import pstats
+import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, MutableMapping
@@ -42,11 +43,13 @@ _HOST = "127.0.0.1:8080"
 class InProcessApp:
     """A bootstrapped data dir and one worker's app, driven without a server."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, key_cache_size: int | None = None) -> None:
         from qkms.app import bootstrap, build_app
         from qkms.config import Settings
 
         environ = {"QKMS_THROTTLE": "*=1000000"}
+        if key_cache_size is not None:
+            environ["QKMS_KEY_CACHE_SIZE"] = str(key_cache_size)
         settings = Settings.from_env({"QKMS_DATA_DIR": str(data_dir), **environ})
         boot = bootstrap(settings, environ)
         if boot.new_admin_key is None:
@@ -93,6 +96,13 @@ class InProcessApp:
         headers += [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
         headers.append((b"content-length", str(len(body)).encode()))
         return headers, body
+
+    def create_key(self, spec: str) -> str:
+        payload = {"KeySpec": spec, "KeyUsage": "KEY_AGREEMENT"}
+        status, answer = self.call(*self.sign("CreateKey", payload))
+        if status != 200:
+            raise SystemExit(f"in_process: CreateKey {status} {answer[:300]!r}")
+        return str(json.loads(answer)["KeyMetadata"]["KeyId"])
 
     def call(self, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
         return self.loop.run_until_complete(self._call(headers, body))
@@ -152,6 +162,18 @@ def _peer_requests(app: InProcessApp, key_id: str, curve: ec.EllipticCurve) -> l
     return requests
 
 
+def _spread_requests(app: InProcessApp, key_ids: list[str], peers: list[Any]) -> list[Any]:
+    """One derive per key, in a shuffled order, each with one of the peers' public keys."""
+    order = list(key_ids)
+    random.Random(7).shuffle(order)
+    requests = []
+    for index, key_id in enumerate(order):
+        payload = json.loads(peers[index % len(peers)][1])
+        payload["KeyId"] = key_id
+        requests.append(app.sign("DeriveSharedSecret", payload))
+    return requests
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="requests per round")
@@ -172,22 +194,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--access-log", action="store_true", help="log lines to stderr (on in serve)"
     )
-    args = parser.parse_args(argv)
-    # qkms serve logs every request at INFO; by default the lines go to /dev/null here so that
-    # the cost of formatting them is measured without flooding the terminal.
-    handler: logging.Handler = (
-        logging.StreamHandler() if args.access_log else logging.StreamHandler(open(os.devnull, "w"))
+    parser.add_argument(
+        "--keys",
+        type=int,
+        default=1,
+        help="derive over this many keys, one request each, shuffled (cache misses)",
     )
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    parser.add_argument("--key-cache", type=int, default=None, help="QKMS_KEY_CACHE_SIZE")
+    args = parser.parse_args(argv)
+    # Logging as `qkms serve` sets it up (INFO, one access line per call); the lines go to
+    # /dev/null unless --access-log, so formatting them is measured without flooding the terminal.
+    from qkms.logs import configure_logging
+
+    stderr = sys.stderr
+    if not args.access_log:
+        sys.stderr = open(os.devnull, "w")
+    configure_logging("info", "text", access_log=True)
+    sys.stderr = stderr
     curve: ec.EllipticCurve = ec.SECP256R1() if args.curve == "P-256" else ec.SECP384R1()
     spec = "ECC_NIST_P256" if args.curve == "P-256" else "ECC_NIST_P384"
     with tempfile.TemporaryDirectory() as tmp:
-        app = InProcessApp(Path(tmp) / "data")
-        _status, answer = app.call(
-            *app.sign("CreateKey", {"KeySpec": spec, "KeyUsage": "KEY_AGREEMENT"})
-        )
-        key_id = json.loads(answer)["KeyMetadata"]["KeyId"]
+        app = InProcessApp(Path(tmp) / "data", args.key_cache)
+        key_ids = [app.create_key(spec) for _ in range(args.keys)]
+        key_id = key_ids[0]
         requests = _peer_requests(app, key_id, curve)
+        if args.keys > 1:
+            requests = _spread_requests(app, key_ids, requests)
         ders = [base64.b64decode(json.loads(body)["PublicKey"]) for _, body in requests]
         private = ec.generate_private_key(curve)
         if args.operation == "describe":

@@ -3,6 +3,7 @@ policies see, caches the change feed must evict, and failing closed (DESIGN §5,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -15,14 +16,14 @@ from qkms.operations.access.revoke_grant import revoke_grant
 from qkms.operations.keys.create_key import create_key
 from qkms.operations.keys.describe_key import describe_key
 from qkms.operations.runtime.background import ChangeFollower
-from qkms.operations.runtime.context import Services
+from qkms.operations.runtime.context import CachedKey, Services
 from qkms.operations.shapes import (
     CreateGrantRequest,
     CreateKeyRequest,
     DescribeKeyRequest,
     RevokeGrantRequest,
 )
-from qkms.operations.support.access import request_facts
+from qkms.operations.support.access import key_policy_document, request_facts
 from qkms.operations.support.key_rows import key_from_row, key_to_row
 from qkms.storage import UserPolicyRow
 from tests.unit.support import (
@@ -288,3 +289,20 @@ def test_a_condition_that_cannot_be_evaluated_makes_a_deny_apply(services: Servi
     key_id = new_key(services)
     assert derive_outcome(user_ctx(services, "una"), key_id) == "AccessDeniedException"
     assert describe_key(user_ctx(services, "una"), DescribeKeyRequest(key_id=key_id))
+
+
+def test_keys_with_one_policy_text_share_its_parse(services: Services) -> None:
+    """Loading a key into the cache reuses the parse of an identical policy text (a key cache
+    miss costs no policy parse for CreateKey's default policy); a changed text is parsed anew."""
+    first, second = new_key(services), new_key(services)
+    ctx = context(services)
+    documents = []
+    for key_id in (first, second):
+        row = services.store.get_key(key_id) or pytest.fail("no key")
+        documents.append(key_policy_document(ctx, CachedKey(key_from_row(row))))
+    assert documents[0] is not None and documents[0] is documents[1]
+    row = services.store.get_key(first) or pytest.fail("no key")
+    other_text = json.dumps({**json.loads(documents[0].text), "Id": "another"})
+    changed = dataclasses.replace(key_from_row(row), policy=other_text)
+    other = key_policy_document(ctx, CachedKey(changed))
+    assert other is not None and other is not documents[0] and other.policy_id == "another"
