@@ -43,13 +43,20 @@ _HOST = "127.0.0.1:8080"
 class InProcessApp:
     """A bootstrapped data dir and one worker's app, driven without a server."""
 
-    def __init__(self, data_dir: Path, key_cache_size: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        key_cache_size: int | None = None,
+        parsed_key_cache_size: int | None = None,
+    ) -> None:
         from qkms.app import bootstrap, build_app
         from qkms.config import Settings
 
         environ = {"QKMS_THROTTLE": "*=1000000"}
         if key_cache_size is not None:
             environ["QKMS_KEY_CACHE_SIZE"] = str(key_cache_size)
+        if parsed_key_cache_size is not None:
+            environ["QKMS_PARSED_KEY_CACHE_SIZE"] = str(parsed_key_cache_size)
         settings = Settings.from_env({"QKMS_DATA_DIR": str(data_dir), **environ})
         boot = bootstrap(settings, environ)
         if boot.new_admin_key is None:
@@ -201,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
         help="derive over this many keys, one request each, shuffled (cache misses)",
     )
     parser.add_argument("--key-cache", type=int, default=None, help="QKMS_KEY_CACHE_SIZE")
+    parser.add_argument(
+        "--parsed-key-cache", type=int, default=None, help="QKMS_PARSED_KEY_CACHE_SIZE"
+    )
     args = parser.parse_args(argv)
     # Logging as `qkms serve` sets it up (INFO, one access line per call); the lines go to
     # /dev/null unless --access-log, so formatting them is measured without flooding the terminal.
@@ -214,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     curve: ec.EllipticCurve = ec.SECP256R1() if args.curve == "P-256" else ec.SECP384R1()
     spec = "ECC_NIST_P256" if args.curve == "P-256" else "ECC_NIST_P384"
     with tempfile.TemporaryDirectory() as tmp:
-        app = InProcessApp(Path(tmp) / "data", args.key_cache)
+        app = InProcessApp(Path(tmp) / "data", args.key_cache, args.parsed_key_cache)
         key_ids = [app.create_key(spec) for _ in range(args.keys)]
         key_id = key_ids[0]
         requests = _peer_requests(app, key_id, curve)

@@ -28,6 +28,7 @@ from qkms.operations.runtime.credentials import (
     create_access_key,
 )
 from qkms.operations.runtime.dispatch import InlineGuardedStore
+from qkms.operations.runtime.parsed_keys import ParsedKeyBudget
 from qkms.operations.runtime.registry import OPERATIONS
 from qkms.preflight import StartupError, prepare_data_dir
 from qkms.storage.base import DuplicateError, KeyStore, StoreError
@@ -220,6 +221,7 @@ def _services(
         ),
         clock=clock,
         key_cache=FreshCache[str, CachedKey](settings.key_cache_size),
+        parsed_keys=ParsedKeyBudget(settings.parsed_key_cache_size),
         identity_policies=FreshCache[str, tuple[PolicyDocument, ...]](10000),
         grants=FreshCache[str, KeyGrants](settings.key_cache_size),
         aliases=FreshCache[str, str](settings.key_cache_size),

@@ -82,7 +82,14 @@ class Settings:
     store_timeout: float = _setting(
         2.0, "seconds a store call may take before DependencyTimeoutException"
     )
-    key_cache_size: int = _setting(10000, "parsed keys kept in memory per worker")
+    key_cache_size: int = _setting(
+        100000, "keys (metadata, policy) kept in memory per worker, about 1 KB each"
+    )
+    parsed_key_cache_size: int = _setting(
+        10000,
+        "of those, keys that keep their parsed private material too, about 2 KB more each; "
+        "the others unwrap it again on use",
+    )
     log_level: str = _setting(
         "info", "least severe log lines written to stderr", choices=_LOG_LEVELS
     )
@@ -180,6 +187,8 @@ class Settings:
             raise ConfigError("--store-timeout must be positive.")
         if self.key_cache_size < 0:
             raise ConfigError("--key-cache-size must be 0 or more.")
+        if self.parsed_key_cache_size < 0:
+            raise ConfigError("--parsed-key-cache-size must be 0 or more.")
         if self.audit_max_bytes < 4096:
             raise ConfigError("--audit-max-bytes must be at least 4096.")
         if self.request_timeout <= 0:

@@ -47,7 +47,7 @@ def test_each_level_wins_over_the_ones_below(tmp_path: Path) -> None:
     assert settings["port"] == "3333  # --port"
     assert settings["region"] == '"ap-south-1"  # QKMS_REGION'
     assert settings["partition"] == f'"file-partition"  # {config}'
-    assert settings["key_cache_size"] == "10000  # default"
+    assert settings["key_cache_size"] == "100000  # default"
 
 
 def test_qkms_config_names_the_file_too(tmp_path: Path) -> None:

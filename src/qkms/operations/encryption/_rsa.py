@@ -14,7 +14,6 @@ from qkms.crypto import (
     CiphertextBlob,
     CiphertextError,
     CryptoError,
-    RootKey,
     RsaEncryptionAlgorithm,
     RsaPrivateKey,
     decode_ciphertext_blob,
@@ -31,7 +30,7 @@ from qkms.domain.errors import (
 from qkms.domain.key_material import unwrap_rsa_encryption_key
 from qkms.domain.keys import Key
 from qkms.operations.encryption._symmetric import SYMMETRIC_DEFAULT, invalid_ciphertext
-from qkms.operations.runtime.context import CachedKey
+from qkms.operations.runtime.context import CachedKey, Services
 
 __all__ = [
     "blob_for_key",
@@ -66,22 +65,25 @@ def check_rsa_request(
     return chosen
 
 
-def _private_key(root_key: RootKey, cached: CachedKey) -> RsaPrivateKey:
-    if cached.rsa_encryption_key is None:
+def _private_key(services: Services, cached: CachedKey) -> RsaPrivateKey:
+    private_key = cached.rsa_encryption_key
+    if private_key is None:
         try:
-            cached.rsa_encryption_key = unwrap_rsa_encryption_key(root_key, cached.key)
+            private_key = unwrap_rsa_encryption_key(services.root_key, cached.key)
         except (CryptoError, ValueError) as exc:
             # A wrong root key or a damaged row: an operator problem, never detailed here.
             raise KMSInternalException("The key material could not be used.") from exc
-    return cached.rsa_encryption_key
+        cached.rsa_encryption_key = private_key
+        services.parsed_keys.holding(cached)
+    return private_key
 
 
 def rsa_encrypt(
-    root_key: RootKey, cached: CachedKey, algorithm: RsaEncryptionAlgorithm, plaintext: bytes
+    services: Services, cached: CachedKey, algorithm: RsaEncryptionAlgorithm, plaintext: bytes
 ) -> bytes:
     """RSA-OAEP ciphertext; AWS's size limit as a ValidationException (wording recorded by
     LocalStack's AWS-validated KMS tests)."""
-    private_key = _private_key(root_key, cached)
+    private_key = _private_key(services, cached)
     limit = max_rsa_plaintext_length(private_key.key_size, algorithm)
     if len(plaintext) > limit:
         raise ValidationException(
@@ -95,9 +97,9 @@ def rsa_encrypt(
 
 
 def rsa_decrypt(
-    root_key: RootKey, cached: CachedKey, algorithm: RsaEncryptionAlgorithm, ciphertext: bytes
+    services: Services, cached: CachedKey, algorithm: RsaEncryptionAlgorithm, ciphertext: bytes
 ) -> bytes:
-    private_key = _private_key(root_key, cached)
+    private_key = _private_key(services, cached)
     try:
         return rsa_oaep_decrypt(private_key, algorithm, ciphertext)
     except CiphertextError:

@@ -110,6 +110,7 @@ def _material(ctx: OperationContext, cached: CachedKey, material_id: str) -> Sym
         # A wrong root key or a damaged row: an operator problem, logged by the wire.
         raise KMSInternalException("The key material could not be used.") from exc
     cached.symmetric_materials[material_id] = material
+    ctx.services.parsed_keys.holding(cached)
     return material
 
 

@@ -33,9 +33,7 @@ def _decrypt_rsa(
     algorithm = check_rsa_request(
         cached.key, request.encryption_algorithm, request.encryption_context
     )
-    plaintext = rsa_decrypt(
-        ctx.services.root_key, cached, algorithm, request.ciphertext_blob or b""
-    )
+    plaintext = rsa_decrypt(ctx.services, cached, algorithm, request.ciphertext_blob or b"")
     if request.dry_run:
         raise dry_run_succeeded()
     return DecryptResponse(

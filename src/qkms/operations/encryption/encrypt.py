@@ -43,7 +43,7 @@ def encrypt(ctx: OperationContext, request: EncryptRequest) -> EncryptResponse:
         algorithm = check_rsa_request(key, request.encryption_algorithm, context)
         if request.dry_run:
             raise dry_run_succeeded()
-        ciphertext = rsa_encrypt(ctx.services.root_key, cached, algorithm, request.plaintext or b"")
+        ciphertext = rsa_encrypt(ctx.services, cached, algorithm, request.plaintext or b"")
         return EncryptResponse(
             ciphertext_blob=ciphertext,
             key_id=key_arn(ctx, key),

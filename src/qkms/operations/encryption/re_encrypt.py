@@ -74,9 +74,7 @@ def _open_source(
         )
         if source.key.can_encrypt_with_rsa:
             algorithm = check_rsa_request(source.key, request.source_encryption_algorithm, context)
-            plaintext = rsa_decrypt(
-                ctx.services.root_key, source, algorithm, request.ciphertext_blob or b""
-            )
+            plaintext = rsa_decrypt(ctx.services, source, algorithm, request.ciphertext_blob or b"")
             return source, plaintext, algorithm.value, None
         blob = blob_for_key(source.key, request.ciphertext_blob)
     else:
@@ -104,7 +102,7 @@ def _seal_destination(
     if key.can_encrypt_with_rsa:
         algorithm = check_rsa_request(key, request.destination_encryption_algorithm, context)
         return (
-            rsa_encrypt(ctx.services.root_key, destination, algorithm, plaintext),
+            rsa_encrypt(ctx.services, destination, algorithm, plaintext),
             algorithm.value,
             None,
         )

@@ -36,6 +36,7 @@ def _cached(
         # operator problem, logged by the wire with the request id, never detailed here.
         raise KMSInternalException("The key material could not be used.") from exc
     cached.private_key = fresh
+    ctx.services.parsed_keys.holding(cached)
     return fresh
 
 

@@ -52,14 +52,17 @@ def load_mac_key(
         raise InvalidKeyUsageException(
             f"Algorithm {algorithm_name} is incompatible with key spec {key.key_spec.value}."
         )
-    if cached.mac_key is None:
+    mac_key = cached.mac_key
+    if mac_key is None:
         try:
-            cached.mac_key = unwrap_hmac_key(ctx.services.root_key, key)
+            mac_key = unwrap_hmac_key(ctx.services.root_key, key)
         except (CryptoError, ValueError) as exc:
             # A wrong root key or a damaged row: an operator problem, never detailed here.
             raise KMSInternalException("The key material could not be used.") from exc
+        cached.mac_key = mac_key
+        ctx.services.parsed_keys.holding(cached)
     if request.dry_run:
         raise DryRunOperationException(
             "The request would have succeeded, but the DryRun option is set."
         )
-    return key, cached.mac_key
+    return key, mac_key

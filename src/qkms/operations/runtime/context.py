@@ -24,6 +24,7 @@ from qkms.domain.policy import PolicyDocument
 from qkms.domain.principals import Caller
 from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.key_usage import KeyUsageTracker
+from qkms.operations.runtime.parsed_keys import ParsedKeyBudget
 from qkms.storage.base import GrantRow, KeyStore
 
 __all__ = ["CachedKey", "KeyGrants", "OperationContext", "Services"]
@@ -46,6 +47,14 @@ class CachedKey:
     remembered_allows: dict[tuple[str, str, str], tuple[PolicyDocument, ...]] = field(
         default_factory=dict
     )
+
+    def forget_material(self) -> None:
+        """Drop the parsed private material (ParsedKeyBudget); the next use unwraps it again."""
+        self.private_key = None
+        self.signing_key = None
+        self.mac_key = None
+        self.rsa_encryption_key = None
+        self.symmetric_materials = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,8 @@ class Services:
     attestation: AttestationTrust = field(default_factory=AttestationTrust.from_pem)
     # Each key's latest cryptographic use, flushed by the background loop (GetKeyLastUsage).
     key_usage: KeyUsageTracker = field(default_factory=KeyUsageTracker)
+    # Which cached keys keep their parsed private material (--parsed-key-cache-size).
+    parsed_keys: ParsedKeyBudget = field(default_factory=lambda: ParsedKeyBudget(10000))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,13 +21,16 @@ __all__ = ["sign"]
 
 def _private_key(ctx: OperationContext, checked: SigningRequest) -> SigningPrivateKey:
     cached = checked.cached
-    if cached.signing_key is None:
+    signing_key = cached.signing_key
+    if signing_key is None:
         try:
-            cached.signing_key = unwrap_signing_key(ctx.services.root_key, cached.key)
+            signing_key = unwrap_signing_key(ctx.services.root_key, cached.key)
         except (CryptoError, ValueError) as exc:
             # A wrong root key or a damaged row: an operator problem, never detailed here.
             raise KMSInternalException("The key material could not be used.") from exc
-    return cached.signing_key
+        cached.signing_key = signing_key
+        ctx.services.parsed_keys.holding(cached)
+    return signing_key
 
 
 def sign(ctx: OperationContext, request: SignRequest) -> SignResponse:
