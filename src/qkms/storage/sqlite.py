@@ -48,6 +48,12 @@ class SqliteKeyStore(SqlKeyStore):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # This process's writers queue here, so at most one of its threads waits on SQLite's
+        # file lock. SQLite's own busy handler retries by sleeping up to 100 ms at a time and
+        # favours nobody: with a dozen threads contending, some slept past the deadline while
+        # others wrote (StoreTimeoutError under a CreateKey burst). A lock wait here wakes in
+        # turn, the moment the writer before it commits.
+        self._writer = threading.Lock()
 
     # --- connection and transactions --------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -100,16 +106,23 @@ class SqliteKeyStore(SqlKeyStore):
             ) from exc
 
     def _write(self, work: Callable[[Connection], T]) -> T:
-        with self._errors():
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(_Translating(conn))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+        if not self._writer.acquire(timeout=self._deadline):
+            raise StoreTimeoutError(
+                f"sqlite store did not answer within {self._deadline:g}s (writers queued)"
+            )
+        try:
+            with self._errors():
+                conn = self._conn()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(_Translating(conn))
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
+        finally:
+            self._writer.release()
 
     def _lock_change_feed(self, conn: Connection) -> None:
         pass  # write transactions already run one at a time: BEGIN IMMEDIATE takes the lock
