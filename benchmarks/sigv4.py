@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         wire = ApiRequest("POST", "/", "", headers, body, "127.0.0.1", False)
         # The app's own Authenticator, with its credential cache warm: what every API call runs
         # before routing (a private attribute, read here only to time the step in isolation).
-        authenticator = app.app._api._authenticator  # noqa: SLF001
+        authenticator = app.app._api._authenticator
 
         async def authenticate_many(count: int) -> None:
             for index in range(count):
