@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import NoReturn, Protocol
 from urllib.parse import quote, unquote_to_bytes
 
 from qkms.domain.errors import (
@@ -88,19 +88,38 @@ class SigV4Verifier:
         self._cache_lock = threading.Lock()
 
     def verify(self, request: SignedRequest) -> VerifiedCaller:
-        headers = _Headers(request.headers)
-        auth = _read_authorization(request, headers)
+        headers = _TextHeaders(request.headers)
+        return self._verify(
+            request.method, request.path, request.query_string, headers, request.body
+        )
+
+    def verify_wire(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> VerifiedCaller:
+        """`verify` for headers as an ASGI server hands them over (lower-case names, values as
+        bytes): the same checks, decoding as latin-1 only the headers SigV4 reads."""
+        return self._verify(method, path, query_string, _WireHeaders(headers), body)
+
+    def _verify(
+        self, method: str, path: str, query_string: str, headers: _Headers, body: bytes
+    ) -> VerifiedCaller:
+        auth = _read_authorization(query_string, headers)
         amz_date = auth.amz_date
         signed_at = _parse_amz_date(amz_date)
         # QKMS issues no session credentials, so any token is one we did not issue.
-        if "x-amz-security-token" in headers.index:
+        if headers.has("x-amz-security-token"):
             raise UnrecognizedClientException(_UNRECOGNIZED_CLIENT)
         self._check_clock(amz_date, signed_at)
         self._check_scope(auth, headers)
         secret = self._lookup_secret(auth.access_key_id)
         if secret is None:
             raise UnrecognizedClientException(_UNRECOGNIZED_CLIENT)
-        canonical_request = _canonical_request(request, headers, auth)
+        canonical_request = _canonical_request(method, path, query_string, body, headers, auth)
         # service and terminator are this verifier's own, checked by _check_scope.
         string_to_sign = (
             f"{_ALGORITHM}\n{amz_date}\n{auth.scope_date}/{auth.region}/{auth.service}/"
@@ -131,9 +150,8 @@ class SigV4Verifier:
             or auth.scope_date != auth.amz_date[:8]
         ):
             self._refuse_scope(auth)
-        present = headers.index
         for name in signed_names:
-            if name not in present:
+            if not headers.has(name):
                 raise IncompleteSignatureException(
                     f"Signed header '{name}' is not present in the request."
                 )
@@ -192,35 +210,89 @@ class SigV4Verifier:
         return key
 
 
-class _Headers:
+class _Headers(Protocol):
     """The request's headers indexed once, so each lookup below is a dict lookup instead of a
-    scan. `repeated` (every value of every name, in order) exists only when some name repeats,
-    which no SDK does for the headers SigV4 looks at."""
+    scan of the list. Lookups take and give text: a header's wire bytes read as latin-1."""
 
-    __slots__ = ("index", "repeated")
-
-    def __init__(self, headers: Sequence[tuple[str, str]]) -> None:
-        self.index = dict(headers)  # name -> its (last) value
-        self.repeated: dict[str, list[str]] | None = None
-        if len(self.index) != len(headers):
-            repeated: dict[str, list[str]] = {}
-            for name, value in headers:
-                repeated.setdefault(name, []).append(value)
-            self.repeated = repeated
+    def has(self, name: str) -> bool: ...
 
     def single(self, name: str) -> str | None:
-        if self.repeated is not None and len(self.repeated.get(name, ())) > 1:
-            # Two Authorization or X-Amz-Date headers are ambiguous; refuse rather than pick one.
-            raise IncompleteSignatureException(f"The '{name}' header appears more than once.")
-        return self.index.get(name)
+        """The value of a header that must not repeat; None when it is absent."""
+        ...
 
     def canonical_value(self, name: str) -> str:
-        # Values are trimmed and inner whitespace runs collapsed; repeats join with ',' in the
-        # order received (botocore's _header_value and canonical_headers).
-        if self.repeated is not None:
-            return ",".join(" ".join(value.split()) for value in self.repeated.get(name, ()))
-        value = self.index.get(name)
+        """The header's values as SigV4 signs them: each trimmed, inner whitespace runs
+        collapsed, repeats joined with ',' in the order received (botocore's _header_value and
+        canonical_headers)."""
+        ...
+
+
+def _refuse_repeated(name: str) -> NoReturn:
+    # Two Authorization or X-Amz-Date headers are ambiguous; refuse rather than pick one.
+    raise IncompleteSignatureException(f"The '{name}' header appears more than once.")
+
+
+class _TextHeaders:
+    """Headers already decoded to text (SignedRequest's)."""
+
+    __slots__ = ("_index", "_repeated")
+
+    def __init__(self, headers: Sequence[tuple[str, str]]) -> None:
+        self._index = dict(headers)  # name -> its (last) value
+        # Every value of every name, in order; built only when some name repeats, which no SDK
+        # does for the headers SigV4 reads.
+        self._repeated: dict[str, list[str]] | None = None
+        if len(self._index) != len(headers):
+            self._repeated = {}
+            for name, value in headers:
+                self._repeated.setdefault(name, []).append(value)
+
+    def has(self, name: str) -> bool:
+        return name in self._index
+
+    def single(self, name: str) -> str | None:
+        if self._repeated is not None and len(self._repeated.get(name, ())) > 1:
+            _refuse_repeated(name)
+        return self._index.get(name)
+
+    def canonical_value(self, name: str) -> str:
+        if self._repeated is not None:
+            return ",".join(" ".join(value.split()) for value in self._repeated.get(name, ()))
+        value = self._index.get(name)
         return "" if value is None else " ".join(value.split())
+
+
+class _WireHeaders:
+    """Headers as bytes, indexed by their byte names. Names asked for are encoded as latin-1,
+    which cannot fail: they are ASCII constants or were read (as latin-1) from Authorization."""
+
+    __slots__ = ("_index", "_repeated")
+
+    def __init__(self, headers: Sequence[tuple[bytes, bytes]]) -> None:
+        self._index = dict(headers)
+        self._repeated: dict[bytes, list[bytes]] | None = None
+        if len(self._index) != len(headers):
+            self._repeated = {}
+            for name, value in headers:
+                self._repeated.setdefault(name, []).append(value)
+
+    def has(self, name: str) -> bool:
+        return name.encode("latin-1") in self._index
+
+    def single(self, name: str) -> str | None:
+        key = name.encode("latin-1")
+        if self._repeated is not None and len(self._repeated.get(key, ())) > 1:
+            _refuse_repeated(name)
+        value = self._index.get(key)
+        return None if value is None else value.decode("latin-1")
+
+    def canonical_value(self, name: str) -> str:
+        key = name.encode("latin-1")
+        if self._repeated is not None:
+            values = self._repeated.get(key, ())
+            return ",".join(" ".join(value.decode("latin-1").split()) for value in values)
+        value = self._index.get(key)
+        return "" if value is None else " ".join(value.decode("latin-1").split())
 
 
 class _Authorization:
@@ -258,9 +330,8 @@ class _Authorization:
         self.amz_date = amz_date
 
 
-def _read_authorization(request: SignedRequest, headers: _Headers) -> _Authorization:
+def _read_authorization(query_string: str, headers: _Headers) -> _Authorization:
     authorization = headers.single("authorization")
-    query_string = request.query_string
     presigned = bool(query_string) and not _PRESIGN_PARAMS.isdisjoint(_query_names(query_string))
     if authorization is None:
         if presigned:
@@ -325,8 +396,10 @@ def _refuse_incomplete(params: dict[str, str], amz_date: str | None, headers: _H
     raise IncompleteSignatureException(" ".join(problems))
 
 
-def _canonical_request(request: SignedRequest, headers: _Headers, auth: _Authorization) -> str:
-    body_hash = hashlib.sha256(request.body).hexdigest()
+def _canonical_request(
+    method: str, path: str, query_string: str, body: bytes, headers: _Headers, auth: _Authorization
+) -> str:
+    body_hash = hashlib.sha256(body).hexdigest()
     signed_names = auth.signed_names
     if "x-amz-content-sha256" in signed_names:
         # A declared payload hash must be the real one; UNSIGNED-PAYLOAD fails here too,
@@ -336,14 +409,13 @@ def _canonical_request(request: SignedRequest, headers: _Headers, auth: _Authori
             raise InvalidSignatureException(
                 "The x-amz-content-sha256 header does not match the SHA-256 of the body."
             )
-    query_string = request.query_string
     canonical_headers = "".join(
         [f"{name}:{headers.canonical_value(name)}\n" for name in signed_names]
     )
     return "\n".join(
         (
-            request.method,
-            _canonical_uri(request.path),
+            method,
+            _canonical_uri(path),
             _canonical_query(query_string) if query_string else "",
             canonical_headers,
             auth.signed_headers,
