@@ -115,11 +115,13 @@ class SigV4Verifier:
         if headers.has("x-amz-security-token"):
             raise UnrecognizedClientException(_UNRECOGNIZED_CLIENT)
         self._check_clock(amz_date, signed_at)
-        self._check_scope(auth, headers)
+        canonical_headers = self._check_scope(auth, headers)
         secret = self._lookup_secret(auth.access_key_id)
         if secret is None:
             raise UnrecognizedClientException(_UNRECOGNIZED_CLIENT)
-        canonical_request = _canonical_request(method, path, query_string, body, headers, auth)
+        canonical_request = _canonical_request(
+            method, path, query_string, body, headers, auth, canonical_headers
+        )
         # service and terminator are this verifier's own, checked by _check_scope.
         string_to_sign = (
             f"{_ALGORITHM}\n{amz_date}\n{auth.scope_date}/{auth.region}/{auth.service}/"
@@ -131,7 +133,8 @@ class SigV4Verifier:
             raise InvalidSignatureException(_MISMATCH)
         return VerifiedCaller(auth.access_key_id, auth.region, signed_at)
 
-    def _check_scope(self, auth: _Authorization, headers: _Headers) -> None:
+    def _check_scope(self, auth: _Authorization, headers: _Headers) -> str:
+        """The signed headers' canonical block, once the scope and the signed names check out."""
         # AWS answers these with InvalidSignature, not IncompleteSignature, and reports all scope
         # mismatches in one message, a scope date that differs from X-Amz-Date included (as
         # recorded from AWS's JSON services). Any region is accepted (DESIGN §5). AWS words
@@ -150,11 +153,7 @@ class SigV4Verifier:
             or auth.scope_date != auth.amz_date[:8]
         ):
             self._refuse_scope(auth)
-        for name in signed_names:
-            if not headers.has(name):
-                raise IncompleteSignatureException(
-                    f"Signed header '{name}' is not present in the request."
-                )
+        return headers.canonical(signed_names)
 
     def _refuse_scope(self, auth: _Authorization) -> NoReturn:
         problems = []
@@ -220,11 +219,16 @@ class _Headers(Protocol):
         """The value of a header that must not repeat; None when it is absent."""
         ...
 
-    def canonical_value(self, name: str) -> str:
-        """The header's values as SigV4 signs them: each trimmed, inner whitespace runs
-        collapsed, repeats joined with ',' in the order received (botocore's _header_value and
-        canonical_headers)."""
+    def canonical(self, names: tuple[str, ...]) -> str:
+        """The canonical headers block of `names` (signed, in the order signed): per name a line
+        "name:values", each value trimmed and its inner whitespace runs collapsed, repeats
+        joined with ',' in the order received (botocore's _header_value and canonical_headers).
+        Refuses the first name the request lacks."""
         ...
+
+
+def _refuse_missing(name: str) -> NoReturn:
+    raise IncompleteSignatureException(f"Signed header '{name}' is not present in the request.")
 
 
 def _refuse_repeated(name: str) -> NoReturn:
@@ -255,11 +259,18 @@ class _TextHeaders:
             _refuse_repeated(name)
         return self._index.get(name)
 
-    def canonical_value(self, name: str) -> str:
-        if self._repeated is not None:
-            return ",".join(" ".join(value.split()) for value in self._repeated.get(name, ()))
-        value = self._index.get(name)
-        return "" if value is None else " ".join(value.split())
+    def canonical(self, names: tuple[str, ...]) -> str:
+        lines = []
+        for name in names:
+            value = self._index.get(name)
+            if value is None:
+                _refuse_missing(name)
+            if self._repeated is not None:
+                value = ",".join(" ".join(each.split()) for each in self._repeated[name])
+            else:
+                value = " ".join(value.split())
+            lines.append(f"{name}:{value}\n")
+        return "".join(lines)
 
 
 class _WireHeaders:
@@ -286,13 +297,21 @@ class _WireHeaders:
         value = self._index.get(key)
         return None if value is None else value.decode("latin-1")
 
-    def canonical_value(self, name: str) -> str:
-        key = name.encode("latin-1")
-        if self._repeated is not None:
-            values = self._repeated.get(key, ())
-            return ",".join(" ".join(value.decode("latin-1").split()) for value in values)
-        value = self._index.get(key)
-        return "" if value is None else " ".join(value.decode("latin-1").split())
+    def canonical(self, names: tuple[str, ...]) -> str:
+        lines = []
+        for name in names:
+            key = name.encode("latin-1")
+            value = self._index.get(key)
+            if value is None:
+                _refuse_missing(name)
+            if self._repeated is not None:
+                text = ",".join(
+                    " ".join(each.decode("latin-1").split()) for each in self._repeated[key]
+                )
+            else:
+                text = " ".join(value.decode("latin-1").split())
+            lines.append(f"{name}:{text}\n")
+        return "".join(lines)
 
 
 class _Authorization:
@@ -397,7 +416,13 @@ def _refuse_incomplete(params: dict[str, str], amz_date: str | None, headers: _H
 
 
 def _canonical_request(
-    method: str, path: str, query_string: str, body: bytes, headers: _Headers, auth: _Authorization
+    method: str,
+    path: str,
+    query_string: str,
+    body: bytes,
+    headers: _Headers,
+    auth: _Authorization,
+    canonical_headers: str,
 ) -> str:
     body_hash = hashlib.sha256(body).hexdigest()
     signed_names = auth.signed_names
@@ -409,9 +434,6 @@ def _canonical_request(
             raise InvalidSignatureException(
                 "The x-amz-content-sha256 header does not match the SHA-256 of the body."
             )
-    canonical_headers = "".join(
-        [f"{name}:{headers.canonical_value(name)}\n" for name in signed_names]
-    )
     return "\n".join(
         (
             method,
