@@ -79,7 +79,20 @@ def test_many_clients_each_get_their_own_facts(
             assert caller.source_ip == f"10.0.{index}.1", round_
     credential = resolver.credential(key.access_key_id)
     assert credential is not None
-    assert 0 < len(credential.callers) <= 64
+    assert 0 < len(credential.callers) <= 16
+
+
+def test_a_long_user_agent_is_served_but_not_remembered(
+    resolver: CredentialResolver, key: NewAccessKey
+) -> None:
+    long_agent = "x" * 513
+    for _ in range(2):
+        caller = resolver.caller(key.access_key_id, "10.0.0.1", long_agent, False)
+        assert caller is not None
+        assert caller.user_agent == long_agent
+    credential = resolver.credential(key.access_key_id)
+    assert credential is not None
+    assert credential.callers == {}
 
 
 def test_a_changed_access_key_is_resolved_afresh(

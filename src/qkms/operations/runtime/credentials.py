@@ -23,8 +23,11 @@ def _secret_aad(access_key_id: str) -> bytes:
     return f"qkms-access-key:{access_key_id}".encode()
 
 
-# How many clients (source IP, user agent, TLS or not) one credential remembers a Caller for.
-_CALLERS_PER_CREDENTIAL = 64
+# How many clients (source IP, user agent, TLS or not) one credential remembers a Caller for,
+# and the longest user agent remembered (SDKs and the CLI send 100-300 characters): together
+# they bound what up to 10,000 cached credentials can hold however callers vary their headers.
+_CALLERS_PER_CREDENTIAL = 16
+_REMEMBERED_USER_AGENT = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +109,6 @@ class CredentialResolver:
         client = (source_ip, user_agent, secure_transport)
         caller = credential.callers.get(client)
         if caller is None:
-            if len(credential.callers) >= _CALLERS_PER_CREDENTIAL:
-                credential.callers.clear()  # bounded; a client seen again is built again
             caller = Caller(
                 account_id=credential.account_id,
                 user_name=credential.user_name,
@@ -119,5 +120,8 @@ class CredentialResolver:
                 user_agent=user_agent,
                 secure_transport=secure_transport,
             )
-            credential.callers[client] = caller
+            if len(user_agent) <= _REMEMBERED_USER_AGENT:
+                if len(credential.callers) >= _CALLERS_PER_CREDENTIAL:
+                    credential.callers.clear()  # a client seen again is built again
+                credential.callers[client] = caller
         return caller
