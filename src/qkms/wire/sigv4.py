@@ -122,10 +122,10 @@ class SigV4Verifier:
         canonical_request = _canonical_request(
             method, path, query_string, body, headers, auth, canonical_headers
         )
-        # service and terminator are this verifier's own, checked by _check_scope.
         string_to_sign = (
-            f"{_ALGORITHM}\n{amz_date}\n{auth.scope_date}/{auth.region}/{auth.service}/"
-            f"{_TERMINATOR}\n{hashlib.sha256(_utf8(canonical_request)).hexdigest()}"
+            f"{_ALGORITHM}\n{amz_date}\n"
+            f"{auth.scope_date}/{auth.region}/{auth.service}/{auth.terminator}\n"
+            f"{hashlib.sha256(_utf8(canonical_request)).hexdigest()}"
         )
         signing_key = self._signing_key(auth.access_key_id, secret, auth.scope_date, auth.region)
         expected = hmac.digest(signing_key, _utf8(string_to_sign), "sha256").hex()
