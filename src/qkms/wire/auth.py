@@ -13,7 +13,7 @@ from qkms.operations.runtime.context import OperationContext, Services
 from qkms.operations.runtime.credentials import CredentialResolver
 from qkms.operations.runtime.dispatch import WouldBlock, call_with_store_off_limits
 from qkms.wire.messages import ApiRequest
-from qkms.wire.sigv4 import SignedRequest, SigV4Verifier
+from qkms.wire.sigv4 import SigV4Verifier
 from qkms.wire.workers import Workers
 
 __all__ = ["Authenticator"]
@@ -32,16 +32,12 @@ class Authenticator:
         """The context the operation runs in, once the signature and the caller check out."""
 
         def authenticate() -> OperationContext:
-            verified = self._verifier.verify(signed)
+            # The headers as received: the verifier decodes only those SigV4 reads.
+            verified = self._verifier.verify_wire(
+                request.method, request.path, request.query_string, request.headers, request.body
+            )
             return self._context(request, verified.access_key_id, verified.region, request_id)
 
-        signed = SignedRequest(
-            method=request.method,
-            path=request.path,
-            query_string=request.query_string,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers],
-            body=request.body,
-        )
         try:
             return call_with_store_off_limits(authenticate)
         except WouldBlock:

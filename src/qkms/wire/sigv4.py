@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -10,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn, Protocol
 from urllib.parse import quote, unquote_to_bytes
 
 from qkms.domain.errors import (
@@ -81,47 +83,79 @@ class SigV4Verifier:
         self._max_skew = max_skew_seconds
         self._cache_size = signing_key_cache_size
         self._required = tuple(required_signed_headers)
-        self._cache: OrderedDict[tuple[str, bytes, str, str], bytes] = OrderedDict()
+        # (access key id, scope date, region) -> (the secret it was derived from, signing key).
+        self._cache: OrderedDict[tuple[str, str, str], tuple[str, bytes]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def verify(self, request: SignedRequest) -> VerifiedCaller:
-        auth = _read_authorization(request)
-        signed_at = _parse_amz_date(auth.amz_date)
+        headers = _TextHeaders(request.headers)
+        return self._verify(
+            request.method, request.path, request.query_string, headers, request.body
+        )
+
+    def verify_wire(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> VerifiedCaller:
+        """`verify` for headers as an ASGI server hands them over (lower-case names, values as
+        bytes): the same checks, decoding as latin-1 only the headers SigV4 reads."""
+        return self._verify(method, path, query_string, _WireHeaders(headers), body)
+
+    def _verify(
+        self, method: str, path: str, query_string: str, headers: _Headers, body: bytes
+    ) -> VerifiedCaller:
+        auth = _read_authorization(query_string, headers)
+        amz_date = auth.amz_date
+        signed_at = _parse_amz_date(amz_date)
         # QKMS issues no session credentials, so any token is one we did not issue.
-        if any(name == "x-amz-security-token" for name, _ in request.headers):
+        if headers.has("x-amz-security-token"):
             raise UnrecognizedClientException(_UNRECOGNIZED_CLIENT)
-        self._check_clock(auth.amz_date, signed_at)
-        self._check_scope(auth, request)
+        self._check_clock(amz_date, signed_at)
+        canonical_headers = self._check_scope(auth, headers)
         secret = self._lookup_secret(auth.access_key_id)
         if secret is None:
             raise UnrecognizedClientException(_UNRECOGNIZED_CLIENT)
-        canonical_request = _canonical_request(request, auth.signed_names)
-        string_to_sign = "\n".join(
-            (
-                _ALGORITHM,
-                auth.amz_date,
-                f"{auth.scope_date}/{auth.region}/{auth.service}/{_TERMINATOR}",
-                hashlib.sha256(_utf8(canonical_request)).hexdigest(),
-            )
+        canonical_request = _canonical_request(
+            method, path, query_string, body, headers, auth, canonical_headers
+        )
+        string_to_sign = (
+            f"{_ALGORITHM}\n{amz_date}\n"
+            f"{auth.scope_date}/{auth.region}/{auth.service}/{auth.terminator}\n"
+            f"{hashlib.sha256(_utf8(canonical_request)).hexdigest()}"
         )
         signing_key = self._signing_key(auth.access_key_id, secret, auth.scope_date, auth.region)
-        expected = hmac.new(signing_key, _utf8(string_to_sign), hashlib.sha256).hexdigest()
+        expected = hmac.digest(signing_key, _utf8(string_to_sign), "sha256").hex()
         if not hmac.compare_digest(expected, auth.signature.lower()):
             raise InvalidSignatureException(_MISMATCH)
         return VerifiedCaller(auth.access_key_id, auth.region, signed_at)
 
-    def _check_scope(self, auth: _Authorization, request: SignedRequest) -> None:
+    def _check_scope(self, auth: _Authorization, headers: _Headers) -> str:
+        """The signed headers' canonical block, once the scope and the signed names check out."""
         # AWS answers these with InvalidSignature, not IncompleteSignature, and reports all scope
         # mismatches in one message, a scope date that differs from X-Amz-Date included (as
         # recorded from AWS's JSON services). Any region is accepted (DESIGN §5). AWS words
         # every required-but-unsigned header alike ("'Content-Type' must be a 'SignedHeader'
         # in the AWS Authorization." is recorded for services that require Content-Type).
+        signed_names = auth.signed_names
         for name in self._required:
-            if name not in auth.signed_names:
+            if name not in signed_names:
                 raise InvalidSignatureException(
                     f"'{_DISPLAY_NAMES.get(name, name)}' must be a 'SignedHeader' "
                     "in the AWS Authorization."
                 )
+        if (
+            auth.service != self._service
+            or auth.terminator != _TERMINATOR
+            or auth.scope_date != auth.amz_date[:8]
+        ):
+            self._refuse_scope(auth)
+        return headers.canonical(signed_names)
+
+    def _refuse_scope(self, auth: _Authorization) -> NoReturn:
         problems = []
         if auth.service != self._service:
             problems.append(f"Credential should be scoped to correct service: '{self._service}'.")
@@ -136,63 +170,188 @@ class SigV4Verifier:
                 f"from HTTP: '{auth.scope_date}' != '{auth.amz_date[:8]}', "
                 f"from '{auth.amz_date}'."
             )
-        if problems:
-            raise InvalidSignatureException(" ".join(problems))
-        present = {name for name, _ in request.headers}
-        for name in auth.signed_names:
-            if name not in present:
-                raise IncompleteSignatureException(
-                    f"Signed header '{name}' is not present in the request."
-                )
+        raise InvalidSignatureException(" ".join(problems))
 
     def _check_clock(self, amz_date: str, signed_at: float) -> None:
         now = self._clock()
-        minutes = f"{self._max_skew / 60:g} min."
         if signed_at < now - self._max_skew:
             raise InvalidSignatureException(
                 f"Signature expired: {amz_date} is now earlier than "
-                f"{_format_amz_date(now - self._max_skew)} ({_format_amz_date(now)} - {minutes})"
+                f"{_format_amz_date(now - self._max_skew)} ({_format_amz_date(now)} - "
+                f"{self._max_skew / 60:g} min.)"
             )
         if signed_at > now + self._max_skew:
             raise InvalidSignatureException(
                 f"Signature not yet current: {amz_date} is still later than "
-                f"{_format_amz_date(now + self._max_skew)} ({_format_amz_date(now)} + {minutes})"
+                f"{_format_amz_date(now + self._max_skew)} ({_format_amz_date(now)} + "
+                f"{self._max_skew / 60:g} min.)"
             )
 
     def _signing_key(self, access_key_id: str, secret: str, date: str, region: str) -> bytes:
-        # Keyed by a digest of the secret, so a rotated secret misses the cache instead of
-        # letting the old derived key keep verifying.
-        cache_key = (access_key_id, hashlib.sha256(_utf8(secret)).digest(), date, region)
+        # An entry serves only the secret it was derived from, so a rotated secret misses at
+        # once. The secret is compared rather than hashed into the key (a SHA-256 per call):
+        # it is the same string object the credential cache holds, not another copy, and both
+        # sides of `==` are server-side values, so its timing tells a caller nothing.
+        cache_key = (access_key_id, date, region)
         with self._cache_lock:
             cached = self._cache.get(cache_key)
-            if cached is not None:
+            if cached is not None and cached[0] == secret:
                 self._cache.move_to_end(cache_key)
-                return cached
+                return cached[1]
         key = _hmac(_utf8("AWS4" + secret), date)
         for part in (region, self._service, _TERMINATOR):
             key = _hmac(key, part)
         with self._cache_lock:
-            self._cache[cache_key] = key
+            self._cache[cache_key] = (secret, key)  # replaces an entry of a previous secret
+            self._cache.move_to_end(cache_key)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return key
 
 
-@dataclass(frozen=True, slots=True)
+class _Headers(Protocol):
+    """The request's headers indexed once, so each lookup below is a dict lookup instead of a
+    scan of the list. Lookups take and give text: a header's wire bytes read as latin-1."""
+
+    def has(self, name: str) -> bool: ...
+
+    def single(self, name: str) -> str | None:
+        """The value of a header that must not repeat; None when it is absent."""
+        ...
+
+    def canonical(self, names: tuple[str, ...]) -> str:
+        """The canonical headers block of `names` (signed, in the order signed): per name a line
+        "name:values", each value trimmed and its inner whitespace runs collapsed, repeats
+        joined with ',' in the order received (botocore's _header_value and canonical_headers).
+        Refuses the first name the request lacks."""
+        ...
+
+
+def _refuse_missing(name: str) -> NoReturn:
+    raise IncompleteSignatureException(f"Signed header '{name}' is not present in the request.")
+
+
+def _refuse_repeated(name: str) -> NoReturn:
+    # Two Authorization or X-Amz-Date headers are ambiguous; refuse rather than pick one.
+    raise IncompleteSignatureException(f"The '{name}' header appears more than once.")
+
+
+class _TextHeaders:
+    """Headers already decoded to text (SignedRequest's)."""
+
+    __slots__ = ("_index", "_repeated")
+
+    def __init__(self, headers: Sequence[tuple[str, str]]) -> None:
+        self._index = dict(headers)  # name -> its (last) value
+        # Every value of every name, in order; built only when some name repeats, which no SDK
+        # does for the headers SigV4 reads.
+        self._repeated: dict[str, list[str]] | None = None
+        if len(self._index) != len(headers):
+            self._repeated = {}
+            for name, value in headers:
+                self._repeated.setdefault(name, []).append(value)
+
+    def has(self, name: str) -> bool:
+        return name in self._index
+
+    def single(self, name: str) -> str | None:
+        if self._repeated is not None and len(self._repeated.get(name, ())) > 1:
+            _refuse_repeated(name)
+        return self._index.get(name)
+
+    def canonical(self, names: tuple[str, ...]) -> str:
+        lines = []
+        for name in names:
+            value = self._index.get(name)
+            if value is None:
+                _refuse_missing(name)
+            if self._repeated is not None:
+                value = ",".join(" ".join(each.split()) for each in self._repeated[name])
+            else:
+                value = " ".join(value.split())
+            lines.append(f"{name}:{value}\n")
+        return "".join(lines)
+
+
+class _WireHeaders:
+    """Headers as bytes, indexed by their byte names. Names asked for are encoded as latin-1,
+    which cannot fail: they are ASCII constants or were read (as latin-1) from Authorization."""
+
+    __slots__ = ("_index", "_repeated")
+
+    def __init__(self, headers: Sequence[tuple[bytes, bytes]]) -> None:
+        self._index = dict(headers)
+        self._repeated: dict[bytes, list[bytes]] | None = None
+        if len(self._index) != len(headers):
+            self._repeated = {}
+            for name, value in headers:
+                self._repeated.setdefault(name, []).append(value)
+
+    def has(self, name: str) -> bool:
+        return name.encode("latin-1") in self._index
+
+    def single(self, name: str) -> str | None:
+        key = name.encode("latin-1")
+        if self._repeated is not None and len(self._repeated.get(key, ())) > 1:
+            _refuse_repeated(name)
+        value = self._index.get(key)
+        return None if value is None else value.decode("latin-1")
+
+    def canonical(self, names: tuple[str, ...]) -> str:
+        lines = []
+        for name in names:
+            key = name.encode("latin-1")
+            value = self._index.get(key)
+            if value is None:
+                _refuse_missing(name)
+            if self._repeated is not None:
+                text = ",".join(
+                    " ".join(each.decode("latin-1").split()) for each in self._repeated[key]
+                )
+            else:
+                text = " ".join(value.decode("latin-1").split())
+            lines.append(f"{name}:{text}\n")
+        return "".join(lines)
+
+
 class _Authorization:
-    access_key_id: str
-    scope_date: str
-    region: str
-    service: str
-    terminator: str
-    signed_names: tuple[str, ...]
-    signature: str
-    amz_date: str
+    __slots__ = (
+        "access_key_id",
+        "amz_date",
+        "region",
+        "scope_date",
+        "service",
+        "signature",
+        "signed_headers",
+        "signed_names",
+        "terminator",
+    )
+
+    def __init__(
+        self,
+        access_key_id: str,
+        scope_date: str,
+        region: str,
+        service: str,
+        terminator: str,
+        signed_headers: str,
+        signature: str,
+        amz_date: str,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self.scope_date = scope_date
+        self.region = region
+        self.service = service
+        self.terminator = terminator
+        self.signed_headers = signed_headers  # as sent: what the canonical request repeats
+        self.signed_names = tuple(signed_headers.split(";"))
+        self.signature = signature
+        self.amz_date = amz_date
 
 
-def _read_authorization(request: SignedRequest) -> _Authorization:
-    authorization = _single_header(request.headers, "authorization")
-    presigned = not _PRESIGN_PARAMS.isdisjoint(_query_names(request.query_string))
+def _read_authorization(query_string: str, headers: _Headers) -> _Authorization:
+    authorization = headers.single("authorization")
+    presigned = bool(query_string) and not _PRESIGN_PARAMS.isdisjoint(_query_names(query_string))
     if authorization is None:
         if presigned:
             raise IncompleteSignatureException(
@@ -214,7 +373,30 @@ def _read_authorization(request: SignedRequest) -> _Authorization:
             f"Unsupported AWS 'algorithm' (only {_ALGORITHM} is supported)."
         )
     params = _parse_parameters(rest)
-    amz_date = _single_header(request.headers, "x-amz-date")
+    amz_date = headers.single("x-amz-date")
+    credential = params.get("Credential")
+    signature = params.get("Signature")
+    signed_headers = params.get("SignedHeaders")
+    if not (credential and signature and signed_headers) or amz_date is None:
+        _refuse_incomplete(params, amz_date, headers)
+    scope = credential.rstrip("/").split("/")  # AWS ignores trailing slashes here
+    if len(scope) != 5 or not all(scope):
+        raise IncompleteSignatureException(
+            "Credential must have exactly 5 slash-delimited elements, "
+            f"e.g. keyid/date/region/service/term, got '{credential}'"
+        )
+    if _SIGNATURE_RE.fullmatch(signature) is None:
+        raise IncompleteSignatureException("Signature must be 64 hexadecimal characters.")
+    key_id, date, region, service, terminator = scope
+    auth = _Authorization(
+        key_id, date, region, service, terminator, signed_headers, signature, amz_date
+    )
+    if "" in auth.signed_names:
+        raise IncompleteSignatureException("SignedHeaders contains an empty header name.")
+    return auth
+
+
+def _refuse_incomplete(params: dict[str, str], amz_date: str | None, headers: _Headers) -> NoReturn:
     # AWS reports every missing piece at once. Unlike AWS we do not append the header itself
     # ("Authorization=..."), so caller credentials never reach logs through a message.
     problems = [
@@ -222,7 +404,7 @@ def _read_authorization(request: SignedRequest) -> _Authorization:
         for name in ("Credential", "Signature", "SignedHeaders")
         if not params.get(name)
     ]
-    if amz_date is None and _single_header(request.headers, "date") is None:
+    if amz_date is None and headers.single("date") is None:
         problems.append(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
         )
@@ -230,44 +412,35 @@ def _read_authorization(request: SignedRequest) -> _Authorization:
         # botocore signs with `Date` only when a caller pre-sets that header, which no KMS
         # client does; accepting it would add a second date format to parse and check.
         problems.append("QKMS requires the 'X-Amz-Date' header; 'Date' is not accepted.")
-    if problems or amz_date is None:  # a missing date is always among `problems`
-        raise IncompleteSignatureException(" ".join(problems))
-    credential = params["Credential"]
-    scope = credential.rstrip("/").split("/")  # AWS ignores trailing slashes here
-    if len(scope) != 5 or not all(scope):
-        raise IncompleteSignatureException(
-            "Credential must have exactly 5 slash-delimited elements, "
-            f"e.g. keyid/date/region/service/term, got '{credential}'"
-        )
-    if _SIGNATURE_RE.fullmatch(params["Signature"]) is None:
-        raise IncompleteSignatureException("Signature must be 64 hexadecimal characters.")
-    signed_names = tuple(params["SignedHeaders"].split(";"))
-    if not all(signed_names):
-        raise IncompleteSignatureException("SignedHeaders contains an empty header name.")
-    key_id, date, region, service, terminator = scope
-    signature = params["Signature"]
-    return _Authorization(
-        key_id, date, region, service, terminator, signed_names, signature, amz_date
-    )
+    raise IncompleteSignatureException(" ".join(problems))
 
 
-def _canonical_request(request: SignedRequest, signed_names: tuple[str, ...]) -> str:
-    body_hash = hashlib.sha256(request.body).hexdigest()
+def _canonical_request(
+    method: str,
+    path: str,
+    query_string: str,
+    body: bytes,
+    headers: _Headers,
+    auth: _Authorization,
+    canonical_headers: str,
+) -> str:
+    body_hash = hashlib.sha256(body).hexdigest()
+    signed_names = auth.signed_names
     if "x-amz-content-sha256" in signed_names:
         # A declared payload hash must be the real one; UNSIGNED-PAYLOAD fails here too,
         # because KMS bodies are always signed.
-        declared = _single_header(request.headers, "x-amz-content-sha256")
+        declared = headers.single("x-amz-content-sha256")
         if declared is None or not hmac.compare_digest(declared, body_hash):
             raise InvalidSignatureException(
                 "The x-amz-content-sha256 header does not match the SHA-256 of the body."
             )
     return "\n".join(
         (
-            request.method,
-            _canonical_uri(request.path),
-            _canonical_query(request.query_string),
-            _canonical_headers(request.headers, signed_names),
-            ";".join(signed_names),
+            method,
+            _canonical_uri(path),
+            _canonical_query(query_string) if query_string else "",
+            canonical_headers,
+            auth.signed_headers,
             body_hash,
         )
     )
@@ -280,14 +453,6 @@ def _utf8(text: str) -> bytes:
 
 def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, _utf8(message), hashlib.sha256).digest()
-
-
-def _single_header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    values = [value for header, value in headers if header == name]
-    if len(values) > 1:
-        # Two Authorization or X-Amz-Date headers are ambiguous; refuse rather than pick one.
-        raise IncompleteSignatureException(f"The '{name}' header appears more than once.")
-    return values[0] if values else None
 
 
 def _parse_parameters(rest: str) -> dict[str, str]:
@@ -312,7 +477,10 @@ def _parse_parameters(rest: str) -> dict[str, str]:
     return params
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_amz_date(value: str) -> float:
+    # Cached: every client signing within the same second sends the same X-Amz-Date. Refusals
+    # raise, so they are never cached and keep their message.
     try:
         match = _AMZ_DATE_RE.fullmatch(value)
         if match is None:
@@ -378,13 +546,3 @@ def _canonical_query(query_string: str) -> str:
 
 def _encode_query_part(text: str) -> str:
     return quote(unquote_to_bytes(_utf8(text)), safe="-_.~")
-
-
-def _canonical_headers(headers: Sequence[tuple[str, str]], signed_names: tuple[str, ...]) -> str:
-    # Values are trimmed and inner whitespace runs collapsed; repeats join with ',' in the
-    # order received (botocore's _header_value and canonical_headers).
-    lines = []
-    for name in signed_names:
-        values = [" ".join(value.split()) for header, value in headers if header == name]
-        lines.append(f"{name}:{','.join(values)}\n")
-    return "".join(lines)

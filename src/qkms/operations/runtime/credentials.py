@@ -23,6 +23,13 @@ def _secret_aad(access_key_id: str) -> bytes:
     return f"qkms-access-key:{access_key_id}".encode()
 
 
+# How many clients (source IP, user agent, TLS or not) one credential remembers a Caller for,
+# and the longest user agent remembered (SDKs and the CLI send 100-300 characters): together
+# they bound what up to 10,000 cached credentials can hold however callers vary their headers.
+_CALLERS_PER_CREDENTIAL = 16
+_REMEMBERED_USER_AGENT = 512
+
+
 @dataclass(frozen=True, slots=True)
 class Credential:
     """What an active access key id resolves to (the id itself is the cache key)."""
@@ -30,6 +37,12 @@ class Credential:
     account_id: str
     user_name: str
     secret: str = field(repr=False)
+    # The Caller built for each client of this credential: a client's next call reuses the
+    # frozen Caller instead of building it and its ARN again. Kept on the credential, so an
+    # access key reloaded after a change starts with none.
+    callers: dict[tuple[str, str, bool], Caller] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +106,22 @@ class CredentialResolver:
         credential = self.credential(access_key_id)
         if credential is None:
             return None
-        return Caller(
-            account_id=credential.account_id,
-            user_name=credential.user_name,
-            access_key_id=access_key_id,
-            principal_arn=self._services.arns.user_arn(credential.account_id, credential.user_name),
-            source_ip=source_ip,
-            user_agent=user_agent,
-            secure_transport=secure_transport,
-        )
+        client = (source_ip, user_agent, secure_transport)
+        caller = credential.callers.get(client)
+        if caller is None:
+            caller = Caller(
+                account_id=credential.account_id,
+                user_name=credential.user_name,
+                access_key_id=access_key_id,
+                principal_arn=self._services.arns.user_arn(
+                    credential.account_id, credential.user_name
+                ),
+                source_ip=source_ip,
+                user_agent=user_agent,
+                secure_transport=secure_transport,
+            )
+            if len(user_agent) <= _REMEMBERED_USER_AGENT:
+                if len(credential.callers) >= _CALLERS_PER_CREDENTIAL:
+                    credential.callers.clear()  # a client seen again is built again
+                credential.callers[client] = caller
+        return caller
