@@ -430,7 +430,8 @@ def _canonical_request(
         # A declared payload hash must be the real one; UNSIGNED-PAYLOAD fails here too,
         # because KMS bodies are always signed.
         declared = headers.single("x-amz-content-sha256")
-        if declared is None or not hmac.compare_digest(declared, body_hash):
+        # Compared as bytes: compare_digest refuses non-ASCII text with a TypeError (a 500).
+        if declared is None or not hmac.compare_digest(_utf8(declared), body_hash.encode()):
             raise InvalidSignatureException(
                 "The x-amz-content-sha256 header does not match the SHA-256 of the body."
             )

@@ -316,7 +316,9 @@ def test_declared_payload_hash_matching_body_verifies() -> None:
     assert make_verifier().verify(sign(headers=[*KMS_HEADERS.items(), declared])).region
 
 
-@pytest.mark.parametrize("declared", ["UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb924"])
+@pytest.mark.parametrize(
+    "declared", ["UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb924", "\u00e9" * 64]
+)
 def test_declared_payload_hash_not_matching_body_is_rejected(declared: str) -> None:
     # botocore signs the declared value; the body is still hashed, so the check must refuse.
     request = sign(headers=[*KMS_HEADERS.items(), ("X-Amz-Content-SHA256", declared)])
