@@ -18,10 +18,10 @@ import asyncio
 import base64
 import cProfile
 import json
-import logging
 import os
 import pstats
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, MutableMapping
@@ -162,12 +162,17 @@ def main(argv: list[str] | None = None) -> None:
         "--access-log", action="store_true", help="log lines to stderr (on in serve)"
     )
     args = parser.parse_args(argv)
-    # qkms serve logs every request at INFO; by default the lines go to /dev/null here so that
-    # the cost of formatting them is measured without flooding the terminal.
-    handler: logging.Handler = (
-        logging.StreamHandler() if args.access_log else logging.StreamHandler(open(os.devnull, "w"))
-    )
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    # qkms serve logs every request at INFO, through the stderr handler qkms.logs sets up; by
+    # default the lines go to /dev/null here so that the cost of writing them is measured
+    # without flooding the terminal.
+    from qkms.logs import configure_logging
+
+    stderr = sys.stderr
+    sys.stderr = stderr if args.access_log else open(os.devnull, "w")
+    try:
+        configure_logging("info", "text", access_log=True)
+    finally:
+        sys.stderr = stderr
     curve: ec.EllipticCurve = ec.SECP256R1() if args.curve == "P-256" else ec.SECP384R1()
     spec = "ECC_NIST_P256" if args.curve == "P-256" else "ECC_NIST_P384"
     with tempfile.TemporaryDirectory() as tmp:
