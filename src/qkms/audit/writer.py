@@ -6,11 +6,11 @@ Multi-process safety (uvicorn --workers N all append to one file):
 - rotation (`audit.log` -> `audit.log.1` -> ... -> `audit.log.<backups>`) happens under an
   exclusive `flock` on `<log>.lock`, and re-checks the size under the lock, so two processes
   that both see a full file rotate it once;
-- every rotation adds one to a counter kept in the lock file, which each writer maps into
-  memory: before each append a writer compares it (a memory read, not a system call) with the
-  count it saw when it opened its file, and reopens the log after any process's rotation. A
-  line racing a rotation may end up as the last line of the file just rotated away: never
-  lost, never torn;
+- every rotation adds one to a counter kept in the lock file: before each append a writer
+  reads it (one 8-byte `pread` on a descriptor it keeps, a third of a `stat` of the path) and
+  compares it with the count it read before opening its file, and reopens the log after any
+  process's rotation. A line racing a rotation may end up as the last line of the file just
+  rotated away: never lost, never torn;
 - the file's size (for rotation) and the inode at the path (a rename by any other program)
   are checked each time this process has appended 1/256 of `max_bytes` (64 KiB at most) and
   at least every 0.1 s, not on every append: with N processes writing, a log rotates within
@@ -23,9 +23,7 @@ Nothing is buffered: each append is written to the file before it returns.
 from __future__ import annotations
 
 import fcntl
-import mmap
 import os
-import struct
 import threading
 import time
 from pathlib import Path
@@ -37,8 +35,8 @@ __all__ = ["AuditFileWriter", "AuditWriteError", "rotated_paths"]
 _CHECK_PARTS = 256
 _CHECK_CAP = 64 * 1024
 _CHECK_SECONDS = 0.1
-# The rotation counter: the first 8 bytes of the lock file, little-endian.
-_COUNTER = struct.Struct("<Q")
+# The rotation counter: the first 8 bytes of the lock file, little-endian (none yet: zero).
+_COUNTER_BYTES = 8
 
 
 class AuditWriteError(Exception):
@@ -84,7 +82,7 @@ class AuditFileWriter:
         self._lock_path = path.with_name(path.name + ".lock")
         self._mutex = threading.Lock()
         self._file: _OpenFile | None = None
-        self._counter: mmap.mmap | None = None
+        self._lock_fd = -1  # kept open to read the rotation counter
         self._check_bytes = max(1, min(max_bytes // _CHECK_PARTS, _CHECK_CAP))
         self._unchecked = 0  # bytes appended since the size was last checked
         self._check_at = 0.0  # time.monotonic() by which the next check is due
@@ -131,9 +129,9 @@ class AuditFileWriter:
                 self._file.retired = True
                 self._close_if_idle(self._file)
                 self._file = None
-            if self._counter is not None:
-                self._counter.close()
-                self._counter = None
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)
+                self._lock_fd = -1
 
     # --- internals (called with self._mutex held where noted) -------------------------------
     def _current(self, check_path: bool) -> _OpenFile:
@@ -165,29 +163,15 @@ class AuditFileWriter:
 
     def _rotations(self) -> int | None:
         """How many times any process has rotated the log; None where the lock file cannot be
-        mapped (the path is then checked before every append). Mutex held."""
-        if self._counter is None:
+        opened (the path is then checked before every append). Mutex held."""
+        if self._lock_fd < 0:
             try:
-                self._counter = self._map_counter()
-            except (OSError, ValueError):
+                self._lock_fd = os.open(
+                    self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+                )
+            except OSError:
                 return None
-        count: int = _COUNTER.unpack_from(self._counter)[0]
-        return count
-
-    def _map_counter(self) -> mmap.mmap:
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            if os.fstat(fd).st_size < _COUNTER.size:
-                fcntl.flock(fd, fcntl.LOCK_EX)  # two first writers: one extends the file
-                try:
-                    if os.fstat(fd).st_size < _COUNTER.size:
-                        os.ftruncate(fd, _COUNTER.size)  # a count of zero
-                finally:
-                    # Explicitly: the map's duplicate of `fd` would keep the lock held.
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-            return mmap.mmap(fd, _COUNTER.size)  # shared: every process sees one count
-        finally:
-            os.close(fd)  # the map keeps its own descriptor
+        return int.from_bytes(os.pread(self._lock_fd, _COUNTER_BYTES, 0), "little")
 
     @staticmethod
     def _close_if_idle(file: _OpenFile) -> None:
@@ -220,9 +204,8 @@ class AuditFileWriter:
     @staticmethod
     def _count_rotation(lock_fd: int) -> None:
         """Add one to the rotation counter. The flock is held, so no other process adds."""
-        raw = os.pread(lock_fd, _COUNTER.size, 0)
-        count = _COUNTER.unpack(raw)[0] if len(raw) == _COUNTER.size else 0
-        os.pwrite(lock_fd, _COUNTER.pack(count + 1), 0)
+        count = int.from_bytes(os.pread(lock_fd, _COUNTER_BYTES, 0), "little")
+        os.pwrite(lock_fd, (count + 1).to_bytes(_COUNTER_BYTES, "little"), 0)
 
     def _sync_directory(self) -> None:
         fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)

@@ -148,12 +148,12 @@ class _Frozen:
         return 1000.0
 
 
-def test_appends_between_checks_make_no_system_call_but_the_write(
+def test_appends_between_checks_stat_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("qkms.audit.writer.time", _Frozen())
     writer = AuditFileWriter(tmp_path / "audit.log", max_bytes=64 << 20, backups=2)
-    writer.append(line(0), durable=False)  # opens the file and maps the rotation counter
+    writer.append(line(0), durable=False)  # opens the log and the lock file (its counter)
     calls: list[str] = []
 
     def counted(name: str) -> Callable[..., os.stat_result]:
