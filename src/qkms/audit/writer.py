@@ -12,9 +12,11 @@ Multi-process safety (uvicorn --workers N all append to one file):
   process's rotation. A line racing a rotation may end up as the last line of the file just
   rotated away: never lost, never torn;
 - the file's size (for rotation) and the inode at the path (a rename by any other program)
-  are checked each time this process has appended 1/256 of `max_bytes` (64 KiB at most) and
-  at least every 0.1 s, not on every append: with N processes writing, a log rotates within
-  about N such steps past `max_bytes`.
+  are checked before every durable append (its fsync costs far more), and otherwise each
+  time this process has appended 1/256 of `max_bytes` (64 KiB at most) and at least every
+  0.1 s: with N processes writing, a log rotates within about N such steps past `max_bytes`,
+  and a read-only call's line may go to a log renamed by hand within 0.1 s (not lost: it is
+  in the renamed file).
 Durability: `append(line, durable=True)` fsyncs before returning; the directory is fsynced
 when the log file is created or rotated, so a durable line survives a crash under its name.
 Nothing is buffered: each append is written to the file before it returns.
@@ -93,7 +95,7 @@ class AuditFileWriter:
             with self._mutex:
                 now = time.monotonic()
                 self._unchecked += len(line)
-                check = self._unchecked >= self._check_bytes or now >= self._check_at
+                check = durable or self._unchecked >= self._check_bytes or now >= self._check_at
                 if check:
                     self._unchecked, self._check_at = 0, now + _CHECK_SECONDS
                 current = self._current(check)

@@ -262,3 +262,23 @@ def test_processes_that_check_the_size_sparsely_still_rotate_near_max_bytes(
         # Each writer appends up to one check interval (2 KiB) past the size before it looks,
         # and a few lines more while the rotation waits for its lock.
         assert 512 * 1024 <= file.stat().st_size < 512 * 1024 + workers * (2048 + 8 * 400)
+
+
+def test_a_durable_append_checks_the_path_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qkms.audit.writer.time", _Frozen())
+    path = tmp_path / "audit.log"
+    writer = AuditFileWriter(path, max_bytes=64 << 20, backups=1)
+    writer.append(line(0), durable=False)
+    path.rename(tmp_path / "audit.log.saved")  # moved away by hand: no rotation counted
+    path.mkdir()  # and nothing can be appended at the path any more
+    writer.append(line(1), durable=False)  # between checks: still to the file it had open
+    with pytest.raises(AuditWriteError):
+        writer.append(line(2), durable=True)  # a state change is never recorded elsewhere
+    path.rmdir()
+    writer.append(line(3), durable=False)
+    writer.close()
+    saved = (tmp_path / "audit.log.saved").read_bytes().splitlines()
+    assert [json.loads(x)["n"] for x in saved] == [0, 1]
+    assert [json.loads(x)["n"] for x in path.read_bytes().splitlines()] == [3]
