@@ -260,8 +260,9 @@ def test_processes_that_check_the_size_sparsely_still_rotate_near_max_bytes(
         assert sorted(seen[worker]) == list(range(count))
     for file in rotated:
         # Each writer appends up to one check interval (2 KiB) past the size before it looks,
-        # and a few lines more while the rotation waits for its lock.
-        assert 512 * 1024 <= file.stat().st_size < 512 * 1024 + workers * (2048 + 8 * 400)
+        # and the others go on appending while the rotating one takes the lock and renames
+        # the backups: on a busy machine that can be many lines, but far from another 512 KiB.
+        assert 512 * 1024 <= file.stat().st_size < 512 * 1024 + 64 * 1024
 
 
 def test_a_durable_append_checks_the_path_first(
