@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import re
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 
 import msgspec
@@ -198,17 +201,25 @@ def claimed_access_key_id(authorization: str) -> str | None:
 
 
 def format_event_time(epoch: float) -> str:
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    """`epoch` as CloudTrail writes it, `2026-12-01T13:30:00.123Z`: what
+    `datetime.fromtimestamp(epoch, UTC)` gives, microseconds rounded half to even as it rounds
+    them, with the date and time of day formatted once per second of events."""
+    fraction, whole = math.modf(epoch)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        micros, whole = micros - 1_000_000, whole + 1.0
+    elif micros < 0:  # before 1970
+        micros, whole = micros + 1_000_000, whole - 1.0
     global _last_second
     second, prefix = _last_second
-    key = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
-    if key != second:  # strftime once per second of events, not once per event
+    if whole != second:
+        moment = datetime.datetime.fromtimestamp(whole, datetime.UTC)
         prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
-        _last_second = (key, prefix)  # one assignment: threads see the old pair or the new
-    return prefix + f"{moment.microsecond // 1000:03d}Z"
+        _last_second = (whole, prefix)  # one assignment: threads see the old pair or the new
+    return f"{prefix}{micros // 1000:03d}Z"
 
 
-_last_second: tuple[tuple[int, ...], str] = ((), "")
+_last_second: tuple[float, str] = (math.nan, "")
 
 
 def _lower_camel(name: str) -> str:
@@ -234,11 +245,72 @@ def _members(struct_type: type[msgspec.Struct]) -> tuple[tuple[str, str, str, bo
     )
 
 
+# What `_request_members` does with a member, decided once per struct type.
+_COUNT = 0  # a secret: a list of them is recorded as its length, anything else not at all
+_DIGEST = 1  # the peer public key: its SHA-256 when it is bytes
+_VALUE = 2  # recorded by `_request_value`
+
+
+@cache
+def _request_plan(struct_type: type[msgspec.Struct]) -> tuple[tuple[str, str, str, int], ...]:
+    """(attribute, wire name, CloudTrail name, what to do) of each member, worked out once."""
+    return tuple(
+        (
+            attribute,
+            name,
+            camel,
+            _COUNT if secret else _DIGEST if name == "PublicKey" else _VALUE,
+        )
+        for attribute, name, camel, secret in _members(struct_type)
+    )
+
+
+@cache
+def _response_plan(struct_type: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """(attribute, CloudTrail name) of each allow-listed response member, worked out once."""
+    return tuple(
+        (attribute, camel)
+        for attribute, name, camel, _ in _members(struct_type)
+        if name in _RESPONSE_MEMBERS
+    )
+
+
+def _may_hold_struct(annotation: Any) -> bool:
+    """False only for a member type that can hold no struct (`_key_arns` walks no lists)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_may_hold_struct(arg) for arg in typing.get_args(annotation))
+    if origin is not None:
+        return origin is typing.Annotated  # list[...], dict[...], Literal[...]: no struct
+    if annotation is Any:  # a class since Python 3.11: not to be taken for a plain type
+        return True
+    if annotation is None or annotation is types.NoneType:
+        return False
+    if isinstance(annotation, type):
+        return annotation is object or issubclass(annotation, msgspec.Struct)
+    return True  # Any, a type variable, anything unforeseen: look at the value
+
+
+@cache
+def _arn_plan(struct_type: type[msgspec.Struct]) -> tuple[tuple[str, bool], ...]:
+    """(attribute, may be a key ARN) of each member that may be a key ARN or hold a struct,
+    in declaration order, worked out once: the members `_key_arns` needs to look at."""
+    try:
+        annotations = {f.name: f.type for f in msgspec.structs.fields(struct_type)}
+    except Exception:  # a type msgspec cannot resolve: look at every member's value
+        annotations = {}
+    return tuple(
+        (attribute, name in _ARN_MEMBERS)
+        for attribute, name, _, _ in _members(struct_type)
+        if name in _ARN_MEMBERS or _may_hold_struct(annotations.get(attribute, Any))
+    )
+
+
 def _request_value(name: str, value: Any, depth: int) -> Any:
+    if isinstance(value, str):  # the common case first; no str is also an int or a float
+        return _text(value, _MAX_POLICY if name == "Policy" else _MAX_TEXT)
     if isinstance(value, bool | int | float):
         return value
-    if isinstance(value, str):
-        return _text(value, _MAX_POLICY if name == "Policy" else _MAX_TEXT)
     if isinstance(value, msgspec.Struct):
         return _request_members(value, depth + 1) if depth < _MAX_DEPTH else None
     if isinstance(value, list):
@@ -254,48 +326,49 @@ def _request_value(name: str, value: Any, depth: int) -> Any:
 
 def _request_members(struct: msgspec.Struct, depth: int = 0) -> dict[str, Any]:
     recorded: dict[str, Any] = {}
-    for attribute, name, camel, secret in _members(type(struct)):
+    for attribute, name, camel, action in _request_plan(type(struct)):
         value = getattr(struct, attribute)
         if value is None:
             continue
-        if secret:
+        if action == _VALUE:
+            kept = _request_value(name, value, depth)
+            if kept is not None:
+                recorded[camel] = kept
+        elif action == _COUNT:
             if isinstance(value, list):  # GrantTokens: how many, never which
                 recorded[camel + "Count"] = len(value)
-            continue
-        if name == "PublicKey" and isinstance(value, bytes):
+        elif isinstance(value, bytes):
             recorded["publicKeySha256"] = hashlib.sha256(value).hexdigest()
-            continue
-        kept = _request_value(name, value, depth)
-        if kept is not None:
-            recorded[camel] = kept
+        else:
+            kept = _request_value(name, value, depth)
+            if kept is not None:
+                recorded[camel] = kept
     return recorded
 
 
 def _response_members(struct: msgspec.Struct, depth: int = 0) -> dict[str, Any]:
     recorded: dict[str, Any] = {}
-    for attribute, name, camel, _ in _members(type(struct)):
-        if name not in _RESPONSE_MEMBERS:
-            continue
+    for attribute, camel in _response_plan(type(struct)):
         value = getattr(struct, attribute)
-        if isinstance(value, msgspec.Struct):
+        if isinstance(value, str):
+            recorded[camel] = _text(value)
+        elif isinstance(value, msgspec.Struct):
             if depth < _MAX_DEPTH:
                 recorded[camel] = _response_members(value, depth + 1)
         elif isinstance(value, bool | int | float):
             recorded[camel] = value
-        elif isinstance(value, str):
-            recorded[camel] = _text(value)
     return recorded
 
 
 def _key_arns(struct: msgspec.Struct | None, found: list[str], depth: int = 0) -> None:
     if struct is None or depth > _MAX_DEPTH:
         return
-    for attribute, name, _, _ in _members(type(struct)):
+    for attribute, may_be_arn in _arn_plan(type(struct)):
         value = getattr(struct, attribute)
         if isinstance(value, msgspec.Struct):
             _key_arns(value, found, depth + 1)
         elif (
-            name in _ARN_MEMBERS
+            may_be_arn
             and isinstance(value, str)
             and value.startswith("arn:")
             and ":key/" in value
@@ -305,6 +378,7 @@ def _key_arns(struct: msgspec.Struct | None, found: list[str], depth: int = 0) -
             found.append(value)
 
 
+@lru_cache(maxsize=1024)  # the same few keys' ARNs, event after event
 def _arn_account(arn: str) -> str | None:
     return next((part for part in arn.split(":")[2:5] if _ACCOUNT.match(part)), None)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -105,16 +106,16 @@ class ApiPipeline:
         await send_response(send, response)
         record_request(call.operation, call.error_code, time.perf_counter() - started)
         if _access_log.isEnabledFor(logging.INFO):
-            access = {
-                "request_id": call.request_id,
-                "operation": call.operation or "-",
-                "status": response.status,
-                "error": call.error_code,
-                "access_key_id": call.access_key_id or "-",
-                "ms": round((time.perf_counter() - started) * 1000, 3),
-            }
-            # The fields for JSON logs, the same as JSON text for text logs (qkms.logs).
-            _access_log.info("%s", _encoder.encode(access).decode(), extra={"fields": access})
+            _log_access(
+                {
+                    "request_id": call.request_id,
+                    "operation": call.operation or "-",
+                    "status": response.status,
+                    "error": call.error_code,
+                    "access_key_id": call.access_key_id or "-",
+                    "ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+            )
 
     async def _answer(
         self, request: ApiRequest, call: _Call, refusal: KmsError | None
@@ -205,6 +206,37 @@ class ApiPipeline:
                 exc_info=True,
             )
             return False
+
+
+def _log_access(fields: dict[str, object]) -> None:
+    """The call's access line. A LogRecord and its formatting cost several times the line
+    itself, so when one handler alone would see the record, with no filter on the way, and
+    that handler can write the line from its fields (`emit_fields` of `qkms.logs`'
+    ConsoleHandler, which `qkms serve` installs), the fields go to it directly."""
+    emit_fields: Callable[[str, Mapping[str, object]], bool] | None = getattr(
+        _sole_handler(_access_log), "emit_fields", None
+    )
+    if emit_fields is None or not emit_fields(_access_log.name, fields):
+        # The fields for JSON logs, the same as JSON text for text logs (qkms.logs).
+        _access_log.info("%s", _encoder.encode(fields).decode(), extra={"fields": fields})
+
+
+def _sole_handler(logger: logging.Logger) -> logging.Handler | None:
+    """The handler an INFO record of `logger` would reach, if it would reach exactly one and
+    no filter would look at it on the way (`Logger.handle` and `callHandlers`' walk)."""
+    if logger.filters:
+        return None
+    found: logging.Handler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if found is not None:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    if found is None or found.filters or found.level > logging.INFO:
+        return None
+    return found
 
 
 def _check_content_type(request: ApiRequest) -> None:

@@ -6,7 +6,10 @@ import json
 import multiprocessing
 import os
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +139,147 @@ def test_check_creates_the_log_or_says_why_it_cannot(tmp_path: Path) -> None:
     blocked.mkdir()
     with pytest.raises(AuditWriteError, match=r"blocked\.log"):
         AuditFileWriter(blocked, max_bytes=4096, backups=1).check()
+
+
+class _Frozen:
+    """A writer's clock that never moves: only the bytes it appends make a check due."""
+
+    def monotonic(self) -> float:
+        return 1000.0
+
+
+def test_appends_between_checks_stat_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qkms.audit.writer.time", _Frozen())
+    writer = AuditFileWriter(tmp_path / "audit.log", max_bytes=64 << 20, backups=2)
+    writer.append(line(0), durable=False)  # opens the log and the lock file (its counter)
+    calls: list[str] = []
+
+    def counted(name: str) -> Callable[..., os.stat_result]:
+        real: Callable[..., os.stat_result] = getattr(os, name)
+
+        def call(*args: Any, **kwargs: Any) -> os.stat_result:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("stat", "fstat", "lstat"):
+        monkeypatch.setattr(os, name, counted(name))
+    for n in range(1, 201):  # ~4 KiB: the size is checked each 64 KiB this process appends
+        writer.append(line(n), durable=False)
+    assert calls == []
+    writer.close()
+    assert len((tmp_path / "audit.log").read_bytes().splitlines()) == 201
+
+
+def test_the_size_is_checked_often_enough_to_rotate_near_max_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qkms.audit.writer.time", _Frozen())
+    path = tmp_path / "audit.log"
+    writer = AuditFileWriter(path, max_bytes=256 * 1024, backups=2)  # checked every 1 KiB
+    for n in range(3000):  # ~100 bytes each: more than one rotation
+        writer.append(line(n, pad=80), durable=False)
+    writer.close()
+    rotated = rotated_paths(path)
+    assert rotated
+    for file in rotated:
+        assert 256 * 1024 <= file.stat().st_size < 256 * 1024 + 1024 + 200
+
+
+def test_a_writer_follows_a_rotation_it_did_not_check_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `quiet` checks the path only every 64 KiB it appends (its clock stands still); the
+    # rotation counter still tells it, at its very next append, that `busy` rotated twice:
+    # with one backup, the file `quiet` had open is deleted by then, and a line written to
+    # it would be lost.
+    monkeypatch.setattr("qkms.audit.writer.time", _Frozen())
+    path = tmp_path / "audit.log"
+    quiet = AuditFileWriter(path, max_bytes=64 << 20, backups=1)
+    busy = AuditFileWriter(path, max_bytes=4096, backups=1)
+    quiet.append(line(0), durable=False)
+    for n in range(1, 120):  # ~12 KiB: two rotations or more
+        busy.append(line(n, pad=80), durable=False)
+    quiet.append(line(1000), durable=False)
+    busy.close()
+    quiet.close()
+    assert json.loads(path.read_bytes().splitlines()[-1])["n"] == 1000
+
+
+def test_a_writer_follows_a_rename_by_another_program_within_its_check_interval(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "audit.log"
+    writer = AuditFileWriter(path, max_bytes=64 << 20, backups=1)
+    writer.append(line(0), durable=False)
+    path.rename(tmp_path / "elsewhere.log")  # not a rotation: the counter does not move
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        writer.append(line(1), durable=False)
+        time.sleep(0.01)
+    writer.close()
+    assert path.exists()
+
+
+def _append_sparsely_checked(path: str, worker: int, count: int) -> None:
+    writer = AuditFileWriter(Path(path), max_bytes=512 * 1024, backups=100)  # every 2 KiB
+    for n in range(count):
+        writer.append(
+            json.dumps({"w": worker, "n": n, "pad": "z" * (n % 5 * 60)}).encode() + b"\n",
+            durable=False,
+        )
+    writer.close()
+
+
+def test_processes_that_check_the_size_sparsely_still_rotate_near_max_bytes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "audit.log"
+    workers, count = 4, 4000  # ~3 MiB in all: about six rotations at 512 KiB
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_append_sparsely_checked, args=(str(path), w, count))
+        for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0
+    rotated = rotated_paths(path)
+    assert len(rotated) >= 4
+    seen: dict[int, list[int]] = {w: [] for w in range(workers)}
+    for file in [*rotated, path]:
+        for raw in file.read_bytes().splitlines():
+            event = json.loads(raw)  # a torn or interleaved line would not parse
+            seen[event["w"]].append(event["n"])
+    for worker in range(workers):
+        assert sorted(seen[worker]) == list(range(count))
+    for file in rotated:
+        # Each writer appends up to one check interval (2 KiB) past the size before it looks,
+        # and the others go on appending while the rotating one takes the lock and renames
+        # the backups: on a busy machine that can be many lines, but far from another 512 KiB.
+        assert 512 * 1024 <= file.stat().st_size < 512 * 1024 + 64 * 1024
+
+
+def test_a_durable_append_checks_the_path_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qkms.audit.writer.time", _Frozen())
+    path = tmp_path / "audit.log"
+    writer = AuditFileWriter(path, max_bytes=64 << 20, backups=1)
+    writer.append(line(0), durable=False)
+    path.rename(tmp_path / "audit.log.saved")  # moved away by hand: no rotation counted
+    path.mkdir()  # and nothing can be appended at the path any more
+    writer.append(line(1), durable=False)  # between checks: still to the file it had open
+    with pytest.raises(AuditWriteError):
+        writer.append(line(2), durable=True)  # a state change is never recorded elsewhere
+    path.rmdir()
+    writer.append(line(3), durable=False)
+    writer.close()
+    saved = (tmp_path / "audit.log.saved").read_bytes().splitlines()
+    assert [json.loads(x)["n"] for x in saved] == [0, 1]
+    assert [json.loads(x)["n"] for x in path.read_bytes().splitlines()] == [3]
