@@ -82,3 +82,16 @@ def test_the_cost_of_metrics_is_judged_like_throttling_and_the_access_line_is_re
     reported = costs(0.01, 0.153)
     assert _status(reported, "  per-request access log line cost") == ""
     assert "15.3%" in "\n".join(format_goals(reported, _inputs()))
+
+
+def test_many_keys_are_judged_on_the_warm_figure_when_there_is_one() -> None:
+    first_use = _Row("PostgreSQL", "derive P-256, 100,000 keys uniform, first use", 16, 3_000.0)
+    warm = _Row("PostgreSQL", "derive P-256, 100,000 keys uniform, warm", 16, 8_500.0)
+    single = _Row("PostgreSQL", "derive P-256, 1 key", 16, 10_000.0)
+    inputs = GoalInputs("uvicorn", 2, 1000.0, "x", {"PostgreSQL": 150.0})
+    both = judge([first_use, warm, single], inputs)
+    assert _status(both, "PostgreSQL: 100,000 keys") == "met"  # 0.85 warm, not 0.30 cold
+    assert "0.85 x (100,000 keys uniform, warm)" in "\n".join(format_goals(both, inputs))
+    assert _status(both, "PostgreSQL: worker RSS") == "met"
+    cold_only = judge([first_use, single], inputs)
+    assert _status(cold_only, "PostgreSQL: 100,000 keys") == "NOT met"
