@@ -103,6 +103,15 @@ def test_every_row_field_is_a_column_of_its_table(
 
 
 # --- statements on both stores ------------------------------------------------------------------
+def test_several_audit_events_go_in_with_one_call(store: KeyStore) -> None:
+    arn = "arn:aws:kms:us-east-1:111122223333:key/batch"
+    store.append_audit_events([audit_row(f"b{i}", float(i), arn, "x") for i in range(700)])
+    store.append_audit_events([])
+    found = store.search_audit_events(None, None, arn, 1000)
+    assert [r.event_id for r in found] == [f"b{i}" for i in range(700)]
+    assert found[3].resources == (arn, "x") and found[3].event_time == 3.0
+
+
 def test_audit_search_matches_a_whole_resource_and_limits_after_filtering(store: KeyStore) -> None:
     arn = "arn:aws:kms:us-east-1:111122223333:key/one"
     store.append_audit_event(audit_row("e1", 1.0, arn + "-longer"))

@@ -47,6 +47,7 @@ _READ_ONLY_NAMES = frozenset(
     }
 )
 _MIRROR_QUEUE = 10000
+_MIRROR_BATCH = 500  # events per INSERT; PostgreSQL takes up to 65,535 parameters (7 per event)
 
 
 def is_read_only(event_name: str) -> bool:
@@ -131,13 +132,31 @@ class AuditTrail:
                 )
 
     def _drain(self) -> None:
+        """Copy queued events to the store, everything queued so far in one write: under load
+        one INSERT carries many events instead of one round trip each."""
         mirror = self._mirror
-        while (row := self._queue.get()) is not None and mirror is not None:
+        stopping = False
+        while not stopping and mirror is not None:
+            row = self._queue.get()
+            if row is None:
+                break
+            batch = [row]
+            while len(batch) < _MIRROR_BATCH:
+                try:
+                    queued = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if queued is None:  # close(): copy what came before it, then stop
+                    stopping = True
+                    break
+                batch.append(queued)
             try:
-                mirror.append_audit_event(row)
+                mirror.append_audit_events(batch)
             except Exception:
                 _log.warning(
-                    "audit event %s not copied to the store (it is in the audit log file)",
-                    row.event_id,
+                    "%d audit event(s) from %s not copied to the store (they are in the audit "
+                    "log file)",
+                    len(batch),
+                    batch[0].event_id,
                     exc_info=True,
                 )

@@ -414,6 +414,9 @@ class KeyStore(Protocol):
     # --- audit ------------------------------------------------------------------------------
     def append_audit_event(self, row: AuditRow) -> None: ...
 
+    def append_audit_events(self, rows: Sequence[AuditRow]) -> None:
+        """Insert several events in one transaction (the audit mirror's batches)."""
+
     def search_audit_events(
         self, since: float | None, event_name: str | None, resource: str | None, limit: int
     ) -> list[AuditRow]:

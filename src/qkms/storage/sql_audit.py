@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from qkms.storage.base import AuditRow
-from qkms.storage.dialect import SqlDialect
+from qkms.storage.dialect import Connection, SqlDialect, marks
 
 __all__ = ["AuditSql"]
 
-_AUDIT_COLUMNS = ", ".join(field.name for field in fields(AuditRow))
+_AUDIT_NAMES = tuple(field.name for field in fields(AuditRow))
+_AUDIT_COLUMNS = ", ".join(_AUDIT_NAMES)
+T = TypeVar("T")
 
 
 def _audit_row(values: Sequence[Any]) -> AuditRow:
@@ -34,9 +36,29 @@ class AuditSql(ABC):
         self, table: str, row: Any, change: tuple[str, str] | None, **encoded: Any
     ) -> None: ...
 
+    @abstractmethod
+    def _write(self, work: Callable[[Connection], T]) -> T: ...
+
     # --- audit ------------------------------------------------------------------------------
     def append_audit_event(self, row: AuditRow) -> None:
-        self._insert("audit_events", row, None, resources=json.dumps(list(row.resources)))
+        self.append_audit_events((row,))
+
+    def append_audit_events(self, rows: Sequence[AuditRow]) -> None:
+        """Insert `rows` in one statement of one transaction: a worker's mirror thread copies
+        what queued up since its last write, so a busy node pays one round trip per batch,
+        not one per API call."""
+        if not rows:
+            return
+        width = len(fields(AuditRow))
+        values: list[Any] = []
+        for row in rows:
+            values.extend(
+                json.dumps(list(row.resources)) if name == "resources" else getattr(row, name)
+                for name in _AUDIT_NAMES
+            )
+        placeholders = ", ".join(f"({marks(width)})" for _ in rows)
+        statement = f"INSERT INTO audit_events ({_AUDIT_COLUMNS}) VALUES {placeholders}"
+        self._write(lambda conn: conn.execute(statement, values))
 
     def search_audit_events(
         self, since: float | None, event_name: str | None, resource: str | None, limit: int

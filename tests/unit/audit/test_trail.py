@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from qkms.audit.events import ApiCall, Identity
 from qkms.audit.trail import AuditTrail, is_read_only
 from qkms.audit.writer import AuditFileWriter
 from qkms.operations.shapes import DisableKeyRequest
+from qkms.storage.base import AuditRow
 from qkms.storage.sqlite import SqliteKeyStore
 
 ACCOUNT = "111122223333"
@@ -95,4 +97,40 @@ def test_record_appends_and_mirrors_into_the_store(tmp_path: Path) -> None:
     assert [r.event_name for r in rows] == ["DisableKey", "DescribeKey"]
     assert rows[1].error_code == "NotFoundException"
     assert json.loads(rows[0].record) == lines[0]
+    store.close()
+
+
+class _HeldMirror:
+    """The real store behind a mirror whose first write waits until the test lets it go, so
+    the events recorded meanwhile are all queued when the next write starts."""
+
+    def __init__(self, store: SqliteKeyStore) -> None:
+        self.store = store
+        self.release = threading.Event()
+        self.writes: list[int] = []
+
+    def append_audit_events(self, rows: list[AuditRow]) -> None:
+        self.release.wait(10)
+        self.writes.append(len(rows))
+        self.store.append_audit_events(rows)
+
+
+def test_the_mirror_copies_what_queued_up_in_one_write(tmp_path: Path) -> None:
+    store = SqliteKeyStore(tmp_path / "qkms.db", deadline_seconds=2.0)
+    store.migrate()
+    mirror = _HeldMirror(store)
+    trail = AuditTrail(
+        AuditFileWriter(tmp_path / "audit.log", 1 << 22, 1),
+        region="us-east-1",
+        key_arn=key_arn,
+        mirror=mirror,  # type: ignore[arg-type]
+    )
+    for _ in range(300):
+        trail.record(call("DescribeKey"))
+    mirror.release.set()
+    trail.close()
+    assert sum(mirror.writes) == 300
+    assert len(mirror.writes) <= 2  # what queued while the first write waited: one INSERT
+    rows = store.search_audit_events(None, None, key_arn(ACCOUNT, KEY_ID), 1000)
+    assert len(rows) == 300 and len({r.event_id for r in rows}) == 300
     store.close()
