@@ -138,6 +138,8 @@ class BenchServer:
     # shipped, so its per-request log line is part of every figure and of the CPU budget.
     log_level: str | None = None
     extra_args: tuple[str, ...] = ()  # more options, e.g. ("--no-metrics",) for an off row
+    # Another source tree's `src` to run instead of the installed one (benchmarks.versions).
+    pythonpath: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -157,6 +159,8 @@ class BenchServer:
         env["QKMS_ADMIN_ACCESS_KEY_ID"] = ADMIN_ACCESS_KEY_ID
         env["QKMS_ADMIN_SECRET_ACCESS_KEY"] = ADMIN_SECRET
         env.update(sampler_env(self.data_dir.parent / "cpu-samples"))  # idle until signalled
+        if self.pythonpath:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.pythonpath, env["PYTHONPATH"]]))
         command = [
             sys.executable, "-m", "qkms", "serve",
             "--host", LOOPBACK,

@@ -83,11 +83,11 @@ class Settings:
         2.0, "seconds a store call may take before DependencyTimeoutException"
     )
     key_cache_size: int = _setting(
-        100000, "keys (metadata, policy) kept in memory per worker, about 1 KB each"
+        100000, "keys (metadata, policy) kept in memory per worker, about 1.7 KB each"
     )
     parsed_key_cache_size: int = _setting(
         10000,
-        "of those, keys that keep their parsed private material too, about 2 KB more each; "
+        "of those, keys that keep their parsed private material too, about 2.7 KB more each; "
         "the others unwrap it again on use",
     )
     log_level: str = _setting(

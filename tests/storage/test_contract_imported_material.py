@@ -76,3 +76,19 @@ def test_key_usage_keeps_the_latest(store: KeyStore) -> None:
     assert store.get_key_usage(key_id) == KeyUsageRow(key_id, "Encrypt", 20.0, "r2", "e2")
     store.record_key_usage([KeyUsageRow(key_id, "Sign", 30.0, "r3", "e3")])
     assert store.get_key_usage(key_id) == KeyUsageRow(key_id, "Sign", 30.0, "r3", "e3")
+
+
+def test_key_usage_of_many_keys_goes_in_at_once_and_a_repeated_key_keeps_its_latest(
+    store: KeyStore,
+) -> None:
+    """A worker's flush under uniform use: more keys than one statement carries, one of them
+    named twice in the batch (PostgreSQL refuses to update a row twice in one statement)."""
+    rows = [KeyUsageRow(f"k{i:04d}", "Encrypt", float(i), f"r{i}", f"e{i}") for i in range(1200)]
+    rows.append(KeyUsageRow("k0007", "Sign", 5000.0, "late", "late-e"))
+    rows.append(KeyUsageRow("k0008", "Sign", 1.0, "early", "early-e"))
+    store.record_key_usage(rows)
+    assert store.get_key_usage("k1199") == KeyUsageRow("k1199", "Encrypt", 1199.0, "r1199", "e1199")
+    assert store.get_key_usage("k0007") == KeyUsageRow("k0007", "Sign", 5000.0, "late", "late-e")
+    assert store.get_key_usage("k0008") == KeyUsageRow("k0008", "Encrypt", 8.0, "r8", "e8")
+    store.record_key_usage([KeyUsageRow("k0500", "Decrypt", 1.0, "old", "old-e")])
+    assert store.get_key_usage("k0500") == KeyUsageRow("k0500", "Encrypt", 500.0, "r500", "e500")

@@ -14,6 +14,8 @@ from qkms.storage.base import KeyMaterialRow, KeyUsageRow
 from qkms.storage.dialect import Connection, SqlDialect
 from qkms.storage.sql_multi_region import region_rows_pattern
 
+_USAGE_CHUNK = 500  # keys per statement (5 parameters each)
+
 T = TypeVar("T")
 
 __all__ = ["KeyMaterialSql"]
@@ -216,16 +218,39 @@ class KeyMaterialSql(ABC):
     def record_key_usage(self, rows: Sequence[KeyUsageRow]) -> None:
         if not rows:
             return
+        # One statement per chunk, not per key: a worker's flush carries every key it used in
+        # the last interval (thousands under uniform use), and on PostgreSQL a statement per
+        # key was a round trip per key. A statement may name a key once (PostgreSQL refuses
+        # ON CONFLICT updating one row twice), so the latest use of each key is kept first.
+        latest: dict[str, KeyUsageRow] = {}
+        for row in rows:
+            held = latest.get(row.key_id)
+            if held is None or held.used_at <= row.used_at:
+                latest[row.key_id] = row
+        unique = list(latest.values())
 
         def work(conn: Connection) -> None:
-            for row in rows:
+            for start in range(0, len(unique), _USAGE_CHUNK):
+                chunk = unique[start : start + _USAGE_CHUNK]
+                values = [
+                    value
+                    for row in chunk
+                    for value in (
+                        row.key_id,
+                        row.operation,
+                        row.used_at,
+                        row.request_id,
+                        row.event_id,
+                    )
+                ]
                 conn.execute(
                     "INSERT INTO key_last_usage (key_id, operation, used_at, request_id, "
-                    "event_id) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key_id) DO UPDATE SET "
+                    f"event_id) VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))} "
+                    "ON CONFLICT (key_id) DO UPDATE SET "
                     "operation = excluded.operation, used_at = excluded.used_at, "
                     "request_id = excluded.request_id, event_id = excluded.event_id "
                     "WHERE key_last_usage.used_at <= excluded.used_at",
-                    (row.key_id, row.operation, row.used_at, row.request_id, row.event_id),
+                    values,
                 )
 
         self._write(work)
