@@ -9,6 +9,7 @@ median over rounds of after/before in the same round.
     git worktree add /tmp/before <commit>
     .venv/bin/python -m benchmarks.versions --before /tmp/before/src --after src
     .venv/bin/python -m benchmarks.versions --before /tmp/before/src --operation describe
+    .venv/bin/python -m benchmarks.versions --before /tmp/before/src --operation create
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def _describe_batch(server: BenchServer, name: str, work: Path) -> SignedBatch:
     )
 
 
+def _create_batch(server: BenchServer, name: str, work: Path) -> SignedBatch:
+    signer = server.signer()
+    body = {"KeySpec": "ECC_NIST_P256", "KeyUsage": "KEY_AGREEMENT"}
+    return SignedBatch(work / f"versions-{name}.req", lambda: [signer.raw("CreateKey", body)])
+
+
+_BATCHES = {"derive": derive_batch, "describe": _describe_batch, "create": _create_batch}
+_LABELS = {"derive": "DeriveSharedSecret P-256", "describe": "DescribeKey", "create": "CreateKey"}
+
+
 @contextmanager
 def _started(
     sources: dict[str, Path], workers: int, operation: str, work: Path
@@ -47,11 +58,7 @@ def _started(
             server = BenchServer(work / f"data-{name}", workers, pythonpath=str(src.resolve()))
             server.start()
             stack.callback(server.stop)
-            batch = (
-                derive_batch(server, name, work)
-                if operation == "derive"
-                else _describe_batch(server, name, work)
-            )
+            batch = _BATCHES[operation](server, name, work)
             started[name] = (server, batch)
         yield started
 
@@ -60,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="the old tree's src/")
     parser.add_argument("--after", type=Path, default=Path("src"), help="default: src")
-    parser.add_argument("--operation", choices=("derive", "describe"), default="derive")
+    parser.add_argument("--operation", choices=sorted(_BATCHES), default="derive")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=4.0, help="per server per round")
     parser.add_argument("--connections", type=int, default=16)
@@ -79,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
                 result = _wrk(server, batch, args.connections, args.seconds)
                 rates[name].append(result.requests_per_second)
     ratios = [a / b for a, b in zip(rates["after"], rates["before"], strict=True) if b]
-    label = "DeriveSharedSecret P-256" if args.operation == "derive" else "DescribeKey"
+    label = _LABELS[args.operation]
     print(f"{label}, {args.connections} connections, {args.rounds} rounds of {args.seconds:g} s")
     for name in sources:
         each = ", ".join(f"{r:,.0f}" for r in rates[name])

@@ -17,7 +17,8 @@ Multi-process safety (uvicorn --workers N all append to one file):
   0.1 s: with N processes writing, a log rotates within about N such steps past `max_bytes`,
   and a read-only call's line may go to a log renamed by hand within 0.1 s (not lost: it is
   in the renamed file).
-Durability: `append(line, durable=True)` fsyncs before returning; the directory is fsynced
+Durability: `append(line, durable=True)` returns once an fsync begun after its write has
+finished (its own, or one of a concurrent durable append's: group fsync); the directory is fsynced
 when the log file is created or rotated, so a durable line survives a crash under its name.
 Nothing is buffered: each append is written to the file before it returns.
 """
@@ -62,7 +63,16 @@ def rotated_paths(path: Path, backups: int | None = None) -> list[Path]:
 class _OpenFile:
     """A descriptor with a count of appends in flight, closed when retired and idle."""
 
-    __slots__ = ("fd", "inode", "retired", "rotations", "users")
+    __slots__ = (
+        "durable_written",
+        "fd",
+        "inode",
+        "retired",
+        "rotations",
+        "sync_lock",
+        "synced",
+        "users",
+    )
 
     def __init__(self, fd: int, rotations: int | None) -> None:
         self.fd = fd
@@ -70,6 +80,22 @@ class _OpenFile:
         self.rotations = rotations  # the rotation counter read before opening; None: unmapped
         self.users = 0
         self.retired = False
+        # Group fsync: durable appends are numbered as their write returns; an fsync covers
+        # every one numbered before it started, so a thread whose line an fsync begun after its
+        # write has covered need not fsync again (concurrent durable calls share one).
+        self.durable_written = 0  # mutex held
+        self.synced = 0  # sync_lock held
+        self.sync_lock = threading.Lock()
+
+    def sync(self, number: int, mutex: threading.Lock) -> None:
+        """Make durable append `number` (and every earlier one) durable."""
+        with self.sync_lock:
+            if self.synced >= number:
+                return  # an fsync that began after our write already covered it
+            with mutex:
+                covered = self.durable_written
+            os.fsync(self.fd)
+            self.synced = covered
 
 
 class AuditFileWriter:
@@ -105,7 +131,10 @@ class AuditFileWriter:
                 if written != len(line):
                     raise AuditWriteError(f"short write to {self.path}: {written}/{len(line)}")
                 if durable:
-                    os.fsync(current.fd)
+                    with self._mutex:
+                        current.durable_written += 1
+                        number = current.durable_written
+                    current.sync(number, self._mutex)
                 full = check and os.fstat(current.fd).st_size >= self._max_bytes
             finally:
                 with self._mutex:

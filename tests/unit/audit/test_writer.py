@@ -283,3 +283,61 @@ def test_a_durable_append_checks_the_path_first(
     saved = (tmp_path / "audit.log.saved").read_bytes().splitlines()
     assert [json.loads(x)["n"] for x in saved] == [0, 1]
     assert [json.loads(x)["n"] for x in path.read_bytes().splitlines()] == [3]
+
+
+def test_concurrent_durable_appends_share_fsyncs_yet_each_is_covered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group fsync: a durable append returns only after an fsync that began after its own write
+    had returned, and threads appending at once share fsyncs instead of queueing one each."""
+    import threading
+
+    events: list[tuple[str, object]] = []  # ("wrote", line) / ("fsync start"|"fsync end", n)
+    record = threading.Lock()
+    real_write, real_fsync = os.write, os.fsync
+    fsyncs = 0
+
+    def logged_write(fd: int, data: bytes) -> int:
+        written = real_write(fd, data)
+        with record:
+            events.append(("wrote", data))
+        return written
+
+    def slow_fsync(fd: int) -> None:
+        nonlocal fsyncs
+        with record:
+            fsyncs += 1
+            number = fsyncs
+            events.append(("fsync start", number))
+        time.sleep(0.01)  # a disk's fsync: long enough for other threads to write meanwhile
+        real_fsync(fd)
+        with record:
+            events.append(("fsync end", number))
+
+    monkeypatch.setattr(os, "write", logged_write)
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    writer = AuditFileWriter(tmp_path / "audit.log", max_bytes=1 << 20, backups=2)
+    returned: list[tuple[bytes, int]] = []  # (line, len(events) when append returned)
+
+    def appender(thread: int) -> None:
+        for index in range(10):
+            data = line(thread * 100 + index)
+            writer.append(data, durable=True)
+            with record:
+                returned.append((data, len(events)))
+
+    threads = [threading.Thread(target=appender, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    assert len(returned) == 80
+    for data, returned_at in returned:
+        wrote_at = events.index(("wrote", data))
+        starts = {n for kind, n in events[wrote_at:returned_at] if kind == "fsync start"}
+        ends = {n for kind, n in events[wrote_at:returned_at] if kind == "fsync end"}
+        assert starts & ends, f"append of {data!r} returned before an fsync covered it"
+    assert fsyncs < 80  # shared: with 8 threads at once, far fewer than one per append
+    lines = (tmp_path / "audit.log").read_bytes().splitlines(keepends=True)
+    assert sorted(lines) == sorted(data for data, _ in returned)
