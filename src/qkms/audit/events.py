@@ -59,6 +59,11 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 # audit log would want to pair; CloudTrail does not record them either.
 _SECRET_WORDS = ("Token", "Secret", "Plaintext", "Password", "Private", "Ciphertext")
 # Response members that identify what was acted on; everything else is left out.
+# Operations whose response CloudTrail does not record at all ("responseElements": null in
+# AWS's example entry for DescribeKey, docs.aws.amazon.com/kms/latest/developerguide/
+# ct-describekey.html): the key's whole metadata, which the caller already has, on every
+# describe. The key's ARN still goes to `resources`.
+_RESPONSE_NOT_RECORDED = frozenset({"DescribeKey"})
 _RESPONSE_MEMBERS = frozenset(
     {
         "AWSAccountId",
@@ -426,7 +431,11 @@ def build_event(
         "userAgent": _text(call.user_agent, 256),
         "userIdentity": _user_identity(call),
         "requestParameters": _request_members(call.request) if call.request else None,
-        "responseElements": _response_members(call.response) if call.response else None,
+        "responseElements": (
+            _response_members(call.response)
+            if call.response and call.event_name not in _RESPONSE_NOT_RECORDED
+            else None
+        ),
         "requestID": call.request_id,
         "eventID": call.event_id or random_uuid(),
         "readOnly": read_only,

@@ -21,7 +21,10 @@ from qkms.operations.shapes import (
     CreateKeyRequest,
     DeriveSharedSecretRequest,
     DeriveSharedSecretResponse,
+    DescribeKeyRequest,
+    DescribeKeyResponse,
     DisableKeyRequest,
+    KeyMetadata,
     PutKeyPolicyRequest,
     RecipientInfo,
     RetireGrantRequest,
@@ -251,3 +254,33 @@ def test_event_name_from_target_is_sanitised() -> None:
     assert event_name_from_target("") == "-"
     assert event_name_from_target('Trent"\n{}') == "Trent????"
     assert len(event_name_from_target("A" * 1000)) == 128
+
+
+def test_describe_key_records_no_response_yet_names_the_key() -> None:
+    """As CloudTrail's DescribeKey entry: "responseElements": null; the key's ARN (known from
+    the response when the request named an alias) is still in `resources`."""
+    metadata = KeyMetadata(
+        aws_account_id=ACCOUNT,
+        key_id=KEY_ID,
+        arn=KEY_ARN,
+        creation_date=1.0,
+        enabled=True,
+        description="",
+        key_usage="KEY_AGREEMENT",
+        key_state="Enabled",
+        origin="AWS_KMS",
+        key_manager="CUSTOMER",
+        customer_master_key_spec="ECC_NIST_P256",
+        key_spec="ECC_NIST_P256",
+        multi_region=False,
+    )
+    event = event_of(
+        call(
+            DescribeKeyRequest(key_id="alias/mine"),
+            DescribeKeyResponse(key_metadata=metadata),
+            name="DescribeKey",
+        )
+    )
+    assert event["responseElements"] is None
+    assert event["requestParameters"] == {"keyId": "alias/mine"}
+    assert event["resources"] == [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": KEY_ARN}]
