@@ -86,7 +86,7 @@ def _run(app: InProcessApp, operation: str, payloads: Iterable[dict[str, str]]) 
 
 def _flush_usage(app: InProcessApp) -> None:
     """Write the GetKeyLastUsage batch, as the background loop would between passes."""
-    services = app.app._services  # noqa: SLF001 - a benchmark reaching into its own app
+    services = app.app._services  # a benchmark reaching into its own app
     services.key_usage.flush(services.store, time.time())
 
 
