@@ -18,6 +18,7 @@ from qkms.config import DEFAULT_ACCOUNT_ID, ConfigError, Settings
 from qkms.crypto import AttestationTrust, CryptoError, RootKey, unwrap
 from qkms.domain.arns import Arns
 from qkms.domain.policy import PolicyDocument
+from qkms.malloc_arenas import limit_malloc_arenas
 from qkms.operations.runtime.background import ChangeFollower
 from qkms.operations.runtime.cache import FreshCache
 from qkms.operations.runtime.context import CachedKey, KeyGrants, Services
@@ -348,6 +349,7 @@ def build_app(
 ) -> QkmsApp:
     """One worker's application. Expects `bootstrap` to have run for this data dir."""
     settings.validate()
+    limit_malloc_arenas(environ)  # before the worker's threads allocate (qkms.malloc_arenas)
     store = open_store(settings)
     store.migrate()
     root_key = _load_root_key(settings, environ, store)

@@ -6,8 +6,14 @@ import dataclasses
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from qkms.operations.encryption import decrypt, encrypt
+from qkms.operations.keys.create_key import create_key
+from qkms.operations.rotation.rotate_key_on_demand import rotate_key_on_demand
 from qkms.operations.runtime.context import CachedKey, Services
 from qkms.operations.runtime.parsed_keys import ParsedKeyBudget
+from qkms.operations.shapes import CreateKeyRequest
+from qkms.operations.shapes.encryption import DecryptRequest, EncryptRequest
+from qkms.operations.shapes.rotation import RotateKeyOnDemandRequest
 from qkms.operations.support.key_rows import key_from_row
 from tests.unit.support import context, derive, new_key
 
@@ -43,7 +49,7 @@ def test_forgetting_drops_every_kind_of_material(services: Services) -> None:
     row = services.store.get_key(new_key(services))
     assert row is not None
     entry = CachedKey(key_from_row(row))
-    entry.symmetric_materials["m"] = object()  # type: ignore[assignment]
+    entry.add_symmetric_material("m", object())  # type: ignore[arg-type]
     entry.mac_key = object()  # type: ignore[assignment]
     entry.signing_key = object()  # type: ignore[assignment]
     entry.rsa_encryption_key = object()  # type: ignore[assignment]
@@ -56,3 +62,31 @@ def test_forgetting_drops_every_kind_of_material(services: Services) -> None:
         None,
     )
     assert entry.symmetric_materials == {}
+
+
+def test_a_symmetric_key_unwraps_its_material_once_until_it_forgets_it(services: Services) -> None:
+    ctx = context(services)
+    key_id = create_key(ctx, CreateKeyRequest()).key_metadata.key_id
+    blobs = [encrypt(ctx, EncryptRequest(key_id=key_id, plaintext=b"x")).ciphertext_blob]
+    entry = services.key_cache.get(key_id)
+    assert entry is not None and len(entry.symmetric_materials) == 1
+    material = next(iter(entry.symmetric_materials.values()))
+    blobs.append(encrypt(ctx, EncryptRequest(key_id=key_id, plaintext=b"y")).ciphertext_blob)
+    assert entry.symmetric_materials == {entry.key.current_key_material_id: material}
+    assert len(services.parsed_keys) == 1
+
+    entry.forget_material()
+    assert entry.symmetric_materials == {}
+    plaintexts = [decrypt(ctx, DecryptRequest(ciphertext_blob=blob)).plaintext for blob in blobs]
+    assert plaintexts == [b"x", b"y"]
+    assert len(entry.symmetric_materials) == 1  # unwrapped again, once
+    assert next(iter(entry.symmetric_materials.values())) is not material
+
+    # After a rotation the key holds both versions: the old one to decrypt, the new to encrypt.
+    rotate_key_on_demand(ctx, RotateKeyOnDemandRequest(key_id=key_id))
+    assert decrypt(ctx, DecryptRequest(ciphertext_blob=blobs[0])).plaintext == b"x"
+    blobs.append(encrypt(ctx, EncryptRequest(key_id=key_id, plaintext=b"z")).ciphertext_blob)
+    rotated = services.key_cache.get(key_id)
+    assert rotated is not None and len(rotated.symmetric_materials) == 2
+    plaintexts = [decrypt(ctx, DecryptRequest(ciphertext_blob=blob)).plaintext for blob in blobs]
+    assert plaintexts == [b"x", b"y", b"z"]

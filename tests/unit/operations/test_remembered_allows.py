@@ -159,3 +159,23 @@ def test_a_denial_is_never_remembered(services: Services) -> None:
     admin.put_user_policy(services, ACCOUNT, "una", "p0", policy(allow("kms:DeriveSharedSecret")))
     services.identity_policies.evict(f"{ACCOUNT}:una")  # what the feed does within 1 s
     assert derive_outcome(una, key_id) == "ok"
+
+
+def test_keys_remembering_the_same_allows_share_them_and_one_more_stays_its_own(
+    services: Services,
+) -> None:
+    add_user(services, "una", policy(allow("kms:DeriveSharedSecret", "kms:DescribeKey")))
+    first, second = new_key(services), new_key(services)
+    una = user_ctx(services, "una")
+    assert derive_outcome(una, first) == "ok" and derive_outcome(una, second) == "ok"
+    cached = [services.key_cache.get(key_id) for key_id in (first, second)]
+    assert cached[0] is not None and cached[1] is not None
+    # One memo for both keys, not one per key (a worker caches up to 100,000 keys).
+    assert cached[0].remembered_allows is cached[1].remembered_allows
+    assert describe_outcome(una, first) == "ok"
+    assert (remembered(services, first), remembered(services, second)) == (2, 1)
+    # The memo the first key moved on to is its own: the second key's DescribeKey is decided.
+    admin.put_user_policy(services, ACCOUNT, "una", "p0", policy(allow("kms:DeriveSharedSecret")))
+    services.identity_policies.evict(f"{ACCOUNT}:una")  # what the feed does within 1 s
+    assert describe_outcome(una, second) == "AccessDeniedException"
+    assert derive_outcome(una, second) == "ok"

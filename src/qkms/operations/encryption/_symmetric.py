@@ -109,7 +109,7 @@ def _material(ctx: OperationContext, cached: CachedKey, material_id: str) -> Sym
     except (CryptoError, ValueError) as exc:
         # A wrong root key or a damaged row: an operator problem, logged by the wire.
         raise KMSInternalException("The key material could not be used.") from exc
-    cached.symmetric_materials[material_id] = material
+    cached.add_symmetric_material(material_id, material)
     ctx.services.parsed_keys.holding(cached)
     return material
 

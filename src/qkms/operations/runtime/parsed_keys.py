@@ -1,7 +1,7 @@
 """How many cached keys keep their parsed private material: the memory side of the key cache.
 
-A cached key's metadata and policy take about 1 KB; its parsed private key (an OpenSSL object)
-about 2 KB more, and unwrapping it again costs ~35 us. So a worker can keep many more keys than
+A cached key's metadata and policy take about 0.9 KB; its parsed private key (an OpenSSL object)
+about 2.5 KB more, and unwrapping it again costs ~35 us. So a worker can keep many more keys than
 it keeps parsed: the key cache holds `--key-cache-size` keys (no store round trip, no thread
 hop on a hit), and only the `--parsed-key-cache-size` most recently parsed of them keep their
 material; an older one forgets it and unwraps again on its next use. First in, first out, so a

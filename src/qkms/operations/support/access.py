@@ -227,6 +227,26 @@ def request_facts(
 # Remembered allows per cached key; past this many (callers x actions) the memo starts over.
 _MAX_REMEMBERED = 256
 
+_Memo = Mapping[tuple[str, str, str], tuple[PolicyDocument, ...]]
+# Most cached keys remember the same few allows (the callers that use them, one action each),
+# so a memo is immutable and keys remembering the same share one: a pointer per key instead of
+# a ~350-byte dict with its own key tuple (of each of 100,000 cached keys). Keyed by the memo's
+# entries with the identity policies by id: each memo held here keeps its tuples alive, so an
+# id seen here is never another tuple's. Past this many distinct memos the table starts over
+# (memos already handed out stay correct; they are only shared less).
+_SHARED_MEMOS: dict[frozenset[tuple[tuple[str, str, str], int]], _Memo] = {}
+_MAX_SHARED_MEMOS = 4096
+
+
+def _shared_memo(memo: dict[tuple[str, str, str], tuple[PolicyDocument, ...]]) -> _Memo:
+    signature = frozenset((entry, id(identity)) for entry, identity in memo.items())
+    shared = _SHARED_MEMOS.get(signature)
+    if shared is None:
+        if len(_SHARED_MEMOS) >= _MAX_SHARED_MEMOS:
+            _SHARED_MEMOS.clear()
+        shared = _SHARED_MEMOS.setdefault(signature, memo)
+    return shared
+
 
 def _remembered_allow(ctx: OperationContext, cached: CachedKey, action: str) -> bool:
     """Whether the policies allowed this caller this action on this version of the key before,
@@ -263,11 +283,11 @@ def _remember_allow(
         return
     if not decided_by_principal_and_key((policy, *identity)):
         return
-    memo = cached.remembered_allows
-    if len(memo) >= _MAX_REMEMBERED:
-        memo.clear()
+    remembered = cached.remembered_allows
+    memo = dict(remembered) if len(remembered) < _MAX_REMEMBERED else {}
     caller = ctx.caller
     memo[(caller.account_id, caller.user_name, action)] = identity
+    cached.remembered_allows = _shared_memo(memo)
 
 
 def authorize_key_action(
