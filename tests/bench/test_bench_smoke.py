@@ -11,12 +11,12 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.tools import run_tool
+
 EXPECTED_ROWS = [
     ("in-process", "raw ECDH P-256", None),
     ("in-process", "raw ECDH P-384", None),
@@ -67,13 +67,7 @@ def _require_wrk() -> None:
 def test_benchmark_smoke_run_prints_every_figure(tmp_path: Path) -> None:
     _require_wrk()
     markdown = tmp_path / "bench.md"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--smoke", "--markdown", str(markdown)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_tool("run", "--smoke", "--markdown", str(markdown), timeout=300)
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     results = done.stdout.split("\nResults", 1)
     assert len(results) == 2, done.stdout

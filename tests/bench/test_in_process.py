@@ -4,13 +4,10 @@ stops on anything else), for one key, for many keys past the caches, and for Des
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
+from tests.bench.tools import run_tool
 
 
 @pytest.mark.parametrize(
@@ -24,13 +21,6 @@ ROOT = Path(__file__).parents[2]
     ids=["derive", "many-keys", "nothing-parsed-kept", "describe"],
 )
 def test_the_in_process_driver_completes_and_prints_cpu_per_request(arguments: list[str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.in_process", *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_tool("in_process", *arguments)
     assert done.returncode == 0, done.stderr[-2000:]
     assert re.search(r"in process: \d+\.\d us CPU/request", done.stdout), done.stdout

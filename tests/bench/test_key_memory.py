@@ -5,22 +5,12 @@ noise: the tool is for 20,000 keys and more)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from tests.bench.tools import run_tool
 
 
 def test_the_memory_tool_completes_every_pass() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.key_memory", "--keys", "40", "--parsed-key-cache", "10"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_tool("key_memory", "--keys", "40", "--parsed-key-cache", "10")
     assert done.returncode == 0, done.stderr[-2000:]
     for label in ("DescribeKey x 40 (cached)", "x 10 (parsed)", "x 40 (all in use)"):
         assert re.search(re.escape(label) + r"\s+RSS\s+[\d.]+ MB", done.stdout), done.stdout
