@@ -10,6 +10,7 @@ import msgspec
 
 from qkms.operations.runtime.context import Services
 from qkms.wire.messages import ApiResponse, api_response
+from qkms.wire.workers import within
 
 __all__ = ["Health"]
 
@@ -37,9 +38,8 @@ class Health:
         """Ready: the store answers within its deadline and the caches follow its changes."""
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(
-                loop.run_in_executor(self._background, self._services.store.ping),
-                self._deadline,
+            await within(
+                loop.run_in_executor(self._background, self._services.store.ping), self._deadline
             )
             ready = self._services.key_cache.is_fresh
         except Exception:

@@ -12,6 +12,7 @@ from qkms.operations.runtime.background import ChangeFollower, sweep
 from qkms.operations.runtime.context import Services
 from qkms.operations.runtime.key_usage import FLUSH_INTERVAL_SECONDS
 from qkms.wire.messages import Receive, Send
+from qkms.wire.workers import within
 
 __all__ = ["Lifespan"]
 
@@ -95,9 +96,7 @@ class Lifespan:
             await asyncio.sleep(delay)
             delay = seconds
             try:
-                await asyncio.wait_for(
-                    loop.run_in_executor(self._background, job), self._job_deadline
-                )
+                await within(loop.run_in_executor(self._background, job), self._job_deadline)
             except Exception:
                 _log.warning("background job %s failed", job.__name__, exc_info=True)
 

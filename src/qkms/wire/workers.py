@@ -9,9 +9,28 @@ from typing import Any, TypeVar
 
 from qkms.domain.errors import DependencyTimeoutException
 
-__all__ = ["Workers"]
+__all__ = ["Workers", "within"]
 
 T = TypeVar("T")
+
+
+async def within(future: asyncio.Future[T], seconds: float) -> T:
+    """`future`'s result, or TimeoutError if it has none after `seconds` (it is then cancelled).
+
+    Used instead of `asyncio.wait_for`, which on Python 3.11 swallows a cancellation that
+    arrives just as `future` completes (CPython gh-86296): a background loop cancelled at
+    shutdown ran on, the worker's lifespan waited for it forever and `qkms serve` did not exit
+    on SIGTERM. A cancellation here always propagates, and cancels `future` too.
+    """
+    try:
+        done, _ = await asyncio.wait((future,), timeout=seconds)
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+    if not done:
+        future.cancel()
+        raise TimeoutError
+    return future.result()
 
 
 class Workers:
@@ -26,7 +45,7 @@ class Workers:
         try:
             # The store bounds its own waits; this outer bound catches anything that does not,
             # so a caller always gets an answer (DESIGN §1: never a hang).
-            return await asyncio.wait_for(future, self._deadline)
+            return await within(future, self._deadline)
         except TimeoutError:
             raise DependencyTimeoutException("The key store did not answer in time.") from None
 
