@@ -42,4 +42,7 @@ if [ ! -d "$cli_v1/awscli" ]; then
   rm -rf "$tmp_wheel"
 fi
 echo ">> pytest" >&2
-exec .venv/bin/pytest -n 2 -p no:cacheprovider "$@"
+# Two workers, and an idle one takes queued tests from the other (worksteal): xdist's default
+# hands each worker a contiguous first chunk, so one worker got almost every slow end-to-end test
+# and ran them alone for most of the run while the other sat idle.
+exec .venv/bin/pytest -n 2 --dist worksteal -p no:cacheprovider "$@"
