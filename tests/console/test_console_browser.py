@@ -382,6 +382,41 @@ def test_a_browser_opening_the_server_lands_on_the_console(page: Page, server: Q
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
+# While window.__slowKms is set, the console's calls to QKMS answer 1.5 s late (page-side).
+_SLOW_KMS_SCRIPT = """
+const realFetch = window.fetch;
+window.fetch = (...args) => {
+  const answer = realFetch(...args);
+  return window.__slowKms ? answer.then((r) => new Promise((ok) => setTimeout(() => ok(r), 1500))) : answer;
+};
+"""
+
+
+def test_a_slow_earlier_filter_never_replaces_the_table_of_a_later_one(
+    page: Page, server: QkmsServer, kms: Any
+) -> None:
+    """Filters chosen in quick succession: the table shows the last choice, even when an
+    earlier choice's answers arrive after the later ones (they used to overwrite it)."""
+    symmetric = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
+    signing = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="SIGN_VERIFY")
+    sym_id, sig_id = symmetric["KeyMetadata"]["KeyId"], signing["KeyMetadata"]["KeyId"]
+    page.add_init_script(_SLOW_KMS_SCRIPT)
+    sign_in(page, server)
+    keys_loaded(page)
+    page.evaluate("window.__slowKms = true")
+    page.get_by_label("KeyUsage filter").select_option("ENCRYPT_DECRYPT")  # answered late
+    page.evaluate("window.__slowKms = false")
+    page.get_by_label("KeyUsage filter").select_option("SIGN_VERIFY")
+    rows = page.locator("#keys-table tbody tr")
+    expect(page.locator(f'tr[data-key-id="{sig_id}"]')).to_be_visible()
+    page.wait_for_timeout(2500)  # past the late answers of the earlier choice
+    keys_loaded(page)
+    listed = rows.evaluate_all("rows => rows.map(r => r.dataset.keyId)")
+    assert sig_id in listed and sym_id not in listed, listed
+    assert len(listed) == len(set(listed)), f"a key is listed twice: {listed}"
+    assert set(rows.locator("td[data-label=Usage]").all_inner_texts()) == {"SIGN_VERIFY"}
+
+
 def test_the_keys_table_filters_every_key_type_and_shows_algorithms(
     page: Page, server: QkmsServer, kms: Any
 ) -> None:

@@ -58,10 +58,25 @@ class KeyCursor {
     this.described = [];
     this.marker = undefined;
     this.done = false;
+    this.reading = Promise.resolve(); // the read in progress (see matching)
   }
 
-  /** The matching keys, once at least `count` of them are known or there are no more to read. */
+  /** The matching keys, once at least `count` of them are known or there are no more to read.
+   *  One read at a time: two loads in flight (a filter changed twice) wait for each other
+   *  instead of reading the same page twice and listing its keys twice. */
   async matching(count, match) {
+    const previous = this.reading;
+    let release;
+    this.reading = new Promise((done) => { release = done; });
+    try {
+      await previous;
+      return await this.read(count, match);
+    } finally {
+      release();
+    }
+  }
+
+  async read(count, match) {
     let found = this.described.filter(match);
     while (found.length < count && !this.done && this.described.length < MAX_SCANNED) {
       const payload = { Limit: paging.pageSize };
@@ -138,6 +153,9 @@ function createForm(ctx) {
 }
 
 async function loadPage(area, ctx, cursor) {
+  // The latest load wins: an earlier one (another filter, page or size chosen meanwhile)
+  // whose answers arrive later must not put its table back.
+  const load = (area.loads = (area.loads || 0) + 1);
   area.setAttribute("aria-busy", "true");
   area.replaceChildren(h("p", {}, "Loading keys…"));
   const start = paging.index * paging.pageSize;
@@ -150,10 +168,12 @@ async function loadPage(area, ctx, cursor) {
       aliasesByKey(ctx.session),
     ]);
   } catch (error) {
+    if (load !== area.loads) return;
     area.replaceChildren(errorBox(error, "ListKeys"));
     area.setAttribute("aria-busy", "false");
     return;
   }
+  if (load !== area.loads) return;
   const shown = found.slice(start, start + paging.pageSize);
   const hasNext = found.length > start + paging.pageSize;
   const filtered = paging.spec || paging.usage;
