@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from benchmarks.run import Report, Row, SignedBatch, _ratio, _server, _wrk
+from benchmarks.run import RAW_SMOKE_SECONDS, Report, Row, SignedBatch, _ratio, _server, _wrk
 
 __all__ = ["bench_data_plane", "raw_rate"]
 
@@ -144,7 +144,7 @@ def bench_data_plane(report: Report, args: argparse.Namespace, work: Path) -> No
                 work / f"data-plane-{operation}.req", _signing(signer, operation, bodies)
             )
             result = _wrk(server, batch, CONNECTIONS, duration)
-            raw = raw_rate(name, workers, duration)
+            raw = raw_rate(name, workers, RAW_SMOKE_SECONDS if args.smoke else duration)
             report.add(Row("in-process", f"raw {name}", None, raw))
             report.add(
                 Row.of(STORE, name, result, f"e2e/raw {_ratio(result.requests_per_second, raw)}")

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
 )
 
-from benchmarks.run import Report, Row, SignedBatch, _ratio, _server, _wrk
+from benchmarks.run import Report, Row, SignedBatch, _ratio, _server, _wrk, raw_seconds
 
 __all__ = ["bench_key_establishment", "raw_rate"]
 
@@ -141,7 +141,7 @@ def bench_key_establishment(report: Report, args: argparse.Namespace, work: Path
             ("Decapsulate ML-KEM-768, 1 key", "ML-KEM-768 decapsulate", decapsulate),
             ("derive X25519, 1 key", "X25519", derive),
         ):
-            raw = raw_rate(raw_name, workers, max(1.0, duration / 2))
+            raw = raw_rate(raw_name, workers, raw_seconds(args))
             report.add(Row("in-process", f"raw {raw_name}", None, raw))
             result = _wrk(server, batch, CONNECTIONS, duration)
             ratio = f"e2e/raw {_ratio(result.requests_per_second, raw)}"

@@ -164,6 +164,14 @@ class SignedBatch:
 WARMUP_SECONDS = 1.0  # an unrecorded wrk run before a batch's first figure (0 in --smoke)
 
 
+RAW_SMOKE_SECONDS = 0.25  # --smoke only checks that each raw in-process rate still comes out
+
+
+def raw_seconds(args: argparse.Namespace) -> float:
+    """How long a raw in-process rate beside a figure is measured."""
+    return RAW_SMOKE_SECONDS if args.smoke else max(1.0, args.duration / 2)
+
+
 def _wrk(server: BenchServer, batch: SignedBatch, connections: int, duration: float) -> WrkResult:
     if not batch.warmed and WARMUP_SECONDS:
         run_wrk(server.port, batch.fresh(WARMUP_SECONDS + 15), 16, WARMUP_SECONDS)
@@ -311,8 +319,7 @@ def bench_store(
                 # ratio holds even when the machine's load drifts during the run (--smoke, which
                 # only checks that every row still comes out: once per curve, briefly).
                 if not (args.smoke and raws):
-                    raw_seconds = 0.25 if args.smoke else max(1.0, duration / 2)
-                    raws.append(raw_ecdh_rate(curve, workers, raw_seconds))
+                    raws.append(raw_ecdh_rate(curve, workers, raw_seconds(args)))
                 result = _wrk(server, batch, connections, duration)
                 ratio = f"e2e/raw {_ratio(result.requests_per_second, raws[-1])}"
                 qkms = report.add(Row.of(store, f"derive {curve}, 1 key", result, ratio))
